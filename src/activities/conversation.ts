@@ -1,0 +1,87 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import type { HistoryLine } from '../llm/prompt';
+import type { RagSnippet } from '../store/conversationHistory';
+import type { Store } from '../store/mongo';
+import {
+  sessionIdFor,
+  type CharacterPromptChoice,
+  type IncomingMessage,
+  type TurnRef,
+} from '../workflows/types';
+
+export interface BotTurnInput {
+  responseId: string;
+  character: string;
+  channelId: string;
+  replyToMessageId: string | null;
+  promptVersion: string;
+  ragContextUsed: RagSnippet[];
+  llmResponseRaw: string | null;
+  llmResponseFinal: string;
+  isOrganicInitiation: boolean;
+}
+
+/** Activities over conversation_history and character_prompts. */
+export function createConversationActivities(deps: { store: Store; historyWindow: number }) {
+  const { conversationHistory, characterPrompts } = deps.store;
+  return {
+    async persistUserTurn(message: IncomingMessage): Promise<TurnRef> {
+      const turn = await conversationHistory.appendTurn({
+        session_id: sessionIdFor(message.channelId),
+        timestamp: new Date(),
+        channel_id: message.channelId,
+        user_id: message.authorId,
+        speaker_type: 'USER',
+        bot_name: null,
+        message_content: message.content,
+        original_message_id: message.messageId,
+        is_organic_initiation: false,
+        rag_context_used: [],
+        llm_response_raw: null,
+        llm_response_final: null,
+        turn_key: `user:${message.messageId}`,
+      });
+      return { session_id: turn.session_id, turn_id: turn.turn_id };
+    },
+
+    async loadHistory(before: TurnRef): Promise<HistoryLine[]> {
+      const turns = await conversationHistory.loadHistory(before.session_id, before.turn_id, deps.historyWindow);
+      return turns.map(({ speaker_type, bot_name, message_content }) => ({ speaker_type, bot_name, message_content }));
+    },
+
+    async loadCharacterPrompt(character: string): Promise<CharacterPromptChoice> {
+      const stored = await characterPrompts.findDefault(character);
+      if (stored) {
+        const { prompt_version, prompt_text, fallback_line } = stored;
+        return { prompt_version, prompt_text, fallback_line };
+      }
+      throw ApplicationFailure.nonRetryable(
+        `no default prompt for character "${character}" in character_prompts (is it in CHARACTERS?)`,
+        'UnknownCharacter',
+      );
+    },
+
+    async persistBotTurn(input: BotTurnInput): Promise<TurnRef> {
+      const turn = await conversationHistory.appendTurn({
+        session_id: sessionIdFor(input.channelId),
+        timestamp: new Date(),
+        channel_id: input.channelId,
+        user_id: null,
+        speaker_type: 'BOT',
+        bot_name: input.character,
+        message_content: input.llmResponseFinal,
+        original_message_id: null,
+        is_organic_initiation: input.isOrganicInitiation,
+        rag_context_used: input.ragContextUsed,
+        llm_response_raw: input.llmResponseRaw,
+        llm_response_final: input.llmResponseFinal,
+        turn_key: `bot:${input.responseId}`,
+        response_id: input.responseId,
+        reply_to_message_id: input.replyToMessageId,
+        delivered_message_ids: [],
+        prompt_version_used: input.promptVersion,
+      });
+      return { session_id: turn.session_id, turn_id: turn.turn_id };
+    },
+  };
+}

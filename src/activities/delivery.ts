@@ -1,0 +1,49 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { isPermanentDiscordError, type DiscordPoster } from '../discord/rest';
+import { splitMessage } from '../discord/split';
+import type { Store } from '../store/mongo';
+
+export interface DeliveryInput {
+  responseId: string;
+  character: string;
+  channelId: string;
+  /** The user's message, answered as a Discord reply by the first part. */
+  replyTo: string | null;
+  text: string;
+}
+
+/** Discord delivery: posts a reply as the character's bot, exactly once. */
+export function createDeliveryActivities(deps: { store: Store; discord: DiscordPoster }) {
+  const { conversationHistory } = deps.store;
+  return {
+    /**
+     * Posts the reply in parts of at most 2000 characters. Exactly-once across retries:
+     * parts already recorded on the turn are skipped, and each part carries a nonce
+     * derived from (response, part) that Discord enforces, covering a crash between
+     * posting a part and recording it.
+     */
+    async deliverReply(input: DeliveryInput): Promise<string[]> {
+      const parts = splitMessage(input.text);
+      const turn = await conversationHistory.findByResponseId(input.responseId);
+      const delivered = [...(turn?.delivered_message_ids ?? [])];
+      try {
+        for (let index = delivered.length; index < parts.length; index++) {
+          const { id } = await deps.discord.postMessage(input.character, input.channelId, {
+            content: parts[index] as string,
+            replyTo: index === 0 ? (input.replyTo ?? undefined) : undefined,
+            idempotencyKey: `${input.responseId}:${index}`,
+          });
+          delivered.push(id);
+          await conversationHistory.recordDelivery(input.responseId, delivered);
+          Context.current().heartbeat(delivered.length);
+        }
+      } catch (err) {
+        if (isPermanentDiscordError(err)) {
+          throw ApplicationFailure.nonRetryable((err as Error).message, 'DiscordRejected');
+        }
+        throw err;
+      }
+      return delivered;
+    },
+  };
+}

@@ -1,0 +1,35 @@
+import type { DiscordPoster } from '../discord/rest';
+import type { Retriever } from '../knowledge/retriever';
+import type { LlmClient } from '../llm/ollamaChat';
+import type { Store } from '../store/mongo';
+import { createConversationActivities } from './conversation';
+import { createDeadLetterActivities } from './deadLetters';
+import { createDeliveryActivities } from './delivery';
+import { createKnowledgeActivities } from './knowledge';
+import { createLlmActivities } from './llm';
+
+/** Everything activities touch, built once by the worker (or a test, over fakes). */
+export interface ActivityDeps {
+  store: Store;
+  llm: LlmClient;
+  discord: DiscordPoster;
+  retriever: Retriever;
+  characterNames: string[];
+  historyWindow: number;
+}
+
+/** Activities on the main task queue: MongoDB, Chroma and Discord I/O. */
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...createConversationActivities(deps),
+    ...createKnowledgeActivities(deps),
+    ...createDeliveryActivities(deps),
+    ...createDeadLetterActivities(deps),
+  };
+}
+
+/** Activities on the LLM task queue, whose concurrency is bounded to protect the GPU. */
+export { createLlmActivities };
+
+export type Activities = ReturnType<typeof createActivities>;
+export type LlmActivities = ReturnType<typeof createLlmActivities>;

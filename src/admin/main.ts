@@ -1,0 +1,32 @@
+/** The admin API process (production). */
+import { loadConfig } from '../config';
+import { logger } from '../logger';
+import { openStore } from '../store/mongo';
+import { dependencyChecks } from './healthChecks';
+import { startAdminServer } from './server';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const store = await openStore(config.mongodbUri, config.mongodbDb);
+  const admin = await startAdminServer({
+    host: config.adminHost,
+    port: config.adminPort,
+    token: config.adminToken,
+    store,
+    checks: dependencyChecks(config),
+    log: logger,
+  });
+  logger.info({ url: admin.url }, 'admin API listening');
+  const stop = async () => {
+    await admin.close();
+    await store.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+}
+
+main().catch((err: unknown) => {
+  logger.fatal({ err }, 'admin API stopped');
+  process.exit(1);
+});

@@ -1,0 +1,120 @@
+import { WorkflowExecutionAlreadyStartedError, type Client as TemporalClient } from '@temporalio/client';
+import { ChannelType, Client, Events, GatewayIntentBits, Partials, type Message } from 'discord.js';
+import type { CharacterDefinition } from '../characters/roster';
+import type { Logger } from '../logger';
+import type { ReplyWorkflow } from '../workflows/reply';
+import { REPLY_WORKFLOW_TYPE, replyWorkflowId, type IncomingMessage } from '../workflows/types';
+import { addressedCharacters, type RosterMember } from './addressing';
+
+export interface CharacterBotOptions {
+  character: CharacterDefinition;
+  token: string;
+  /** Discord REST base, e.g. https://discord.com/api (a local fake in tests). */
+  apiUrl: string;
+  temporal: TemporalClient;
+  taskQueue: string;
+  /** Shared by all bots of the process: each fills in its own user id at login. */
+  roster: RosterMember[];
+  log: Logger;
+}
+
+export interface CharacterBot {
+  character: string;
+  client: Client;
+  stop(): Promise<void>;
+}
+
+/** Attempts to hand a message to Temporal before giving up on it (Temporal unreachable). */
+const START_ATTEMPTS = 5;
+
+/**
+ * One discord.js gateway client per character. It only decides whether its character
+ * is addressed and starts a ReplyWorkflow; it never waits for the LLM.
+ */
+export async function startCharacterBot(options: CharacterBotOptions): Promise<CharacterBot> {
+  const { character, temporal, taskQueue, roster } = options;
+  const log = options.log.child({ character: character.name });
+  const client = new Client({
+    intents: [
+      GatewayIntentBits.Guilds,
+      GatewayIntentBits.GuildMessages,
+      GatewayIntentBits.MessageContent,
+      GatewayIntentBits.DirectMessages,
+    ],
+    partials: [Partials.Channel], // DM channels arrive uncached
+    rest: { api: options.apiUrl },
+  });
+  const self = roster.find((member) => member.name === character.name);
+  if (!self) throw new Error(`${character.name} is not in the roster`);
+
+  client.on(Events.MessageCreate, (message) => {
+    void onMessage(message).catch((err: unknown) => log.error({ err, messageId: message.id }, 'message handling failed'));
+  });
+
+  async function onMessage(message: Message): Promise<void> {
+    if (message.author.bot) return; // its own posts and other bots' (bot-to-bot chains are bounded elsewhere)
+    const addressed = addressedCharacters(
+      {
+        isDirectMessage: message.channel.type === ChannelType.DM,
+        content: message.content,
+        mentionedUserIds: [...message.mentions.users.keys()],
+        repliedToUserId: message.mentions.repliedUser?.id ?? null,
+      },
+      roster,
+      character.name,
+    );
+    if (!addressed.includes(character.name)) return;
+    const incoming: IncomingMessage = {
+      messageId: message.id,
+      channelId: message.channelId,
+      guildId: message.guildId,
+      authorId: message.author.id,
+      authorName: message.author.username,
+      content: message.content,
+      createdAt: message.createdAt.toISOString(),
+    };
+    const workflowId = replyWorkflowId(message.id, character.name);
+    if (await startReply(workflowId, incoming)) {
+      log.info({ messageId: message.id, workflowId, channelId: message.channelId }, 'reply workflow started');
+      if ('sendTyping' in message.channel) {
+        await message.channel.sendTyping().catch((err: unknown) => log.debug({ err }, 'typing indicator failed'));
+      }
+    }
+  }
+
+  /** Starts the workflow; false when this message already has one (a gateway redelivery). */
+  async function startReply(workflowId: string, message: IncomingMessage): Promise<boolean> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await temporal.workflow.start<typeof ReplyWorkflow>(REPLY_WORKFLOW_TYPE, {
+          taskQueue,
+          workflowId,
+          args: [{ character: character.name, message }],
+          workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        });
+        return true;
+      } catch (err) {
+        if (err instanceof WorkflowExecutionAlreadyStartedError) {
+          log.info({ messageId: message.messageId, workflowId }, 'duplicate delivery of a message: already answered');
+          return false;
+        }
+        if (attempt >= START_ATTEMPTS) throw err;
+        log.warn({ err, messageId: message.messageId, attempt }, 'could not start the reply workflow; retrying');
+        await new Promise((resolve) => setTimeout(resolve, 500 * 2 ** attempt));
+      }
+    }
+  }
+
+  const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
+  await client.login(options.token);
+  await ready;
+  self.userId = client.user?.id ?? null;
+  log.info({ userId: self.userId }, 'bot logged in to Discord');
+  return {
+    character: character.name,
+    client,
+    stop: async () => {
+      await client.destroy();
+    },
+  };
+}

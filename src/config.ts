@@ -1,0 +1,163 @@
+/**
+ * Every setting comes from the environment, with a documented default, so a user's own
+ * MongoDB, Temporal cluster, Chroma or Ollama is used unchanged. `loadConfig` validates
+ * everything at start and reports all problems at once.
+ *
+ * The README's configuration table and .env.example list exactly these variables
+ * (test/unit/config.test.ts keeps them in step).
+ */
+
+export interface Setting {
+  name: string;
+  default: string;
+  doc: string;
+}
+
+/** The documented settings. Per-character Discord tokens (DISCORD_TOKEN_<NAME>) come on top. */
+export const SETTINGS = [
+  { name: 'MONGODB_URI', default: 'mongodb://127.0.0.1:27017', doc: 'MongoDB (or FerretDB) connection string' },
+  { name: 'MONGODB_DB', default: 'family_guy_bots', doc: 'database name' },
+  { name: 'TEMPORAL_ADDRESS', default: '127.0.0.1:7233', doc: 'Temporal frontend host:port' },
+  { name: 'TEMPORAL_NAMESPACE', default: 'default', doc: 'Temporal namespace' },
+  {
+    name: 'TEMPORAL_TASK_QUEUE',
+    default: 'family-guy-bots',
+    doc: 'task queue of workflows and I/O activities; LLM activities use <queue>-llm',
+  },
+  { name: 'TEMPORAL_UI_URL', default: 'http://127.0.0.1:8233', doc: 'Temporal Web UI, printed at start' },
+  { name: 'CHROMA_URL', default: 'http://127.0.0.1:8000', doc: 'Chroma server' },
+  { name: 'OLLAMA_HOST', default: 'http://127.0.0.1:11434', doc: 'Ollama server' },
+  { name: 'OLLAMA_MODEL', default: 'mistral', doc: 'model used for replies' },
+  { name: 'OLLAMA_TEMPERATURE', default: '0.7', doc: 'sampling temperature (0-2)' },
+  { name: 'OLLAMA_NUM_CTX', default: '8192', doc: 'context window passed to Ollama on every call' },
+  { name: 'OLLAMA_TIMEOUT_MS', default: '120000', doc: 'give up on one Ollama call after this long' },
+  { name: 'LLM_CONCURRENCY', default: '1', doc: 'LLM activities run at once per worker (protects one GPU)' },
+  { name: 'HISTORY_WINDOW', default: '10', doc: 'earlier turns of the channel given to the LLM' },
+  { name: 'CHARACTERS', default: 'Peter,Brian,Stewie', doc: 'characters to run, by name' },
+  { name: 'CHARACTERS_FILE', default: '', doc: 'optional JSON file adding or overriding characters' },
+  { name: 'DISCORD_API_URL', default: 'https://discord.com/api', doc: 'Discord REST base (tests use a local fake)' },
+  { name: 'ADMIN_HOST', default: '127.0.0.1', doc: 'admin HTTP API bind address' },
+  { name: 'ADMIN_PORT', default: '8080', doc: 'admin HTTP API port' },
+  { name: 'ADMIN_TOKEN', default: '', doc: 'bearer token required by admin routes (unset: admin routes refuse)' },
+  { name: 'LOG_LEVEL', default: 'info', doc: 'pino log level' },
+  { name: 'LOCAL_STACK_DIR', default: '.data/local', doc: 'data folder of the local stack started by scripts/up' },
+] as const satisfies readonly Setting[];
+
+export type SettingName = (typeof SETTINGS)[number]['name'];
+
+export interface Config {
+  mongodbUri: string;
+  mongodbDb: string;
+  temporalAddress: string;
+  temporalNamespace: string;
+  taskQueue: string;
+  temporalUiUrl: string;
+  chromaUrl: string;
+  ollamaHost: string;
+  ollamaModel: string;
+  ollamaTemperature: number;
+  ollamaNumCtx: number;
+  ollamaTimeoutMs: number;
+  llmConcurrency: number;
+  historyWindow: number;
+  characters: string[];
+  charactersFile: string | undefined;
+  discordApiUrl: string;
+  /** Discord bot token per character name (lower-cased key), from DISCORD_TOKEN_<NAME>. */
+  discordTokens: Record<string, string>;
+  adminHost: string;
+  adminPort: number;
+  adminToken: string | undefined;
+  logLevel: string;
+  localStackDir: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const problems: string[] = [];
+  const raw = (name: SettingName): string => {
+    const value = env[name]?.trim();
+    return value === undefined || value === '' ? settingDefault(name) : value;
+  };
+  const number = (name: SettingName, min: number, max: number, integer = true): number => {
+    const text = raw(name);
+    const value = Number(text);
+    if (!Number.isFinite(value) || (integer && !Number.isInteger(value)) || value < min || value > max) {
+      problems.push(`${name}=${JSON.stringify(text)}: expected ${integer ? 'an integer' : 'a number'} in ${min}..${max}`);
+    }
+    return value;
+  };
+  const url = (name: SettingName, protocols: string[]): string => {
+    const text = raw(name).replace(/\/+$/, '');
+    try {
+      const parsed = new URL(text);
+      if (!protocols.includes(parsed.protocol)) throw new Error('protocol');
+    } catch {
+      problems.push(`${name}=${JSON.stringify(text)}: expected a ${protocols.join(' or ')} URL`);
+    }
+    return text;
+  };
+  const hostPort = (name: SettingName): string => {
+    const text = raw(name);
+    if (!/^[\w.-]+:\d{1,5}$/.test(text)) problems.push(`${name}=${JSON.stringify(text)}: expected host:port`);
+    return text;
+  };
+
+  const mongodbUri = raw('MONGODB_URI');
+  if (!/^mongodb(\+srv)?:\/\//.test(mongodbUri)) {
+    problems.push('MONGODB_URI: expected a mongodb:// or mongodb+srv:// connection string');
+  }
+  const characters = raw('CHARACTERS')
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
+  if (characters.length === 0) problems.push('CHARACTERS: name at least one character');
+  const logLevel = raw('LOG_LEVEL');
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL=${logLevel}: expected one of ${LOG_LEVELS.join(', ')}`);
+
+  const discordTokens: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) {
+    const match = /^DISCORD_TOKEN_([A-Z0-9_]+)$/i.exec(key);
+    if (match?.[1] && value?.trim()) discordTokens[match[1].toLowerCase()] = value.trim();
+  }
+
+  const config: Config = {
+    mongodbUri,
+    mongodbDb: raw('MONGODB_DB'),
+    temporalAddress: hostPort('TEMPORAL_ADDRESS'),
+    temporalNamespace: raw('TEMPORAL_NAMESPACE'),
+    taskQueue: raw('TEMPORAL_TASK_QUEUE'),
+    temporalUiUrl: url('TEMPORAL_UI_URL', ['http:', 'https:']),
+    chromaUrl: url('CHROMA_URL', ['http:', 'https:']),
+    ollamaHost: url('OLLAMA_HOST', ['http:', 'https:']),
+    ollamaModel: raw('OLLAMA_MODEL'),
+    ollamaTemperature: number('OLLAMA_TEMPERATURE', 0, 2, false),
+    ollamaNumCtx: number('OLLAMA_NUM_CTX', 512, 1_048_576),
+    ollamaTimeoutMs: number('OLLAMA_TIMEOUT_MS', 1000, 3_600_000),
+    llmConcurrency: number('LLM_CONCURRENCY', 1, 64),
+    historyWindow: number('HISTORY_WINDOW', 0, 200),
+    characters,
+    charactersFile: raw('CHARACTERS_FILE') || undefined,
+    discordApiUrl: url('DISCORD_API_URL', ['http:', 'https:']),
+    discordTokens,
+    adminHost: raw('ADMIN_HOST'),
+    adminPort: number('ADMIN_PORT', 0, 65535),
+    adminToken: raw('ADMIN_TOKEN') || undefined,
+    logLevel,
+    localStackDir: raw('LOCAL_STACK_DIR'),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+function settingDefault(name: SettingName): string {
+  return SETTINGS.find((setting) => setting.name === name)?.default ?? '';
+}

@@ -1,0 +1,67 @@
+import { Ollama, type Message } from 'ollama';
+
+export type ChatMessage = Message;
+
+export interface ChatOptions {
+  /** Called as output arrives (and on a timer while waiting), so the caller can heartbeat. */
+  onProgress?: (charsSoFar: number) => void;
+  /** Aborts the call, e.g. when Temporal cancels the activity. */
+  signal?: AbortSignal;
+}
+
+/** What the activities need from an LLM: one chat completion. */
+export interface LlmClient {
+  chat(messages: ChatMessage[], options?: ChatOptions): Promise<string>;
+}
+
+export interface OllamaSettings {
+  host: string;
+  model: string;
+  temperature: number;
+  /** Always sent: Ollama's default context (2048) silently truncates long prompts. */
+  numCtx: number;
+  timeoutMs: number;
+}
+
+const PROGRESS_TICK_MS = 2000;
+
+/**
+ * Chat through the `ollama` client, streamed so that a slow model shows progress and a
+ * dead connection is noticed, with a hard timeout per call.
+ */
+export function createOllamaLlm(settings: OllamaSettings): LlmClient {
+  const ollama = new Ollama({ host: settings.host });
+  return {
+    async chat(messages, { onProgress, signal } = {}) {
+      const stream = await ollama.chat({
+        model: settings.model,
+        messages,
+        stream: true,
+        options: { temperature: settings.temperature, num_ctx: settings.numCtx },
+      });
+      let text = '';
+      let timedOut = false;
+      const abort = () => stream.abort();
+      const timeout = setTimeout(() => {
+        timedOut = true;
+        abort();
+      }, settings.timeoutMs);
+      const tick = setInterval(() => onProgress?.(text.length), PROGRESS_TICK_MS);
+      signal?.addEventListener('abort', abort);
+      try {
+        for await (const part of stream) {
+          text += part.message.content;
+          onProgress?.(text.length);
+        }
+      } catch (err) {
+        if (timedOut) throw new Error(`Ollama did not finish within ${settings.timeoutMs} ms (model ${settings.model})`);
+        throw err;
+      } finally {
+        clearTimeout(timeout);
+        clearInterval(tick);
+        signal?.removeEventListener('abort', abort);
+      }
+      return text;
+    },
+  };
+}

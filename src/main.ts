@@ -1,0 +1,91 @@
+/**
+ * The main job (`scripts/up`): the local stack (Temporal + UI, FerretDB, Chroma; each
+ * skipped when its variable points elsewhere), the Temporal worker, one Discord bot per
+ * character with a token, and the admin HTTP API, in one process. Ctrl-C stops it all.
+ * In production these run as separate services (docker-compose.yml).
+ */
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { dependencyChecks } from './admin/healthChecks';
+import { startAdminServer } from './admin/server';
+import { startBots } from './bots';
+import { loadRoster } from './characters/roster';
+import { ConfigError, loadConfig } from './config';
+import { logger } from './logger';
+import { startLocalStack } from './stack/localStack';
+import { openStore } from './store/mongo';
+import { installTemporalRuntime, runWorker } from './worker';
+
+async function main(): Promise<void> {
+  const settings = loadConfig(); // fail fast on bad settings, before starting anything
+  const stack = await startLocalStack({
+    dataDir: path.resolve(settings.localStackDir),
+    mongoDatabase: '',
+    log: (msg) => logger.info({ component: 'stack' }, msg),
+  });
+  const config = loadConfig({
+    ...process.env,
+    TEMPORAL_ADDRESS: stack.temporalAddress,
+    MONGODB_URI: stack.mongodbUri,
+    CHROMA_URL: stack.chromaUrl,
+    TEMPORAL_UI_URL: stack.temporalUiUrl ?? settings.temporalUiUrl,
+  });
+  const roster = loadRoster(config.characters, config.charactersFile);
+
+  installTemporalRuntime();
+  const store = await openStore(config.mongodbUri, config.mongodbDb);
+  const worker = runWorker(config, store); // resolves when SIGINT/SIGTERM shuts the workers down
+  const connection = await Connection.connect({ address: config.temporalAddress });
+  const temporal = new Client({ connection, namespace: config.temporalNamespace });
+  const bots = await startBots({ config, roster, temporal, log: logger });
+  const checks = dependencyChecks(config);
+  const admin = await startAdminServer({
+    host: config.adminHost,
+    port: config.adminPort,
+    token: config.adminToken,
+    store,
+    checks,
+    log: logger,
+  });
+  const ollama = await checks.ollama?.().then(
+    () => 'reachable',
+    () => 'NOT reachable: replies fall back to in-character lines until it is',
+  );
+  const online = new Set(bots.map((bot) => bot.character));
+  const characterState = (name: string): string => {
+    if (online.has(name)) return 'in Discord';
+    return config.discordTokens[name.toLowerCase()] ? 'Discord login failed' : `no DISCORD_TOKEN_${name.toUpperCase()}`;
+  };
+  process.stdout.write(
+    [
+      '',
+      'Family Guy bots are running.',
+      `  Temporal UI:  ${config.temporalUiUrl}`,
+      `  Admin API:    ${admin.url}  (GET /health${config.adminToken ? '' : '; set ADMIN_TOKEN to enable the other routes'})`,
+      `  Ollama:       ${config.ollamaHost}, model ${config.ollamaModel}: ${ollama}`,
+      `  Characters:   ${roster.map((c) => `${c.name} (${characterState(c.name)})`).join(', ')}`,
+      `  Logs:         ${stack.logDir}`,
+      'Stop with Ctrl-C.',
+      '',
+    ].join('\n'),
+  );
+
+  try {
+    await worker;
+  } finally {
+    await Promise.allSettled(bots.map((bot) => bot.stop()));
+    await admin.close();
+    await connection.close();
+    await store.close();
+    await stack.stop();
+  }
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`${err.message}\n(see README: Configuration)\n`);
+  } else {
+    logger.fatal({ err }, 'the main job stopped');
+  }
+  process.exit(1);
+});

@@ -1,0 +1,628 @@
+/**
+ * The local stack: a Temporal dev server (with Web UI), FerretDB (MongoDB wire protocol on SQLite) and
+ * Chroma, run as plain child processes with their state under one data folder. No Docker needed.
+ *
+ * A service is not started when its environment variable points elsewhere (TEMPORAL_ADDRESS, MONGODB_URI,
+ * CHROMA_URL); its address is then that value, unchanged. Services left running by an earlier run with the
+ * same data folder (pid files under <dataDir>/pids) are reused when healthy.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+import { probeChroma, probeMongo, probeTemporal } from './health';
+import {
+  argValue,
+  freePorts,
+  isAlive,
+  processArgs,
+  readPidFile,
+  removePidFile,
+  sleep,
+  tailFile,
+  terminate,
+} from './processes';
+import { chromaBin, findRepoRoot, resolveServerTools, type StackTools } from './tools';
+
+export type ServiceName = 'temporal' | 'ferretdb' | 'chroma';
+export const SERVICE_NAMES: readonly ServiceName[] = ['temporal', 'ferretdb', 'chroma'];
+
+/** The environment variable that, when set, points a service elsewhere (and skips starting it). */
+export const SERVICE_ENV: Readonly<Record<ServiceName, 'TEMPORAL_ADDRESS' | 'MONGODB_URI' | 'CHROMA_URL'>> = {
+  temporal: 'TEMPORAL_ADDRESS',
+  ferretdb: 'MONGODB_URI',
+  chroma: 'CHROMA_URL',
+};
+
+export const DEFAULT_PORTS = { temporal: 7233, temporalUi: 8233, mongo: 27017, chroma: 8000 } as const;
+export const DEFAULT_TIMEOUTS_MS: Readonly<Record<ServiceName, number>> = {
+  temporal: 60_000,
+  ferretdb: 30_000,
+  chroma: 30_000,
+};
+
+export type TemporalSearchAttributeType =
+  'Text' | 'Keyword' | 'Int' | 'Double' | 'Bool' | 'Datetime' | 'KeywordList';
+
+export interface LocalStackOptions {
+  /** State folder (Temporal SQLite file, FerretDB SQLite files, Chroma data, pid files). Default <repo>/.data/local. */
+  dataDir?: string;
+  /** Where <service>.log files go. Default <dataDir>/logs. */
+  logDir?: string;
+  /** Listen ports on 127.0.0.1; 0 picks a free port. Defaults: 7233 / 8233 / 27017 / 8000. */
+  ports?: { temporal?: number; temporalUi?: number; mongo?: number; chroma?: number };
+  /** Environment consulted for TEMPORAL_ADDRESS / MONGODB_URI / CHROMA_URL / TEMPORAL_UI_URL (and
+   * TEMPORAL_CLI / FERRETDB_BIN to skip scripts/install-tools.sh). Default process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Database name put in the returned mongodbUri (default 'fgbots'; '' for none). */
+  mongoDatabase?: string;
+  /** Namespace to create and wait for (default 'default'). */
+  temporalNamespace?: string;
+  /** Custom search attributes registered at dev-server start (`--search-attribute KEY=TYPE`). */
+  temporalSearchAttributes?: Readonly<Record<string, TemporalSearchAttributeType>>;
+  /** Extra arguments for `temporal server start-dev` (e.g. `--dynamic-config-value`). */
+  temporalExtraArgs?: readonly string[];
+  /** Readiness timeouts; defaults 60 s for Temporal, 30 s for the others. */
+  timeoutsMs?: Partial<Record<ServiceName, number>>;
+  /**
+   * Put services in their own process group and unref them: the terminal's Ctrl-C reaches only this
+   * process (which can then drain its own work and call stop()), and they may outlive it (what `stack up`
+   * does). Default false: they share our process group, so Ctrl-C stops them too.
+   */
+  detached?: boolean;
+  /**
+   * SIGTERM the services this call started when this process exits (normally or via process.exit) without
+   * having called stop(). Default: !detached. `{ detached: true, stopOnExit: true }` suits a long-running
+   * app that stops the stack itself after a graceful shutdown.
+   */
+  stopOnExit?: boolean;
+  /** Repository root (holds scripts/install-tools.sh and node_modules). Default: found from this file. */
+  repoRoot?: string;
+  /** Progress messages. Default: one line on stderr each. */
+  log?: (msg: string) => void;
+}
+
+export interface ServiceHandle {
+  name: ServiceName;
+  /** started: by this call; reused: already running from this data folder; external: env override. */
+  mode: 'started' | 'reused' | 'external';
+  /** Address as returned in LocalStack (Temporal host:port, MongoDB URI, Chroma URL). */
+  address: string;
+  pid?: number;
+  logFile?: string;
+  /** Milliseconds from spawn (or reuse check) until healthy. */
+  readyMs?: number;
+}
+
+export interface LocalStack {
+  /** host:port of the Temporal frontend (gRPC). */
+  temporalAddress: string;
+  /** Web UI, e.g. http://127.0.0.1:8233; for an external Temporal, TEMPORAL_UI_URL if set, else undefined. */
+  temporalUiUrl: string | undefined;
+  /** mongodb://127.0.0.1:27017/fgbots (or MONGODB_URI unchanged). */
+  mongodbUri: string;
+  /** http://127.0.0.1:8000 (or CHROMA_URL unchanged). */
+  chromaUrl: string;
+  dataDir: string;
+  logDir: string;
+  services: Record<ServiceName, ServiceHandle>;
+  /** Stops the services this call started (SIGTERM, up to 5 s, then SIGKILL) and removes their pid files.
+   * Reused and external services are left alone; use stopLocalStack() for those. */
+  stop(): Promise<void>;
+}
+
+/** A service failed to start or become ready; the message names it and ends with its log tail. */
+export class ServiceStartError extends Error {
+  constructor(
+    readonly service: ServiceName,
+    readonly address: string,
+    readonly logFile: string,
+    readonly logTail: string,
+    readonly exitCode: number | null | undefined,
+    problem: string,
+  ) {
+    super(
+      `${service} failed to start on ${address}: ${problem}\n` +
+        (logTail ? `last lines of ${logFile}:\n${logTail.replace(/^/gm, '  ')}` : `(nothing in ${logFile})`),
+    );
+    this.name = 'ServiceStartError';
+  }
+}
+
+interface Endpoint {
+  /** Temporal host:port, mongodb://host:port, http://host:port. */
+  address: string;
+  uiUrl?: string;
+}
+
+interface ServiceDef {
+  name: ServiceName;
+  /** Basename of the program in the process argv (for "is this pid ours"). */
+  marker: string;
+  endpointFromArgs(args: readonly string[]): Endpoint | undefined;
+  probe(endpoint: Endpoint): Promise<void>;
+}
+
+const defaultLog = (msg: string): void => {
+  process.stderr.write(`[stack] ${msg}\n`);
+};
+
+const SERVICES: Record<ServiceName, ServiceDef> = {
+  temporal: {
+    name: 'temporal',
+    marker: 'temporal',
+    endpointFromArgs(args) {
+      const ip = argValue(args, '--ip') ?? 'localhost';
+      const port = argValue(args, '--port');
+      if (!port || !args.includes('start-dev')) return undefined;
+      const uiPort = args.includes('--headless')
+        ? undefined
+        : (argValue(args, '--ui-port') ?? String(Number(port) + 1000));
+      return {
+        address: `${ip}:${port}`,
+        uiUrl: uiPort ? `http://${argValue(args, '--ui-ip') ?? ip}:${uiPort}` : undefined,
+      };
+    },
+    probe: (e) => probeTemporal(e.address, { uiUrl: e.uiUrl }),
+  },
+  ferretdb: {
+    name: 'ferretdb',
+    marker: 'ferretdb',
+    endpointFromArgs(args) {
+      const listen = argValue(args, '--listen-addr');
+      return listen ? { address: `mongodb://${listen}` } : undefined;
+    },
+    probe: (e) => probeMongo(`${e.address}/`),
+  },
+  chroma: {
+    name: 'chroma',
+    marker: 'chroma',
+    endpointFromArgs(args) {
+      const port = argValue(args, '--port');
+      return port ? { address: `http://${argValue(args, '--host') ?? 'localhost'}:${port}` } : undefined;
+    },
+    probe: (e) => probeChroma(e.address),
+  },
+};
+
+/** <repo>/.data/local */
+export function defaultDataDir(repoRoot: string = findRepoRoot()): string {
+  return path.join(repoRoot, '.data', 'local');
+}
+
+const pidFileOf = (dataDir: string, service: ServiceName): string =>
+  path.join(dataDir, 'pids', `${service}.pid`);
+
+/** The pid in <dataDir>/pids/<service>.pid when that process is alive and is this stack's service. */
+function ourRunningProcess(
+  dataDir: string,
+  service: ServiceName,
+): { pid: number; args: string[] } | 'stale' | undefined {
+  const pid = readPidFile(pidFileOf(dataDir, service));
+  if (pid === undefined) return fs.existsSync(pidFileOf(dataDir, service)) ? 'stale' : undefined;
+  if (!isAlive(pid)) return 'stale';
+  const args = processArgs(pid);
+  if (!args) return 'stale';
+  const marker = SERVICES[service].marker;
+  const ours =
+    args.some((a) => path.basename(a) === marker) && args.some((a) => a.includes(`${dataDir}${path.sep}`));
+  return ours ? { pid, args } : 'stale';
+}
+
+/** Children to SIGTERM if this process exits without stop() (stopOnExit). */
+const stopOnExitPids = new Set<number>();
+let exitHookInstalled = false;
+function stopOnExit(pid: number): void {
+  stopOnExitPids.add(pid);
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const p of stopOnExitPids) {
+      try {
+        process.kill(p, 'SIGTERM');
+      } catch {
+        /* gone */
+      }
+    }
+  });
+}
+
+interface Started {
+  def: ServiceDef;
+  endpoint: Endpoint;
+  child: ChildProcess;
+  pid: number;
+  pidFile: string;
+  logFile: string;
+  logOffset: number;
+  spawnedAt: number;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>;
+}
+
+function spawnService(
+  def: ServiceDef,
+  bin: string,
+  args: string[],
+  endpoint: Endpoint,
+  dataDir: string,
+  logDir: string,
+  detached: boolean,
+  killOnExit: boolean,
+): Started {
+  const logFile = path.join(logDir, `${def.name}.log`);
+  const pidFile = pidFileOf(dataDir, def.name);
+  fs.appendFileSync(logFile, `\n=== ${new Date().toISOString()} starting: ${[bin, ...args].join(' ')}\n`);
+  const logOffset = fs.statSync(logFile).size;
+  const fd = fs.openSync(logFile, 'a');
+  let child: ChildProcess;
+  try {
+    child = spawn(bin, args, {
+      stdio: ['ignore', fd, fd],
+      detached,
+      env: { ...process.env, TEMPORAL_VERSION_CHECK_DISABLED: '1' },
+    });
+  } finally {
+    fs.closeSync(fd);
+  }
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>(
+    (resolve) => {
+      child.once('exit', (code, signal) => resolve({ code, signal }));
+      child.once('error', (error) => resolve({ code: null, signal: null, error }));
+    },
+  );
+  const pid = child.pid ?? -1;
+  if (pid > 0) {
+    fs.writeFileSync(pidFile, `${pid}\n`);
+    if (detached) child.unref();
+    if (killOnExit) stopOnExit(pid);
+  }
+  return { def, endpoint, child, pid, pidFile, logFile, logOffset, spawnedAt: Date.now(), exited };
+}
+
+function describeAddress(e: Endpoint): string {
+  return e.uiUrl ? `${e.address} (UI ${e.uiUrl})` : e.address;
+}
+
+async function waitReady(s: Started, timeoutMs: number): Promise<number> {
+  const deadline = s.spawnedAt + timeoutMs;
+  let lastError = 'no check completed';
+  const fail = (problem: string, code?: number | null): ServiceStartError => {
+    let hint = '';
+    const tail = tailFile(s.logFile, 20, s.logOffset);
+    if (/address already in use/i.test(tail)) {
+      hint = ` (a port is already in use: pick other ports, stop what holds it, or set ${SERVICE_ENV[s.def.name]} to use an existing service)`;
+    }
+    return new ServiceStartError(
+      s.def.name,
+      describeAddress(s.endpoint),
+      s.logFile,
+      tail,
+      code,
+      problem + hint,
+    );
+  };
+  const exitedDescription = async (): Promise<ServiceStartError> => {
+    const r = await s.exited;
+    if (r.error) return fail(`could not run it: ${r.error.message}`);
+    await sleep(50); // let the last log writes land
+    return fail(
+      r.signal
+        ? `it was killed by ${r.signal} before becoming ready`
+        : `it exited with code ${r.code} before becoming ready`,
+      r.code,
+    );
+  };
+  const exitedMarker = s.exited.then(() => 'exited' as const);
+  for (;;) {
+    const probe = s.def.probe(s.endpoint).then(
+      () => 'ready' as const,
+      (err: unknown) => {
+        lastError = err instanceof Error ? err.message : String(err);
+        return 'not-ready' as const;
+      },
+    );
+    const outcome = await Promise.race([probe, exitedMarker]);
+    if (outcome === 'ready') return Date.now() - s.spawnedAt;
+    if (outcome === 'exited') throw await exitedDescription();
+    if (Date.now() >= deadline) {
+      throw fail(`not ready after ${timeoutMs / 1000} s (last check: ${lastError})`);
+    }
+    if ((await Promise.race([sleep(200).then(() => 'tick' as const), exitedMarker])) === 'exited') {
+      throw await exitedDescription();
+    }
+  }
+}
+
+async function probeFor(
+  def: ServiceDef,
+  endpoint: Endpoint,
+  pid: number,
+  timeoutMs: number,
+): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await def.probe(endpoint);
+      return true;
+    } catch {
+      if (Date.now() >= deadline || !isAlive(pid)) return false;
+      await sleep(200);
+    }
+  }
+}
+
+/** Starts (or reuses) the services not overridden by environment variables and waits until each is healthy. */
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const log = options.log ?? defaultLog;
+  const env = options.env ?? process.env;
+  const repoRoot = options.repoRoot ?? findRepoRoot();
+  const dataDir = path.resolve(options.dataDir ?? defaultDataDir(repoRoot));
+  const logDir = path.resolve(options.logDir ?? path.join(dataDir, 'logs'));
+  const detached = options.detached ?? false;
+  const killOnExit = options.stopOnExit ?? !detached;
+  const ports = options.ports ?? {};
+  const mongoDb = options.mongoDatabase ?? 'fgbots';
+  const namespace = options.temporalNamespace ?? 'default';
+  const timeouts = { ...DEFAULT_TIMEOUTS_MS, ...options.timeoutsMs };
+
+  const handles: Partial<Record<ServiceName, ServiceHandle>> = {};
+  const endpoints: Partial<Record<ServiceName, Endpoint>> = {};
+  const toStart: ServiceName[] = [];
+
+  for (const name of SERVICE_NAMES) {
+    const override = env[SERVICE_ENV[name]];
+    if (override) {
+      handles[name] = { name, mode: 'external', address: override };
+      log(`${name}: using ${SERVICE_ENV[name]}=${override} (not starting it)`);
+    } else {
+      toStart.push(name);
+    }
+  }
+
+  const started: Started[] = [];
+  const stopStarted = async (list: Started[]): Promise<void> => {
+    await Promise.all(
+      list.map(async (s) => {
+        if (s.pid > 0) {
+          await terminate(s.pid, 5000);
+          stopOnExitPids.delete(s.pid);
+          removePidFile(s.pidFile, s.pid);
+        }
+      }),
+    );
+  };
+
+  if (toStart.length > 0) {
+    fs.mkdirSync(path.join(dataDir, 'pids'), { recursive: true });
+    fs.mkdirSync(logDir, { recursive: true });
+
+    // Reuse healthy services left running from this data folder; clear stale pid files.
+    for (const name of [...toStart]) {
+      const running = ourRunningProcess(dataDir, name);
+      if (running === undefined) continue;
+      const pidFile = pidFileOf(dataDir, name);
+      if (running === 'stale') {
+        log(`${name}: removing stale pid file ${pidFile}`);
+        removePidFile(pidFile);
+        continue;
+      }
+      const def = SERVICES[name];
+      const endpoint = def.endpointFromArgs(running.args);
+      const t0 = Date.now();
+      if (endpoint && (await probeFor(def, endpoint, running.pid, 5000))) {
+        endpoints[name] = endpoint;
+        handles[name] = {
+          name,
+          mode: 'reused',
+          address: '',
+          pid: running.pid,
+          logFile: path.join(logDir, `${name}.log`),
+          readyMs: Date.now() - t0,
+        };
+        toStart.splice(toStart.indexOf(name), 1);
+        log(`${name}: reusing running pid ${running.pid} at ${describeAddress(endpoint)}`);
+      } else {
+        log(`${name}: pid ${running.pid} is running but not healthy; restarting it`);
+        await terminate(running.pid, 5000);
+        removePidFile(pidFile, running.pid);
+      }
+    }
+  }
+
+  if (toStart.length > 0) {
+    const needsServerTools = toStart.includes('temporal') || toStart.includes('ferretdb');
+    const tools: Partial<StackTools> = needsServerTools ? await resolveServerTools(repoRoot, log, env) : {};
+    if (toStart.includes('chroma')) tools.chromaBin = chromaBin(repoRoot);
+
+    // Resolve ports: 0 means any free loopback port.
+    const want: number[] = [];
+    if (toStart.includes('temporal')) {
+      want.push(ports.temporal ?? DEFAULT_PORTS.temporal);
+      want.push(ports.temporalUi ?? (ports.temporal === 0 ? 0 : DEFAULT_PORTS.temporalUi));
+    }
+    if (toStart.includes('ferretdb')) want.push(ports.mongo ?? DEFAULT_PORTS.mongo);
+    if (toStart.includes('chroma')) want.push(ports.chroma ?? DEFAULT_PORTS.chroma);
+    const free = await freePorts(want.filter((p) => p === 0).length);
+    const resolved = want.map((p) => (p === 0 ? (free.shift() as number) : p));
+
+    const host = '127.0.0.1';
+    for (const name of toStart) {
+      const def = SERVICES[name];
+      let bin: string;
+      let args: string[];
+      let endpoint: Endpoint;
+      if (name === 'temporal') {
+        const [port, uiPort] = resolved.splice(0, 2) as [number, number];
+        bin = tools.temporalCli as string;
+        args = [
+          'server',
+          'start-dev',
+          '--ip',
+          host,
+          '--port',
+          String(port),
+          '--ui-port',
+          String(uiPort),
+          '--db-filename',
+          path.join(dataDir, 'temporal.db'),
+          '--log-level',
+          'warn',
+          '--namespace',
+          namespace,
+          ...Object.entries(options.temporalSearchAttributes ?? {}).flatMap(([k, t]) => [
+            '--search-attribute',
+            `${k}=${t}`,
+          ]),
+          ...(options.temporalExtraArgs ?? []),
+        ];
+        endpoint = { address: `${host}:${port}`, uiUrl: `http://${host}:${uiPort}` };
+      } else if (name === 'ferretdb') {
+        const port = resolved.shift() as number;
+        const sqliteDir = path.join(dataDir, 'ferretdb');
+        fs.mkdirSync(sqliteDir, { recursive: true });
+        bin = tools.ferretdbBin as string;
+        args = [
+          '--handler=sqlite',
+          `--sqlite-url=file:${sqliteDir}/`,
+          `--listen-addr=${host}:${port}`,
+          '--state-dir=-',
+          '--debug-addr=-',
+          '--telemetry=disable',
+          '--log-level=error',
+        ];
+        endpoint = { address: `mongodb://${host}:${port}` };
+      } else {
+        const port = resolved.shift() as number;
+        const chromaDir = path.join(dataDir, 'chroma');
+        fs.mkdirSync(chromaDir, { recursive: true });
+        bin = tools.chromaBin as string;
+        args = ['run', '--path', chromaDir, '--host', host, '--port', String(port)];
+        endpoint = { address: `http://${host}:${port}` };
+      }
+      endpoints[name] = endpoint;
+      started.push(spawnService(def, bin, args, endpoint, dataDir, logDir, detached, killOnExit));
+    }
+
+    const results = await Promise.allSettled(
+      started.map(async (s) => {
+        const readyMs = await waitReady(s, timeouts[s.def.name]);
+        log(
+          `${s.def.name}: ready at ${describeAddress(s.endpoint)} in ${(readyMs / 1000).toFixed(1)} s (pid ${s.pid})`,
+        );
+        return readyMs;
+      }),
+    );
+    const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+    if (failures.length > 0) {
+      for (const extra of failures.slice(1)) log(extra instanceof Error ? extra.message : String(extra));
+      await stopStarted(started);
+      throw failures[0];
+    }
+    started.forEach((s, i) => {
+      const r = results[i];
+      handles[s.def.name] = {
+        name: s.def.name,
+        mode: 'started',
+        address: '',
+        pid: s.pid,
+        logFile: s.logFile,
+        readyMs: r?.status === 'fulfilled' ? r.value : undefined,
+      };
+    });
+  }
+
+  const addressOf = (name: ServiceName): string => {
+    const h = handles[name] as ServiceHandle;
+    if (h.mode === 'external') return h.address;
+    const e = endpoints[name] as Endpoint;
+    h.address = name === 'ferretdb' && mongoDb ? `${e.address}/${mongoDb}` : e.address;
+    return h.address;
+  };
+  const temporalAddress = addressOf('temporal');
+  const mongodbUri = addressOf('ferretdb');
+  const chromaUrl = addressOf('chroma');
+  const temporalUiUrl =
+    handles.temporal?.mode === 'external' ? env.TEMPORAL_UI_URL || undefined : endpoints.temporal?.uiUrl;
+
+  let stopping: Promise<void> | undefined;
+  return {
+    temporalAddress,
+    temporalUiUrl,
+    mongodbUri,
+    chromaUrl,
+    dataDir,
+    logDir,
+    services: handles as Record<ServiceName, ServiceHandle>,
+    stop: () => (stopping ??= stopStarted(started)),
+  };
+}
+
+export type StopOutcome = 'not-running' | 'terminated' | 'killed' | 'stale-pid-file';
+
+/** Stops every service recorded in <dataDir>/pids (whoever started it) and removes the pid files. */
+export async function stopLocalStack(
+  options: Pick<LocalStackOptions, 'dataDir' | 'repoRoot' | 'log'> & { graceMs?: number } = {},
+): Promise<Record<ServiceName, StopOutcome>> {
+  const log = options.log ?? defaultLog;
+  const dataDir = path.resolve(options.dataDir ?? defaultDataDir(options.repoRoot ?? findRepoRoot()));
+  const entries = await Promise.all(
+    SERVICE_NAMES.map(async (name): Promise<[ServiceName, StopOutcome]> => {
+      const pidFile = pidFileOf(dataDir, name);
+      const running = ourRunningProcess(dataDir, name);
+      if (running === undefined) return [name, 'not-running'];
+      if (running === 'stale') {
+        removePidFile(pidFile);
+        return [name, 'stale-pid-file'];
+      }
+      const outcome = await terminate(running.pid, options.graceMs ?? 5000);
+      removePidFile(pidFile, running.pid);
+      log(
+        `${name}: ${outcome === 'killed' ? 'killed (did not stop within the grace period)' : 'stopped'} (pid ${running.pid})`,
+      );
+      return [name, outcome];
+    }),
+  );
+  return Object.fromEntries(entries) as Record<ServiceName, StopOutcome>;
+}
+
+export interface ServiceStatus {
+  name: ServiceName;
+  state: 'external' | 'running' | 'unhealthy' | 'stopped';
+  /** As startLocalStack would return it (MongoDB URI without a database name). */
+  address?: string;
+  uiUrl?: string;
+  pid?: number;
+  detail?: string;
+}
+
+/** What runs for the stack in `dataDir` (pid files + one health probe each); env overrides reported as external. */
+export async function localStackStatus(
+  options: Pick<LocalStackOptions, 'dataDir' | 'repoRoot' | 'env'> = {},
+): Promise<ServiceStatus[]> {
+  const env = options.env ?? process.env;
+  const dataDir = path.resolve(options.dataDir ?? defaultDataDir(options.repoRoot ?? findRepoRoot()));
+  return Promise.all(
+    SERVICE_NAMES.map(async (name): Promise<ServiceStatus> => {
+      const override = env[SERVICE_ENV[name]];
+      if (override)
+        return { name, state: 'external', address: override, detail: `from ${SERVICE_ENV[name]}` };
+      const running = ourRunningProcess(dataDir, name);
+      if (running === undefined || running === 'stale') return { name, state: 'stopped' };
+      const endpoint = SERVICES[name].endpointFromArgs(running.args);
+      if (!endpoint) return { name, state: 'unhealthy', pid: running.pid, detail: 'cannot read its address' };
+      try {
+        await SERVICES[name].probe(endpoint);
+        return { name, state: 'running', pid: running.pid, address: endpoint.address, uiUrl: endpoint.uiUrl };
+      } catch (err) {
+        return {
+          name,
+          state: 'unhealthy',
+          pid: running.pid,
+          address: endpoint.address,
+          uiUrl: endpoint.uiUrl,
+          detail: err instanceof Error ? err.message : String(err),
+        };
+      }
+    }),
+  );
+}

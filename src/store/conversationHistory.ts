@@ -1,0 +1,109 @@
+import type { Collection, Db } from 'mongodb';
+import { isDuplicateKeyError } from './errors';
+
+export type SpeakerType = 'USER' | 'BOT' | 'SYSTEM';
+
+/** A wiki snippet given to the LLM for a reply. */
+export interface RagSnippet {
+  text: string;
+  source_url: string;
+  score: number;
+}
+
+/** One turn of `conversation_history`, with the design document's fields first. */
+export interface ConversationTurn {
+  session_id: string;
+  turn_id: number;
+  timestamp: Date;
+  channel_id: string;
+  user_id: string | null;
+  speaker_type: SpeakerType;
+  bot_name: string | null;
+  message_content: string;
+  original_message_id: string | null;
+  is_organic_initiation: boolean;
+  rag_context_used: RagSnippet[];
+  llm_response_raw: string | null;
+  llm_response_final: string | null;
+  /** Idempotency key: a retried persist finds the turn instead of writing a second one. */
+  turn_key: string;
+  /** Bot turns: the id fine_tuning_data.response_id links to. */
+  response_id?: string;
+  /** Bot turns: the Discord message this one answers. */
+  reply_to_message_id?: string | null;
+  /** Bot turns: the Discord ids of every part posted so far (a long reply is split). */
+  delivered_message_ids?: string[];
+  prompt_version_used?: string | null;
+}
+
+export type NewTurn = Omit<ConversationTurn, 'turn_id'>;
+
+/** How many times to take the next turn_id when concurrent replies in a session collide. */
+const MAX_TURN_ID_ATTEMPTS = 100;
+
+export class ConversationHistory {
+  readonly collection: Collection<ConversationTurn>;
+
+  constructor(db: Db) {
+    this.collection = db.collection<ConversationTurn>('conversation_history');
+  }
+
+  async ensureIndexes(): Promise<void> {
+    await this.collection.createIndexes([
+      { key: { session_id: 1, turn_id: 1 }, name: 'session_turn', unique: true },
+      { key: { turn_key: 1 }, name: 'turn_key', unique: true },
+      { key: { channel_id: 1, timestamp: -1 }, name: 'channel_recent' },
+      { key: { response_id: 1 }, name: 'response_id' },
+    ]);
+  }
+
+  /**
+   * Appends a turn with the next sequential turn_id of its session, idempotently by
+   * `turn_key`. FerretDB has no atomic counters, so the unique {session_id, turn_id}
+   * index arbitrates: a writer that loses the race reads the new maximum and tries again.
+   */
+  async appendTurn(turn: NewTurn): Promise<ConversationTurn> {
+    for (let attempt = 0; attempt < MAX_TURN_ID_ATTEMPTS; attempt++) {
+      const existing = await this.collection.findOne({ turn_key: turn.turn_key }, { projection: { _id: 0 } });
+      if (existing) return existing;
+      const [last] = await this.collection
+        .find({ session_id: turn.session_id }, { projection: { turn_id: 1 } })
+        .sort({ turn_id: -1 })
+        .limit(1)
+        .toArray();
+      const stored: ConversationTurn = { ...turn, turn_id: (last?.turn_id ?? 0) + 1 };
+      try {
+        await this.collection.insertOne({ ...stored });
+        return stored;
+      } catch (err) {
+        if (!isDuplicateKeyError(err)) throw err;
+        // Lost the race for this turn_id (or a retry inserted turn_key meanwhile): jitter, re-read.
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * (attempt + 1)));
+      }
+    }
+    throw new Error(`could not allocate a turn_id in session ${turn.session_id} after ${MAX_TURN_ID_ATTEMPTS} attempts`);
+  }
+
+  /** The `limit` turns before `beforeTurnId` in a session, oldest first. */
+  async loadHistory(sessionId: string, beforeTurnId: number, limit: number): Promise<ConversationTurn[]> {
+    if (limit <= 0) return [];
+    const turns = await this.collection
+      .find({ session_id: sessionId, turn_id: { $lt: beforeTurnId } }, { projection: { _id: 0 } })
+      .sort({ turn_id: -1 })
+      .limit(limit)
+      .toArray();
+    return turns.reverse();
+  }
+
+  findByResponseId(responseId: string): Promise<ConversationTurn | null> {
+    return this.collection.findOne({ response_id: responseId }, { projection: { _id: 0 } });
+  }
+
+  /** Records the Discord ids posted so far for a bot turn; the first part is its original_message_id. */
+  async recordDelivery(responseId: string, deliveredMessageIds: string[]): Promise<void> {
+    await this.collection.updateOne(
+      { response_id: responseId },
+      { $set: { delivered_message_ids: deliveredMessageIds, original_message_id: deliveredMessageIds[0] ?? null } },
+    );
+  }
+}

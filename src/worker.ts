@@ -1,0 +1,113 @@
+import { NativeConnection, Runtime, Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import { createActivities, createLlmActivities, type ActivityDeps } from './activities';
+import { loadRoster } from './characters/roster';
+import { loadConfig, type Config } from './config';
+import { createDiscordPoster } from './discord/rest';
+import { emptyRetriever } from './knowledge/retriever';
+import { createOllamaLlm } from './llm/ollamaChat';
+import { logger, temporalLogger } from './logger';
+import { openStore, type Store } from './store/mongo';
+import { llmTaskQueueFor } from './workflows/types';
+
+export interface WorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  /** LLM activities at once on this worker (a single GPU serves one or two well). */
+  llmConcurrency: number;
+  deps: ActivityDeps;
+  /** A prebuilt workflow bundle (tests build it once); otherwise src/workflows is bundled. */
+  workflowBundle?: WorkflowBundleOption;
+}
+
+/**
+ * A worker process runs two Temporal workers: one on the main queue (all workflows and
+ * the MongoDB/Chroma/Discord activities) and one on `<queue>-llm` (generation only,
+ * with bounded concurrency so the LLM is never flooded).
+ */
+export async function createWorkers(options: WorkerOptions): Promise<{ run(): Promise<void>; shutdown(): void }> {
+  const { connection, namespace, taskQueue, deps } = options;
+  const workflows = options.workflowBundle
+    ? { workflowBundle: options.workflowBundle }
+    : { workflowsPath: require.resolve('./workflows') };
+  const main = await Worker.create({ connection, namespace, taskQueue, ...workflows, activities: createActivities(deps) });
+  const llm = await Worker.create({
+    connection,
+    namespace,
+    taskQueue: llmTaskQueueFor(taskQueue),
+    activities: createLlmActivities(deps),
+    maxConcurrentActivityTaskExecutions: options.llmConcurrency,
+  });
+  return {
+    run: async () => {
+      await Promise.all([main.run(), llm.run()]);
+    },
+    shutdown: () => {
+      for (const worker of [main, llm]) if (worker.getState() === 'RUNNING') worker.shutdown();
+    },
+  };
+}
+
+/** The production dependencies of the activities, from configuration. */
+export function activityDepsFromConfig(config: Config, store: Store): ActivityDeps {
+  const roster = loadRoster(config.characters, config.charactersFile);
+  return {
+    store,
+    llm: createOllamaLlm({
+      host: config.ollamaHost,
+      model: config.ollamaModel,
+      temperature: config.ollamaTemperature,
+      numCtx: config.ollamaNumCtx,
+      timeoutMs: config.ollamaTimeoutMs,
+    }),
+    discord: createDiscordPoster(config.discordApiUrl, config.discordTokens),
+    retriever: emptyRetriever,
+    characterNames: roster.map((c) => c.name),
+    historyWindow: config.historyWindow,
+  };
+}
+
+/** Opens the store, seeds the roster's v1.0 prompts and runs the workers until a signal stops them. */
+export async function runWorker(config: Config, store: Store): Promise<void> {
+  await store.characterPrompts.seedDefaults(loadRoster(config.characters, config.charactersFile));
+  const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  try {
+    const workers = await createWorkers({
+      connection,
+      namespace: config.temporalNamespace,
+      taskQueue: config.taskQueue,
+      llmConcurrency: config.llmConcurrency,
+      deps: activityDepsFromConfig(config, store),
+    });
+    logger.info({ taskQueue: config.taskQueue, llmConcurrency: config.llmConcurrency }, 'worker running');
+    await workers.run();
+  } finally {
+    await connection.close();
+  }
+}
+
+let runtimeInstalled = false;
+/** Routes the SDK's logs to pino; once per process, before the first worker. */
+export function installTemporalRuntime(): void {
+  if (runtimeInstalled) return;
+  Runtime.install({ logger: temporalLogger(logger.child({ component: 'temporal' })) });
+  runtimeInstalled = true;
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  installTemporalRuntime();
+  const store = await openStore(config.mongodbUri, config.mongodbDb);
+  try {
+    await runWorker(config, store);
+  } finally {
+    await store.close();
+  }
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    logger.fatal({ err }, 'worker stopped');
+    process.exit(1);
+  });
+}

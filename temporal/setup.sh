@@ -1,0 +1,81 @@
+#!/bin/sh
+# Registers what the app needs in Temporal: its namespace and its custom search
+# attributes. Idempotent: run it on every `docker compose up` (service temporal-setup)
+# or by hand against any cluster:
+#
+#   TEMPORAL_ADDRESS=127.0.0.1:7233 TEMPORAL_NAMESPACE=default sh temporal/setup.sh
+#
+# Needs the `temporal` CLI (it is in the temporalio/admin-tools image).
+#
+# Environment:
+#   TEMPORAL_ADDRESS     frontend host:port            (default temporal:7233)
+#   TEMPORAL_NAMESPACE   namespace of the app          (default default)
+#   TEMPORAL_RETENTION   history kept for closed runs  (default 168h; used only when creating)
+#   SETUP_ATTEMPTS       tries per step, 5 s apart      (default 60)
+#
+# Custom search attributes the workflows set (list them in the Temporal UI with e.g.
+# `CrawlStatus = "IN_PROGRESS"` or `CharacterName = "Stewie"`):
+#   CrawlStatus     Keyword  state of a wiki crawl: IN_PROGRESS, SUCCESS or FAILED
+#   CrawlPagesDone  Int      pages a crawl has stored so far
+#   CharacterName   Keyword  the character a workflow speaks for
+# Keep this list in step with the workflows (and with the local dev server's
+# --search-attribute flags): upserting an unregistered attribute fails the workflow task.
+set -eu
+
+TEMPORAL_ADDRESS=${TEMPORAL_ADDRESS:-temporal:7233}
+TEMPORAL_NAMESPACE=${TEMPORAL_NAMESPACE:-default}
+TEMPORAL_RETENTION=${TEMPORAL_RETENTION:-168h}
+SETUP_ATTEMPTS=${SETUP_ATTEMPTS:-60}
+export TEMPORAL_ADDRESS TEMPORAL_NAMESPACE
+
+SEARCH_ATTRIBUTES='CrawlStatus=Keyword CrawlPagesDone=Int CharacterName=Keyword'
+
+# retry <description> <command...>: runs the command until it succeeds or the attempts run out.
+retry() {
+  what=$1
+  shift
+  attempt=1
+  until "$@"; do
+    if [ "$attempt" -ge "$SETUP_ATTEMPTS" ]; then
+      echo "temporal-setup: giving up: $what" >&2
+      exit 1
+    fi
+    echo "temporal-setup: waiting: $what (attempt $attempt/$SETUP_ATTEMPTS)"
+    attempt=$((attempt + 1))
+    sleep 5
+  done
+}
+
+namespace_exists() {
+  temporal operator namespace describe --namespace "$TEMPORAL_NAMESPACE" >/dev/null 2>&1
+}
+
+ensure_namespace() {
+  namespace_exists && return 0
+  temporal operator namespace create --namespace "$TEMPORAL_NAMESPACE" --retention "$TEMPORAL_RETENTION" ||
+    namespace_exists # created meanwhile by someone else: fine
+}
+
+# Adding an attribute that already exists with the same type is a no-op; with another
+# type the CLI fails, and so does this script (fix it by hand, data may depend on it).
+ensure_search_attributes() {
+  set --
+  for pair in $SEARCH_ATTRIBUTES; do
+    set -- "$@" --name "${pair%%=*}" --type "${pair#*=}"
+  done
+  if output=$(temporal operator search-attribute create --namespace "$TEMPORAL_NAMESPACE" "$@" 2>&1); then
+    return 0
+  fi
+  echo "$output" >&2
+  case $output in
+    *"different type"*) exit 1 ;; # retrying cannot help
+  esac
+  return 1
+}
+
+retry "Temporal at $TEMPORAL_ADDRESS to be healthy" temporal operator cluster health
+retry "namespace $TEMPORAL_NAMESPACE" ensure_namespace
+echo "temporal-setup: namespace $TEMPORAL_NAMESPACE is registered"
+# A namespace created a moment ago may not be in every cache yet: retry.
+retry "search attributes in $TEMPORAL_NAMESPACE" ensure_search_attributes
+echo "temporal-setup: search attributes registered: $SEARCH_ATTRIBUTES"

@@ -1,0 +1,127 @@
+/**
+ * The whole reply path on real services: the test stack's Temporal, FerretDB and Chroma,
+ * a real worker, the real discord.js bots logged in to the fake Discord, and the real
+ * `ollama` client talking to the scripted Ollama. Used by the end-to-end tests and the
+ * benchmark.
+ */
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, NativeConnection } from '@temporalio/worker';
+import { startBots } from '../../src/bots';
+import type { CharacterBot } from '../../src/bots/characterBot';
+import { loadRoster } from '../../src/characters/roster';
+import { loadConfig, type Config } from '../../src/config';
+import { logger } from '../../src/logger';
+import { openStore, type Store } from '../../src/store/mongo';
+import { activityDepsFromConfig, createWorkers, installTemporalRuntime } from '../../src/worker';
+import { startFakeDiscord, type BotUser, type FakeDiscord } from '../fakes/fakeDiscord';
+import { startScriptedOllama, type ScriptedOllama } from '../fakes/scriptedOllama';
+
+export const CHARACTERS = ['Peter', 'Brian', 'Stewie'] as const;
+export type CharacterName = (typeof CHARACTERS)[number];
+
+export interface Harness {
+  config: Config;
+  discord: FakeDiscord;
+  ollama: ScriptedOllama;
+  store: Store;
+  temporal: Client;
+  botUsers: Record<CharacterName, BotUser>;
+  channelId: string;
+  /** Environment a separate worker process needs to join this harness. */
+  workerEnv: NodeJS.ProcessEnv;
+  /** Starts the in-process worker (started by default). */
+  startWorker(): Promise<void>;
+  stopWorker(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+let workflowBundle: Awaited<ReturnType<typeof bundleWorkflowCode>> | undefined;
+
+export async function startHarness(options: { worker?: boolean; llmConcurrency?: number } = {}): Promise<Harness> {
+  installTemporalRuntime();
+  const discord = await startFakeDiscord();
+  const ollama = await startScriptedOllama();
+  const botUsers = Object.fromEntries(
+    CHARACTERS.map((name) => [name, discord.addBot({ token: `token-${name.toLowerCase()}-${randomUUID()}`, username: name })]),
+  ) as Record<CharacterName, BotUser>;
+  const channelId = discord.createTextChannel('general');
+  const workerEnv: NodeJS.ProcessEnv = {
+    MONGODB_URI: process.env.MONGODB_URI,
+    MONGODB_DB: `fgbots_e2e_${randomUUID().slice(0, 8)}`,
+    TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS,
+    TEMPORAL_TASK_QUEUE: `e2e-${randomUUID()}`,
+    CHROMA_URL: process.env.CHROMA_URL,
+    OLLAMA_HOST: ollama.url,
+    OLLAMA_MODEL: 'scripted',
+    OLLAMA_TIMEOUT_MS: '30000',
+    DISCORD_API_URL: discord.apiUrl,
+    LLM_CONCURRENCY: String(options.llmConcurrency ?? 4),
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    ...Object.fromEntries(CHARACTERS.map((name) => [`DISCORD_TOKEN_${name.toUpperCase()}`, botUsers[name].token])),
+  };
+  const config = loadConfig(workerEnv);
+  const roster = loadRoster(config.characters);
+  const store = await openStore(config.mongodbUri, config.mongodbDb);
+  await store.characterPrompts.seedDefaults(roster);
+  const connection = await Connection.connect({ address: config.temporalAddress });
+  const temporal = new Client({ connection, namespace: config.temporalNamespace });
+
+  let worker: { run: Promise<void>; shutdown(): void; connection: NativeConnection } | undefined;
+  const startWorker = async () => {
+    workflowBundle ??= await bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: quietBundler });
+    const workerConnection = await NativeConnection.connect({ address: config.temporalAddress });
+    const workers = await createWorkers({
+      connection: workerConnection,
+      namespace: config.temporalNamespace,
+      taskQueue: config.taskQueue,
+      llmConcurrency: config.llmConcurrency,
+      deps: activityDepsFromConfig(config, store),
+      workflowBundle,
+    });
+    worker = { run: workers.run(), shutdown: workers.shutdown, connection: workerConnection };
+  };
+  const stopWorker = async () => {
+    if (!worker) return;
+    worker.shutdown();
+    await worker.run;
+    await worker.connection.close();
+    worker = undefined;
+  };
+  if (options.worker ?? true) await startWorker();
+
+  let bots: CharacterBot[] = [];
+  bots = await startBots({ config, roster, temporal, log: logger });
+  await discord.waitForBotsReady(CHARACTERS.length);
+
+  return {
+    config,
+    discord,
+    ollama,
+    store,
+    temporal,
+    botUsers,
+    channelId,
+    workerEnv,
+    startWorker,
+    stopWorker,
+    async stop() {
+      await Promise.allSettled(bots.map((bot) => bot.stop()));
+      await stopWorker();
+      await connection.close();
+      await store.db.dropDatabase().catch(() => undefined);
+      await store.close();
+      await ollama.close();
+      await discord.close();
+    },
+  };
+}
+
+const quietBundler = {
+  log: () => undefined,
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (message: string) => logger.warn(message),
+  error: (message: string) => logger.error(message),
+};

@@ -1,0 +1,81 @@
+/**
+ * Starts a private local stack (Temporal dev server, FerretDB, Chroma) once for the whole jest run, on free
+ * loopback ports with state in a fresh .data/test-<pid> folder, so a running `npm start` / `stack up` is not
+ * disturbed. Services whose env var is already set (TEMPORAL_ADDRESS, MONGODB_URI, CHROMA_URL) are used as
+ * they are. Test workers are forked after this runs, so they inherit the variables set here:
+ *   TEMPORAL_ADDRESS, TEMPORAL_UI_URL, MONGODB_URI (.../fgbots_test), MONGODB_DB=fgbots_test, CHROMA_URL,
+ *   FG_TEST_STACK=1
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+
+import { startLocalStack, stopLocalStack, type LocalStack } from '../../src/stack/localStack';
+import { isAlive } from '../../src/stack/processes';
+import { findRepoRoot } from '../../src/stack/tools';
+import { setTestStack, testLog } from './testStack';
+
+const TEST_DB = 'fgbots_test';
+
+/** Stops and removes test stacks left behind by jest runs that were killed before their teardown. */
+async function removeAbandonedTestStacks(dataRoot: string): Promise<void> {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dataRoot);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const match = /^test-(\d+)$/.exec(name);
+    if (!match) continue;
+    const ownerPid = Number(match[1]);
+    if (ownerPid !== process.pid && isAlive(ownerPid)) continue; // another jest run in progress
+    const dir = path.join(dataRoot, name);
+    testLog(`removing abandoned test stack ${dir}`);
+    await stopLocalStack({ dataDir: dir, log: testLog, graceMs: 2000 });
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export default async function globalSetup(): Promise<void> {
+  const repoRoot = findRepoRoot(__dirname);
+  const dataRoot = path.join(repoRoot, '.data');
+  await removeAbandonedTestStacks(dataRoot);
+
+  const dataDir = path.join(dataRoot, `test-${process.pid}`);
+  const started = Date.now();
+  const keepLogsDir = path.join(dataRoot, 'test-logs');
+  let stack: LocalStack;
+  try {
+    stack = await startLocalStack({
+      repoRoot,
+      dataDir,
+      ports: { temporal: 0, temporalUi: 0, mongo: 0, chroma: 0 },
+      mongoDatabase: TEST_DB,
+      log: testLog,
+    });
+  } catch (err) {
+    // startLocalStack already stopped what it started; keep the logs, drop the data.
+    const logDir = path.join(dataDir, 'logs');
+    if (fs.existsSync(logDir)) {
+      fs.rmSync(keepLogsDir, { recursive: true, force: true });
+      fs.cpSync(logDir, keepLogsDir, { recursive: true });
+    }
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
+  setTestStack({ stack, dataDir, keepLogsDir });
+
+  process.env.TEMPORAL_ADDRESS = stack.temporalAddress;
+  if (stack.temporalUiUrl) process.env.TEMPORAL_UI_URL = stack.temporalUiUrl;
+  process.env.MONGODB_URI = stack.mongodbUri;
+  // src/config.ts takes the database from MONGODB_DB (the URI's path is ignored there): keep tests off the
+  // app's database even when MONGODB_URI points at a user's server.
+  process.env.MONGODB_DB = TEST_DB;
+  process.env.CHROMA_URL = stack.chromaUrl;
+  process.env.FG_TEST_STACK = '1';
+  process.env.LOG_LEVEL ??= 'warn'; // keep test output readable; LOG_LEVEL=info ./scripts/test to see it all
+  testLog(
+    `ready in ${((Date.now() - started) / 1000).toFixed(1)} s: temporal ${stack.temporalAddress}, ` +
+      `mongodb ${stack.mongodbUri}, chroma ${stack.chromaUrl}`,
+  );
+}

@@ -1,0 +1,43 @@
+import { addressedCharacters, type MessageFacts, type RosterMember } from '../../src/bots/addressing';
+
+const roster: RosterMember[] = [
+  { name: 'Peter', aliases: ['peter', 'pete', 'mr griffin'], userId: '100' },
+  { name: 'Brian', aliases: ['brian'], userId: '200' },
+  { name: 'Stewie', aliases: ['stewie'], userId: '300' },
+];
+const message = (facts: Partial<MessageFacts>): MessageFacts => ({
+  isDirectMessage: false,
+  content: '',
+  mentionedUserIds: [],
+  repliedToUserId: null,
+  ...facts,
+});
+
+describe('addressedCharacters', () => {
+  it('answers to a name in the text', () => {
+    expect(addressedCharacters(message({ content: 'hey Stewie, how is Rupert?' }), roster, 'Peter')).toEqual(['Stewie']);
+    expect(addressedCharacters(message({ content: 'STEWIE!!' }), roster, 'Peter')).toEqual(['Stewie']);
+    expect(addressedCharacters(message({ content: 'what do you think, mr  griffin' }), roster, 'Peter')).toEqual(['Peter']);
+  });
+
+  it('does not match names inside other words', () => {
+    expect(addressedCharacters(message({ content: 'Peterson and Brianna went out' }), roster, 'Peter')).toEqual([]);
+  });
+
+  it('lets an @mention or a reply win over names in the text', () => {
+    expect(
+      addressedCharacters(message({ content: '<@100> what does Stewie think?', mentionedUserIds: ['100'] }), roster, 'Peter'),
+    ).toEqual(['Peter']);
+    expect(addressedCharacters(message({ content: 'and Brian?', repliedToUserId: '300' }), roster, 'Stewie')).toEqual([
+      'Stewie',
+    ]);
+  });
+
+  it('addresses the receiving bot in a DM', () => {
+    expect(addressedCharacters(message({ isDirectMessage: true, content: 'hello' }), roster, 'Brian')).toEqual(['Brian']);
+  });
+
+  it('ignores a message that addresses nobody', () => {
+    expect(addressedCharacters(message({ content: 'anyone seen the game?' }), roster, 'Peter')).toEqual([]);
+  });
+});

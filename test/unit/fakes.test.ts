@@ -1,0 +1,388 @@
+/**
+ * Proves the network fakes behave like Discord and Ollama for the REAL client libraries: discord.js
+ * (gateway + REST), @discordjs/rest and the ollama npm client.
+ */
+import { once } from 'node:events';
+import { DiscordAPIError, REST } from '@discordjs/rest';
+import {
+  ChannelType,
+  Client,
+  Events,
+  GatewayDispatchEvents,
+  GatewayIntentBits,
+  Partials,
+  Routes,
+  type GatewayDispatchPayload,
+  type Message,
+} from 'discord.js';
+import { Ollama } from 'ollama';
+import { startFakeDiscord, type BotUser, type FakeDiscord } from '../fakes/fakeDiscord';
+import { startScriptedOllama, type ScriptedOllama } from '../fakes/scriptedOllama';
+import { waitFor } from '../fakes/waitFor';
+
+jest.setTimeout(30_000);
+
+describe('fake Discord with discord.js', () => {
+  let fake: FakeDiscord;
+  let peter: BotUser;
+  let stewie: BotUser;
+  let general: string;
+  let dm: string;
+  const human = { id: '111111111111111111', username: 'lois' };
+  const clients: Client[] = [];
+  const received = new Map<string, Message[]>();
+  const raw = new Map<string, GatewayDispatchPayload[]>();
+
+  async function connect(bot: BotUser): Promise<Client> {
+    const client = new Client({
+      intents: [
+        GatewayIntentBits.Guilds,
+        GatewayIntentBits.GuildMessages,
+        GatewayIntentBits.MessageContent,
+        GatewayIntentBits.DirectMessages,
+      ],
+      partials: [Partials.Channel],
+      rest: { api: fake.apiUrl },
+    });
+    clients.push(client);
+    received.set(bot.id, []);
+    raw.set(bot.id, []);
+    client.on(Events.MessageCreate, (message) => received.get(bot.id)?.push(message));
+    client.on(Events.Raw, (packet: GatewayDispatchPayload) => raw.get(bot.id)?.push(packet));
+    const ready = once(client, Events.ClientReady);
+    await client.login(bot.token);
+    await ready;
+    return client;
+  }
+
+  const got = (bot: BotUser, id: string): Message | undefined =>
+    received.get(bot.id)?.find((m) => m.id === id);
+  const packetId = (packet: GatewayDispatchPayload): unknown =>
+    typeof packet.d === 'object' && packet.d !== null && 'id' in packet.d ? packet.d.id : undefined;
+
+  beforeAll(async () => {
+    fake = await startFakeDiscord({ heartbeatIntervalMs: 250 });
+    peter = fake.addBot({ token: 'peter-token', username: 'Peter' });
+    stewie = fake.addBot({ token: 'stewie-token', username: 'Stewie' });
+    general = fake.createTextChannel('general');
+    dm = fake.createDmChannel(peter.id, human.id, human.username);
+  });
+
+  afterAll(async () => {
+    await Promise.all(clients.map((client) => client.destroy()));
+    await fake.close();
+  });
+
+  test('two bots log in and get ready with their own user and the guild channels', async () => {
+    const [a, b] = await Promise.all([connect(peter), connect(stewie)]);
+    expect(a?.user?.id).toBe(peter.id);
+    expect(b?.user?.username).toBe('Stewie');
+    expect(a?.channels.cache.get(general)?.type).toBe(ChannelType.GuildText);
+    expect(a?.guilds.cache.get(fake.guildId)?.members.cache.has(stewie.id)).toBe(true);
+    await fake.waitForBotsReady(2, 5_000);
+    expect(fake.connectedBots().sort()).toEqual([peter.id, stewie.id].sort());
+    // The fake ACKs heartbeats, which is what gives discord.js a ping.
+    await waitFor(() => a?.ws.ping !== undefined && a.ws.ping >= 0, { what: 'a heartbeat ACK' });
+  });
+
+  test('a channel created after login arrives as CHANNEL_CREATE and its messages are delivered', async () => {
+    const late = fake.createTextChannel('late-night');
+    await waitFor(() => clients[1]?.channels.cache.get(late), { what: 'CHANNEL_CREATE at Stewie' });
+    const said = await fake.userSays({ channelId: late, author: human, content: 'anyone up?' });
+    await waitFor(() => got(stewie, said.id), { what: 'the message in the new channel' });
+  });
+
+  test('a user message mentioning Peter reaches both bots; Peter replies and Stewie sees the reply', async () => {
+    const [peterClient] = clients;
+    peterClient?.once(Events.MessageCreate, (message) => {
+      if (message.author.id === human.id) void message.reply('hi');
+    });
+    const said = await fake.userSays({
+      channelId: general,
+      author: human,
+      content: `hey <@${peter.id}>`,
+      mentions: [peter.id],
+    });
+
+    const atPeter = await waitFor(() => got(peter, said.id), { what: 'Peter to receive the message' });
+    const atStewie = await waitFor(() => got(stewie, said.id), { what: 'Stewie to receive the message' });
+    expect(atPeter.mentions.users.has(peter.id)).toBe(true);
+    expect(atStewie.mentions.users.has(peter.id)).toBe(true);
+    expect(atStewie.mentions.users.has(stewie.id)).toBe(false);
+    expect(atStewie.content).toBe(`hey <@${peter.id}>`);
+    expect(atStewie.author.username).toBe('lois');
+
+    const [reply] = await waitFor(() => fake.botMessages(general).length === 1 && fake.botMessages(general));
+    expect(reply?.author.id).toBe(peter.id);
+    expect(reply?.content).toBe('hi');
+    expect(reply?.message_reference?.message_id).toBe(said.id);
+    expect(reply?.referenced_message?.author.id).toBe(human.id);
+    expect(reply?.type).toBe(19);
+    // A reply pings the replied-to author unless allowed_mentions says otherwise.
+    expect(reply?.mentions.map((user) => user.id)).toEqual([human.id]);
+
+    const echoed = await waitFor(() => got(stewie, reply?.id ?? ''), { what: 'the reply echoed to Stewie' });
+    expect(echoed.author.id).toBe(peter.id);
+    expect(echoed.reference?.messageId).toBe(said.id);
+    // The author's own message is echoed to it too.
+    await waitFor(() => got(peter, reply?.id ?? ''), { what: 'the reply echoed to Peter' });
+  });
+
+  test('a DM reaches only the bot in it', async () => {
+    const said = await fake.userSays({ channelId: dm, content: 'psst, Peter' });
+    const atPeter = await waitFor(() => got(peter, said.id), { what: 'the DM at Peter' });
+    expect(atPeter.channel.type).toBe(ChannelType.DM);
+    expect(atPeter.author.id).toBe(human.id);
+    // Barrier: the gateway is ordered, so once Stewie has a later message it has had its chance.
+    const later = await fake.userSays({ channelId: general, author: human, content: 'barrier' });
+    await waitFor(() => got(stewie, later.id), { what: 'the barrier at Stewie' });
+    expect(got(stewie, said.id)).toBeUndefined();
+    expect(raw.get(stewie.id)?.some((packet) => packetId(packet) === said.id)).toBe(false);
+  });
+
+  test('redeliver sends the same MESSAGE_CREATE again (discord.js itself dedupes cached messages)', async () => {
+    const said = await fake.userSays({ channelId: general, author: human, content: 'say it twice' });
+    await waitFor(() => got(stewie, said.id));
+    await fake.redeliver(said.id);
+    const creates = (bot: BotUser): number =>
+      raw
+        .get(bot.id)
+        ?.filter((packet) => packet.t === GatewayDispatchEvents.MessageCreate && packetId(packet) === said.id)
+        .length ?? 0;
+    await waitFor(() => creates(peter) === 2 && creates(stewie) === 2, { what: 'two deliveries per bot' });
+    expect(fake.messages(general).filter((message) => message.id === said.id)).toHaveLength(1);
+    // discord.js' MessageCreate action skips a message already in its cache, so messageCreate fired once.
+    expect(received.get(stewie.id)?.filter((message) => message.id === said.id)).toHaveLength(1);
+  });
+
+  test('a dropped gateway connection resumes and replays what was missed', async () => {
+    const peterClient = clients[0];
+    const resumed = once(peterClient as Client, Events.ShardResume);
+    fake.dropConnections({ botId: peter.id });
+    const said = await fake.userSays({ channelId: general, author: human, content: 'while you were out' });
+    await resumed;
+    const atPeter = await waitFor(() => got(peter, said.id), { what: 'the missed message after RESUME' });
+    expect(atPeter.content).toBe('while you were out');
+  });
+
+  test('typing and reactions from discord.js are recorded', async () => {
+    const channel = clients[1]?.channels.cache.get(general);
+    if (!channel?.isSendable()) throw new Error('general is not sendable');
+    await channel.sendTyping();
+    const sent = await channel.send('Blast!');
+    await sent.react('👍');
+    expect(fake.typingEvents).toContainEqual(
+      expect.objectContaining({ channelId: general, userId: stewie.id }),
+    );
+    expect(fake.reactions).toContainEqual({
+      channelId: general,
+      messageId: sent.id,
+      userId: stewie.id,
+      emoji: '👍',
+    });
+  });
+
+  describe('REST with @discordjs/rest', () => {
+    let rest: REST;
+    beforeAll(() => {
+      rest = new REST({ api: fake.apiUrl }).setToken(peter.token);
+    });
+
+    test('enforce_nonce makes a retried post idempotent', async () => {
+      const body = { content: 'Freakin sweet', nonce: 'reply-42', enforce_nonce: true };
+      const first = (await rest.post(Routes.channelMessages(general), { body })) as { id: string };
+      const second = (await rest.post(Routes.channelMessages(general), { body })) as { id: string };
+      expect(second.id).toBe(first.id);
+      expect(fake.botMessages(general).filter((message) => message.nonce === 'reply-42')).toHaveLength(1);
+    });
+
+    test('an injected 429 is waited out and retried by the client, creating the message once', async () => {
+      fake.failNext({
+        method: 'POST',
+        path: /\/channels\/\d+\/messages$/,
+        status: 429,
+        retryAfterSeconds: 0.2,
+      });
+      const started = Date.now();
+      const created = (await rest.post(Routes.channelMessages(general), {
+        body: { content: 'after the wait' },
+      })) as {
+        id: string;
+      };
+      expect(Date.now() - started).toBeGreaterThanOrEqual(200);
+      const posts = fake.restCalls.filter(
+        (call) => call.method === 'POST' && call.path === `/channels/${general}/messages`,
+      );
+      expect(posts.slice(-2).map((call) => call.status)).toEqual([429, 200]);
+      expect(
+        fake.botMessages(general).filter((message) => message.content === 'after the wait'),
+      ).toHaveLength(1);
+      expect(created.id).toBeDefined();
+    });
+
+    test('an injected 500 is retried by the client', async () => {
+      fake.failNext({ path: /messages$/, status: 500 });
+      await rest.post(Routes.channelMessages(general), { body: { content: 'second time lucky' } });
+      expect(fake.restCalls.filter((call) => call.injected && call.status === 500)).toHaveLength(1);
+    });
+
+    test('validation errors look like Discord', async () => {
+      const tooLong = rest.post(Routes.channelMessages(general), { body: { content: 'a'.repeat(2001) } });
+      await expect(tooLong).rejects.toMatchObject({ status: 400, code: 50035 });
+      await expect(tooLong).rejects.toBeInstanceOf(DiscordAPIError);
+      await expect(
+        rest.post(Routes.channelMessages(general), { body: { content: '' } }),
+      ).rejects.toMatchObject({
+        status: 400,
+        code: 50006,
+      });
+      await expect(rest.get(Routes.channelMessage(general, '123456789012345678'))).rejects.toMatchObject({
+        status: 404,
+        code: 10008,
+      });
+      const stranger = new REST({ api: fake.apiUrl }).setToken('not-a-bot');
+      await expect(stranger.get(Routes.user('@me'))).rejects.toMatchObject({ status: 401 });
+      // Stewie cannot post into Peter's DM.
+      const asStewie = new REST({ api: fake.apiUrl }).setToken(stewie.token);
+      await expect(
+        asStewie.post(Routes.channelMessages(dm), { body: { content: 'hi' } }),
+      ).rejects.toMatchObject({
+        status: 403,
+      });
+    });
+
+    test('history is served newest first', async () => {
+      const page = (await rest.get(Routes.channelMessages(general), {
+        query: new URLSearchParams({ limit: '2' }),
+      })) as { content: string }[];
+      const all = fake.messages(general);
+      expect(page.map((message) => message.content)).toEqual(
+        all
+          .slice(-2)
+          .reverse()
+          .map((message) => message.content),
+      );
+    });
+  });
+});
+
+describe('scripted Ollama with the ollama client', () => {
+  let server: ScriptedOllama;
+  let ollama: Ollama;
+  const ask = (content: string, options = {}) =>
+    ollama.chat({ model: 'llama3.2', messages: [{ role: 'user', content }], options });
+
+  beforeAll(async () => {
+    server = await startScriptedOllama();
+    ollama = new Ollama({ host: server.url });
+  });
+
+  afterAll(async () => {
+    await server.close();
+  });
+
+  test('chat without streaming returns the scripted text and Ollama-like stats', async () => {
+    server.reply('Giggity giggity.');
+    const answer = await ask('hello', { num_ctx: 8192 });
+    expect(answer.message).toEqual({ role: 'assistant', content: 'Giggity giggity.' });
+    expect(answer.done).toBe(true);
+    expect(answer.done_reason).toBe('stop');
+    expect(answer.eval_count).toBe(2);
+    expect(server.requests.at(-1)?.body.options?.num_ctx).toBe(8192);
+    expect(server.requests.at(-1)?.body.messages?.[0]?.content).toBe('hello');
+  });
+
+  test('chat streaming arrives in several pieces that reassemble the text', async () => {
+    server.reply(
+      (request) => `You said: ${request.messages?.at(-1)?.content ?? ''}, and that is a fine thing to say.`,
+    );
+    const stream = await ollama.chat({
+      model: 'llama3.2',
+      messages: [{ role: 'user', content: 'roadhouse' }],
+      stream: true,
+    });
+    const pieces: string[] = [];
+    let final: { done: boolean; done_reason: string } | undefined;
+    for await (const part of stream) {
+      if (part.done) final = part;
+      else pieces.push(part.message.content);
+    }
+    expect(pieces.length).toBeGreaterThan(1);
+    expect(pieces.join('')).toBe('You said: roadhouse, and that is a fine thing to say.');
+    expect(final?.done_reason).toBe('stop');
+  });
+
+  test('enqueued answers are used once each, in order, before the default', async () => {
+    server.reply('default');
+    server.enqueue('one', 'two');
+    const answers = [];
+    for (let i = 0; i < 3; i += 1) answers.push((await ask(`q${i}`)).message.content);
+    expect(answers).toEqual(['one', 'two', 'default']);
+  });
+
+  test('failNext makes the client throw, then it recovers; failAll until recover()', async () => {
+    server.reply('fine');
+    server.failNext(1, 503);
+    await expect(ask('x')).rejects.toMatchObject({ name: 'ResponseError', status_code: 503 });
+    expect((await ask('x')).message.content).toBe('fine');
+    server.failAll();
+    await expect(ask('x')).rejects.toMatchObject({ status_code: 500 });
+    await expect(ask('x')).rejects.toMatchObject({ status_code: 500 });
+    server.recover();
+    expect((await ask('x')).message.content).toBe('fine');
+  });
+
+  test('hold blocks generation calls until release', async () => {
+    server.reply('finally');
+    server.hold();
+    let settled = false;
+    const pending = ask('wait').then((answer) => {
+      settled = true;
+      return answer;
+    });
+    await server.waitForHeld(1);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(settled).toBe(false);
+    server.release();
+    expect((await pending).message.content).toBe('finally');
+  });
+
+  test('a held call whose client went away is dropped cleanly', async () => {
+    server.enqueue('for the survivor');
+    server.hold();
+    const controller = new AbortController();
+    const abandoned = fetch(`${server.url}/api/chat`, {
+      method: 'POST',
+      body: JSON.stringify({ model: 'llama3.2', messages: [], stream: false }),
+      signal: controller.signal,
+    });
+    await server.waitForHeld(1);
+    controller.abort();
+    await expect(abandoned).rejects.toThrow();
+    await waitFor(() => server.heldCount === 0, { what: 'the abandoned call to leave the hold' });
+    server.release();
+    // The abandoned call did not consume the scripted answer.
+    expect((await ask('still there?')).message.content).toBe('for the survivor');
+  });
+
+  test('num_predict truncates like a model would; generate, embed, tags and version work', async () => {
+    server.reply('one two three four five');
+    const cut = await ask('count', { num_predict: 3 });
+    expect(cut.message.content).toBe('one two three');
+    expect(cut.done_reason).toBe('length');
+
+    const generated = await ollama.generate({ model: 'llama3.2', prompt: 'count', stream: false });
+    expect(generated.response).toBe('one two three four five');
+
+    const { embeddings } = await ollama.embed({ model: 'nomic-embed-text', input: ['a', 'b', 'a'] });
+    expect(embeddings).toHaveLength(3);
+    expect(embeddings[0]).toHaveLength(768);
+    expect(embeddings[0]).toEqual(embeddings[2]);
+    expect(embeddings[0]).not.toEqual(embeddings[1]);
+    const norm = Math.sqrt((embeddings[1] ?? []).reduce((sum, value) => sum + value * value, 0));
+    expect(norm).toBeCloseTo(1, 6);
+
+    expect((await ollama.list()).models.map((model) => model.name)).toContain('llama3.2:latest');
+    expect((await ollama.version()).version).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+});
