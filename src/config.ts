@@ -15,7 +15,11 @@ export interface Setting {
 
 /** The documented settings. Per-character Discord tokens (DISCORD_TOKEN_<NAME>) come on top. */
 export const SETTINGS = [
-  { name: 'MONGODB_URI', default: 'mongodb://127.0.0.1:27017', doc: 'MongoDB (or FerretDB) connection string' },
+  {
+    name: 'MONGODB_URI',
+    default: 'mongodb://127.0.0.1:27017',
+    doc: 'MongoDB (or FerretDB) connection string',
+  },
   { name: 'MONGODB_DB', default: 'family_guy_bots', doc: 'database name' },
   { name: 'TEMPORAL_ADDRESS', default: '127.0.0.1:7233', doc: 'Temporal frontend host:port' },
   { name: 'TEMPORAL_NAMESPACE', default: 'default', doc: 'Temporal namespace' },
@@ -35,12 +39,24 @@ export const SETTINGS = [
   { name: 'HISTORY_WINDOW', default: '10', doc: 'earlier turns of the channel given to the LLM' },
   { name: 'CHARACTERS', default: 'Peter,Brian,Stewie', doc: 'characters to run, by name' },
   { name: 'CHARACTERS_FILE', default: '', doc: 'optional JSON file adding or overriding characters' },
-  { name: 'DISCORD_API_URL', default: 'https://discord.com/api', doc: 'Discord REST base (tests use a local fake)' },
+  {
+    name: 'DISCORD_API_URL',
+    default: 'https://discord.com/api',
+    doc: 'Discord REST base (tests use a local fake)',
+  },
   { name: 'ADMIN_HOST', default: '127.0.0.1', doc: 'admin HTTP API bind address' },
   { name: 'ADMIN_PORT', default: '8080', doc: 'admin HTTP API port' },
-  { name: 'ADMIN_TOKEN', default: '', doc: 'bearer token required by admin routes (unset: admin routes refuse)' },
+  {
+    name: 'ADMIN_TOKEN',
+    default: '',
+    doc: 'bearer token required by admin routes (unset: admin routes refuse)',
+  },
   { name: 'LOG_LEVEL', default: 'info', doc: 'pino log level' },
-  { name: 'LOCAL_STACK_DIR', default: '.data/local', doc: 'data folder of the local stack started by scripts/up' },
+  {
+    name: 'LOCAL_STACK_DIR',
+    default: '.data/local',
+    doc: 'data folder of the local stack started by scripts/up',
+  },
 ] as const satisfies readonly Setting[];
 
 export type SettingName = (typeof SETTINGS)[number]['name'];
@@ -91,7 +107,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const text = raw(name);
     const value = Number(text);
     if (!Number.isFinite(value) || (integer && !Number.isInteger(value)) || value < min || value > max) {
-      problems.push(`${name}=${JSON.stringify(text)}: expected ${integer ? 'an integer' : 'a number'} in ${min}..${max}`);
+      problems.push(
+        `${name}=${JSON.stringify(text)}: expected ${integer ? 'an integer' : 'a number'} in ${min}..${max}`,
+      );
     }
     return value;
   };
@@ -121,7 +139,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     .filter(Boolean);
   if (characters.length === 0) problems.push('CHARACTERS: name at least one character');
   const logLevel = raw('LOG_LEVEL');
-  if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL=${logLevel}: expected one of ${LOG_LEVELS.join(', ')}`);
+  if (!LOG_LEVELS.includes(logLevel))
+    problems.push(`LOG_LEVEL=${logLevel}: expected one of ${LOG_LEVELS.join(', ')}`);
 
   const discordTokens: Record<string, string> = {};
   for (const [key, value] of Object.entries(env)) {

@@ -9,7 +9,17 @@ export const logger = pino({
   level: process.env.LOG_LEVEL ?? 'info',
   base: { service: 'family-guy-bots' },
   redact: {
-    paths: ['token', '*.token', 'authorization', '*.authorization', 'headers.authorization', 'adminToken', '*.adminToken', 'discordTokens', '*.discordTokens'],
+    paths: [
+      'token',
+      '*.token',
+      'authorization',
+      '*.authorization',
+      'headers.authorization',
+      'adminToken',
+      '*.adminToken',
+      'discordTokens',
+      '*.discordTokens',
+    ],
     censor: '[redacted]',
   },
 });

@@ -54,7 +54,9 @@ async function main(): Promise<void> {
   const online = new Set(bots.map((bot) => bot.character));
   const characterState = (name: string): string => {
     if (online.has(name)) return 'in Discord';
-    return config.discordTokens[name.toLowerCase()] ? 'Discord login failed' : `no DISCORD_TOKEN_${name.toUpperCase()}`;
+    return config.discordTokens[name.toLowerCase()]
+      ? 'Discord login failed'
+      : `no DISCORD_TOKEN_${name.toUpperCase()}`;
   };
   process.stdout.write(
     [

@@ -25,12 +25,20 @@ export interface WorkerOptions {
  * the MongoDB/Chroma/Discord activities) and one on `<queue>-llm` (generation only,
  * with bounded concurrency so the LLM is never flooded).
  */
-export async function createWorkers(options: WorkerOptions): Promise<{ run(): Promise<void>; shutdown(): void }> {
+export async function createWorkers(
+  options: WorkerOptions,
+): Promise<{ run(): Promise<void>; shutdown(): void }> {
   const { connection, namespace, taskQueue, deps } = options;
   const workflows = options.workflowBundle
     ? { workflowBundle: options.workflowBundle }
     : { workflowsPath: require.resolve('./workflows') };
-  const main = await Worker.create({ connection, namespace, taskQueue, ...workflows, activities: createActivities(deps) });
+  const main = await Worker.create({
+    connection,
+    namespace,
+    taskQueue,
+    ...workflows,
+    activities: createActivities(deps),
+  });
   const llm = await Worker.create({
     connection,
     namespace,

@@ -45,8 +45,16 @@ export function createConversationActivities(deps: { store: Store; historyWindow
     },
 
     async loadHistory(before: TurnRef): Promise<HistoryLine[]> {
-      const turns = await conversationHistory.loadHistory(before.session_id, before.turn_id, deps.historyWindow);
-      return turns.map(({ speaker_type, bot_name, message_content }) => ({ speaker_type, bot_name, message_content }));
+      const turns = await conversationHistory.loadHistory(
+        before.session_id,
+        before.turn_id,
+        deps.historyWindow,
+      );
+      return turns.map(({ speaker_type, bot_name, message_content }) => ({
+        speaker_type,
+        bot_name,
+        message_content,
+      }));
     },
 
     async loadCharacterPrompt(character: string): Promise<CharacterPromptChoice> {

@@ -19,7 +19,10 @@ export function createLlmActivities(deps: { llm: LlmClient; characterNames: stri
       const final = cleanReply(raw, prompt.character, others);
       if (final === '') {
         // Retryable: sampling again usually gives a real answer.
-        throw ApplicationFailure.retryable(`the model's answer was empty after cleaning: ${JSON.stringify(raw.slice(0, 200))}`, 'EmptyReply');
+        throw ApplicationFailure.retryable(
+          `the model's answer was empty after cleaning: ${JSON.stringify(raw.slice(0, 200))}`,
+          'EmptyReply',
+        );
       }
       return { raw, final };
     },

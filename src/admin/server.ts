@@ -31,7 +31,9 @@ class HttpError extends Error {
  * The admin HTTP API. JSON in and out, errors as {error: message}. This issue's routes:
  * GET /health (open: each dependency's state) and GET /dead_letters (token).
  */
-export async function startAdminServer(options: AdminOptions): Promise<{ server: Server; url: string; close(): Promise<void> }> {
+export async function startAdminServer(
+  options: AdminOptions,
+): Promise<{ server: Server; url: string; close(): Promise<void> }> {
   const routes: Record<string, (req: IncomingMessage) => Promise<[number, unknown]>> = {
     'GET /health': async () => {
       const results = await runChecks(options.checks);

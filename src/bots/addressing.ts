@@ -22,7 +22,11 @@ export interface RosterMember {
  * - otherwise characters named in the text ("hey Stewie"), on word boundaries.
  * So "@Peter what does Stewie think?" is for Peter only.
  */
-export function addressedCharacters(message: MessageFacts, roster: RosterMember[], recipient: string): string[] {
+export function addressedCharacters(
+  message: MessageFacts,
+  roster: RosterMember[],
+  recipient: string,
+): string[] {
   if (message.isDirectMessage) return [recipient];
   const explicit = roster.filter(
     (member) =>
@@ -30,10 +34,15 @@ export function addressedCharacters(message: MessageFacts, roster: RosterMember[
       (message.mentionedUserIds.includes(member.userId) || message.repliedToUserId === member.userId),
   );
   if (explicit.length > 0) return explicit.map((member) => member.name);
-  return roster.filter((member) => member.aliases.some((alias) => mentionsName(message.content, alias))).map((m) => m.name);
+  return roster
+    .filter((member) => member.aliases.some((alias) => mentionsName(message.content, alias)))
+    .map((m) => m.name);
 }
 
 function mentionsName(content: string, alias: string): boolean {
-  const pattern = alias.trim().replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\s+/g, '\\s+');
+  const pattern = alias
+    .trim()
+    .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+    .replace(/\s+/g, '\\s+');
   return new RegExp(`(?<![\\p{L}\\p{N}_])${pattern}(?![\\p{L}\\p{N}_])`, 'iu').test(content);
 }

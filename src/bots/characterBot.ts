@@ -48,7 +48,9 @@ export async function startCharacterBot(options: CharacterBotOptions): Promise<C
   if (!self) throw new Error(`${character.name} is not in the roster`);
 
   client.on(Events.MessageCreate, (message) => {
-    void onMessage(message).catch((err: unknown) => log.error({ err, messageId: message.id }, 'message handling failed'));
+    void onMessage(message).catch((err: unknown) =>
+      log.error({ err, messageId: message.id }, 'message handling failed'),
+    );
   });
 
   async function onMessage(message: Message): Promise<void> {
@@ -77,7 +79,9 @@ export async function startCharacterBot(options: CharacterBotOptions): Promise<C
     if (await startReply(workflowId, incoming)) {
       log.info({ messageId: message.id, workflowId, channelId: message.channelId }, 'reply workflow started');
       if ('sendTyping' in message.channel) {
-        await message.channel.sendTyping().catch((err: unknown) => log.debug({ err }, 'typing indicator failed'));
+        await message.channel
+          .sendTyping()
+          .catch((err: unknown) => log.debug({ err }, 'typing indicator failed'));
       }
     }
   }
@@ -95,11 +99,17 @@ export async function startCharacterBot(options: CharacterBotOptions): Promise<C
         return true;
       } catch (err) {
         if (err instanceof WorkflowExecutionAlreadyStartedError) {
-          log.info({ messageId: message.messageId, workflowId }, 'duplicate delivery of a message: already answered');
+          log.info(
+            { messageId: message.messageId, workflowId },
+            'duplicate delivery of a message: already answered',
+          );
           return false;
         }
         if (attempt >= START_ATTEMPTS) throw err;
-        log.warn({ err, messageId: message.messageId, attempt }, 'could not start the reply workflow; retrying');
+        log.warn(
+          { err, messageId: message.messageId, attempt },
+          'could not start the reply workflow; retrying',
+        );
         await new Promise((resolve) => setTimeout(resolve, 500 * 2 ** attempt));
       }
     }

@@ -19,7 +19,9 @@ export async function startBots(options: {
   const members: RosterMember[] = roster.map((c) => ({ name: c.name, aliases: c.aliases, userId: null }));
   const withTokens = roster.filter((character) => {
     if (config.discordTokens[character.name.toLowerCase()]) return true;
-    log.warn(`DISCORD_TOKEN_${character.name.toUpperCase()} is not set: ${character.name} stays offline in Discord`);
+    log.warn(
+      `DISCORD_TOKEN_${character.name.toUpperCase()} is not set: ${character.name} stays offline in Discord`,
+    );
     return false;
   });
   if (withTokens.length === 0) {

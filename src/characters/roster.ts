@@ -22,7 +22,8 @@ export interface CharacterDefinition {
 export function loadRoster(enabled: string[], charactersFile?: string): CharacterDefinition[] {
   const known = new Map(BUILTIN_CHARACTERS.map((c) => [c.name.toLowerCase(), c]));
   if (charactersFile) {
-    for (const character of readCharactersFile(charactersFile)) known.set(character.name.toLowerCase(), character);
+    for (const character of readCharactersFile(charactersFile))
+      known.set(character.name.toLowerCase(), character);
   }
   return enabled.map((name) => {
     const character = known.get(name.toLowerCase());
@@ -50,12 +51,15 @@ function validateCharacter(entry: unknown, where: string): CharacterDefinition {
   const e = entry as Partial<Record<keyof CharacterDefinition, unknown>>;
   const text = (key: 'name' | 'promptText' | 'fallbackLine'): string => {
     const value = e?.[key];
-    if (typeof value !== 'string' || value.trim() === '') throw new Error(`${where}: "${key}" must be a non-empty string`);
+    if (typeof value !== 'string' || value.trim() === '')
+      throw new Error(`${where}: "${key}" must be a non-empty string`);
     return value.trim();
   };
   const name = text('name');
   if (!/^[A-Za-z][A-Za-z0-9_]{0,31}$/.test(name)) {
-    throw new Error(`${where}: "name" must be a letter then letters, digits or _ (it names DISCORD_TOKEN_<NAME>)`);
+    throw new Error(
+      `${where}: "name" must be a letter then letters, digits or _ (it names DISCORD_TOKEN_<NAME>)`,
+    );
   }
   const aliases = e.aliases ?? [];
   if (!Array.isArray(aliases) || !aliases.every((a) => typeof a === 'string' && a.trim() !== '')) {

@@ -12,12 +12,15 @@ export function cleanReply(raw: string, character: string, otherCharacters: stri
     `^(?:[*_]{0,2}[\\[(]?${own}(?:\\s+griffin)?[\\])]?[*_]{0,2}\\s*[:\\-–]+[*_]{0,2}|\\[${own}\\])\\s*`,
     'i',
   );
-  for (let previous = ''; previous !== text; ) {
+  for (let previous = ''; previous !== text;) {
     previous = text;
     text = text.replace(ownLabel, '').trim();
   }
   // Stop where the model starts writing another speaker's line ("\nBrian: ...").
-  const otherLine = new RegExp(`\\n\\s*[*_]{0,2}\\[?(?:${names}|user)(?:\\s+griffin)?\\]?[*_]{0,2}\\s*:`, 'i');
+  const otherLine = new RegExp(
+    `\\n\\s*[*_]{0,2}\\[?(?:${names}|user)(?:\\s+griffin)?\\]?[*_]{0,2}\\s*:`,
+    'i',
+  );
   const cut = text.search(otherLine);
   if (cut > 0) text = text.slice(0, cut).trim();
   // One pair of wrapping quotes.

@@ -54,7 +54,8 @@ export function createOllamaLlm(settings: OllamaSettings): LlmClient {
           onProgress?.(text.length);
         }
       } catch (err) {
-        if (timedOut) throw new Error(`Ollama did not finish within ${settings.timeoutMs} ms (model ${settings.model})`);
+        if (timedOut)
+          throw new Error(`Ollama did not finish within ${settings.timeoutMs} ms (model ${settings.model})`);
         throw err;
       } finally {
         clearTimeout(timeout);

@@ -1,6 +1,7 @@
 import type { Collection, Db } from 'mongodb';
 import type { CharacterDefinition } from '../characters/roster';
 import { isDuplicateKeyError } from './errors';
+import { createIndexes } from './indexes';
 
 /** A versioned system prompt, as in the design document's `character_prompts`. */
 export interface CharacterPrompt {
@@ -25,7 +26,7 @@ export class CharacterPrompts {
   }
 
   async ensureIndexes(): Promise<void> {
-    await this.collection.createIndexes([
+    await createIndexes(this.collection, [
       { key: { character_name: 1, prompt_version: 1 }, name: 'character_version', unique: true },
       { key: { character_name: 1, is_default: 1 }, name: 'character_default' },
     ]);

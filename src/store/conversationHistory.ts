@@ -1,5 +1,6 @@
 import type { Collection, Db } from 'mongodb';
 import { isDuplicateKeyError } from './errors';
+import { createIndexes } from './indexes';
 
 export type SpeakerType = 'USER' | 'BOT' | 'SYSTEM';
 
@@ -49,7 +50,7 @@ export class ConversationHistory {
   }
 
   async ensureIndexes(): Promise<void> {
-    await this.collection.createIndexes([
+    await createIndexes(this.collection, [
       { key: { session_id: 1, turn_id: 1 }, name: 'session_turn', unique: true },
       { key: { turn_key: 1 }, name: 'turn_key', unique: true },
       { key: { channel_id: 1, timestamp: -1 }, name: 'channel_recent' },
@@ -81,7 +82,9 @@ export class ConversationHistory {
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * (attempt + 1)));
       }
     }
-    throw new Error(`could not allocate a turn_id in session ${turn.session_id} after ${MAX_TURN_ID_ATTEMPTS} attempts`);
+    throw new Error(
+      `could not allocate a turn_id in session ${turn.session_id} after ${MAX_TURN_ID_ATTEMPTS} attempts`,
+    );
   }
 
   /** The `limit` turns before `beforeTurnId` in a session, oldest first. */
@@ -103,7 +106,12 @@ export class ConversationHistory {
   async recordDelivery(responseId: string, deliveredMessageIds: string[]): Promise<void> {
     await this.collection.updateOne(
       { response_id: responseId },
-      { $set: { delivered_message_ids: deliveredMessageIds, original_message_id: deliveredMessageIds[0] ?? null } },
+      {
+        $set: {
+          delivered_message_ids: deliveredMessageIds,
+          original_message_id: deliveredMessageIds[0] ?? null,
+        },
+      },
     );
   }
 }

@@ -1,5 +1,6 @@
 import type { Collection, Db } from 'mongodb';
 import { isDuplicateKeyError } from './errors';
+import { createIndexes } from './indexes';
 
 /** A run whose retries were exhausted, as in the design document's `dead_letter_queue`. */
 export interface DeadLetter {
@@ -26,7 +27,7 @@ export class DeadLetterQueue {
   }
 
   async ensureIndexes(): Promise<void> {
-    await this.collection.createIndexes([
+    await createIndexes(this.collection, [
       { key: { status: 1, timestamp: -1 }, name: 'status_recent' },
       { key: { workflow_id: 1 }, name: 'workflow_id' },
     ]);

@@ -1,4 +1,5 @@
 import type { Collection, Db } from 'mongodb';
+import { createIndexes } from './indexes';
 
 export type RatingType = 'QC_AUTOMATED' | 'USER_SUBMITTED' | 'LLM_SUGGESTED';
 
@@ -21,7 +22,7 @@ export class FineTuningData {
   }
 
   async ensureIndexes(): Promise<void> {
-    await this.collection.createIndexes([
+    await createIndexes(this.collection, [
       { key: { response_id: 1, rating_type: 1, rated_by: 1 }, name: 'response_rating' },
       { key: { prompt_version_used: 1, rating_type: 1 }, name: 'version_ratings' },
     ]);

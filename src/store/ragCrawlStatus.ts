@@ -1,4 +1,5 @@
 import type { Collection, Db } from 'mongodb';
+import { createIndexes } from './indexes';
 
 export type CrawlStatus = 'IN_PROGRESS' | 'SUCCESS' | 'FAILED';
 
@@ -20,7 +21,7 @@ export class RagCrawlStatus {
   }
 
   async ensureIndexes(): Promise<void> {
-    await this.collection.createIndexes([
+    await createIndexes(this.collection, [
       { key: { crawl_id: 1 }, name: 'crawl_id', unique: true },
       { key: { last_crawl_timestamp: -1 }, name: 'recent' },
     ]);

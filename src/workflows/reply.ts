@@ -17,7 +17,12 @@ import {
 } from './types';
 
 /** MongoDB reads and writes: quick, and worth retrying through a short outage. */
-const STORE_RETRY: RetryPolicy = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 };
+const STORE_RETRY: RetryPolicy = {
+  initialInterval: '1 second',
+  backoffCoefficient: 2,
+  maximumInterval: '30 seconds',
+  maximumAttempts: 10,
+};
 const { persistUserTurn, loadHistory, loadCharacterPrompt, persistBotTurn, recordDeadLetter } =
   proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', retry: STORE_RETRY });
 
@@ -32,7 +37,12 @@ const DELIVERY_MAX_ATTEMPTS = 8;
 const { deliverReply } = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
   heartbeatTimeout: '30 seconds',
-  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: DELIVERY_MAX_ATTEMPTS },
+  retry: {
+    initialInterval: '2 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    maximumAttempts: DELIVERY_MAX_ATTEMPTS,
+  },
 });
 
 /**
@@ -43,7 +53,12 @@ const GENERATE_MAX_ATTEMPTS = 3;
 const LLM_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '5 minutes',
   heartbeatTimeout: '10 seconds',
-  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: GENERATE_MAX_ATTEMPTS },
+  retry: {
+    initialInterval: '2 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '5 minutes',
+    maximumAttempts: GENERATE_MAX_ATTEMPTS,
+  },
 };
 
 /**
@@ -61,7 +76,11 @@ export async function ReplyWorkflow(input: ReplyInput): Promise<ReplyResult> {
   const { character, message } = input;
   const deadLetterIds: string[] = [];
   const deadLetter = async (step: string, err: ActivityFailure, maxAttempts: number) => {
-    log.warn('dead-lettering a failed step', { step, messageId: message.messageId, error: describeFailure(err) });
+    log.warn('dead-lettering a failed step', {
+      step,
+      messageId: message.messageId,
+      error: describeFailure(err),
+    });
     const id = await recordDeadLetter({
       failed_event_payload: { ...input },
       error_details: describeFailure(err),

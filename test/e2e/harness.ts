@@ -38,12 +38,17 @@ export interface Harness {
 
 let workflowBundle: Awaited<ReturnType<typeof bundleWorkflowCode>> | undefined;
 
-export async function startHarness(options: { worker?: boolean; llmConcurrency?: number } = {}): Promise<Harness> {
+export async function startHarness(
+  options: { worker?: boolean; llmConcurrency?: number } = {},
+): Promise<Harness> {
   installTemporalRuntime();
   const discord = await startFakeDiscord();
   const ollama = await startScriptedOllama();
   const botUsers = Object.fromEntries(
-    CHARACTERS.map((name) => [name, discord.addBot({ token: `token-${name.toLowerCase()}-${randomUUID()}`, username: name })]),
+    CHARACTERS.map((name) => [
+      name,
+      discord.addBot({ token: `token-${name.toLowerCase()}-${randomUUID()}`, username: name }),
+    ]),
   ) as Record<CharacterName, BotUser>;
   const channelId = discord.createTextChannel('general');
   const workerEnv: NodeJS.ProcessEnv = {
@@ -58,7 +63,9 @@ export async function startHarness(options: { worker?: boolean; llmConcurrency?:
     DISCORD_API_URL: discord.apiUrl,
     LLM_CONCURRENCY: String(options.llmConcurrency ?? 4),
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-    ...Object.fromEntries(CHARACTERS.map((name) => [`DISCORD_TOKEN_${name.toUpperCase()}`, botUsers[name].token])),
+    ...Object.fromEntries(
+      CHARACTERS.map((name) => [`DISCORD_TOKEN_${name.toUpperCase()}`, botUsers[name].token]),
+    ),
   };
   const config = loadConfig(workerEnv);
   const roster = loadRoster(config.characters);
@@ -69,7 +76,10 @@ export async function startHarness(options: { worker?: boolean; llmConcurrency?:
 
   let worker: { run: Promise<void>; shutdown(): void; connection: NativeConnection } | undefined;
   const startWorker = async () => {
-    workflowBundle ??= await bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: quietBundler });
+    workflowBundle ??= await bundleWorkflowCode({
+      workflowsPath: require.resolve('../../src/workflows'),
+      logger: quietBundler,
+    });
     const workerConnection = await NativeConnection.connect({ address: config.temporalAddress });
     const workers = await createWorkers({
       connection: workerConnection,

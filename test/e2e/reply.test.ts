@@ -31,12 +31,17 @@ function repliesTo(messageId: string) {
 describe('a Discord message becomes one in-character reply', () => {
   it('answers a message naming Stewie once, from Stewie, as a reply, and stores both turns', async () => {
     h.ollama.reply('Stewie: Blast! I am building a weather control machine, obviously.');
-    const message = await h.discord.userSays({ channelId: h.channelId, content: 'hey Stewie, what are you building?' });
+    const message = await h.discord.userSays({
+      channelId: h.channelId,
+      content: 'hey Stewie, what are you building?',
+    });
 
     const result = await waitFor(() => replyResult(message.id, 'Stewie'), { what: "Stewie's workflow" });
     expect(result.usedFallback).toBe(false);
 
-    const replies = h.discord.botMessages(h.channelId).filter((m) => m.message_reference?.message_id === message.id);
+    const replies = h.discord
+      .botMessages(h.channelId)
+      .filter((m) => m.message_reference?.message_id === message.id);
     expect(replies).toHaveLength(1);
     const [reply] = replies;
     expect(reply?.author.id).toBe(h.botUsers.Stewie.id);
@@ -44,9 +49,9 @@ describe('a Discord message becomes one in-character reply', () => {
     expect(result.deliveredMessageIds).toEqual([reply?.id]);
     // Nobody else was addressed, so nobody else started a reply.
     for (const other of ['Peter', 'Brian'] as const) {
-      await expect(h.temporal.workflow.getHandle(replyWorkflowId(message.id, other)).describe()).rejects.toBeInstanceOf(
-        WorkflowNotFoundError,
-      );
+      await expect(
+        h.temporal.workflow.getHandle(replyWorkflowId(message.id, other)).describe(),
+      ).rejects.toBeInstanceOf(WorkflowNotFoundError);
     }
 
     // The LLM got Stewie's prompt, the message, and an explicit context window.
@@ -56,7 +61,10 @@ describe('a Discord message becomes one in-character reply', () => {
     expect(request?.body.messages?.at(-1)?.content).toBe('hey Stewie, what are you building?');
 
     const turns = await h.store.conversationHistory.collection
-      .find({ session_id: sessionIdFor(h.channelId), $or: [{ original_message_id: message.id }, { response_id: result.responseId }] })
+      .find({
+        session_id: sessionIdFor(h.channelId),
+        $or: [{ original_message_id: message.id }, { response_id: result.responseId }],
+      })
       .sort({ turn_id: 1 })
       .toArray();
     expect(turns).toHaveLength(2);
@@ -107,11 +115,19 @@ describe('a Discord message becomes one in-character reply', () => {
   });
 
   it('delivers a 4,500-character answer as three messages, in order, nothing cut', async () => {
-    const sentence = 'Well, actually, the novel I am writing is a searing indictment of suburban complacency. ';
-    const long = sentence.repeat(Math.ceil(4500 / sentence.length)).slice(0, 4499).trimEnd() + '.';
+    const sentence =
+      'Well, actually, the novel I am writing is a searing indictment of suburban complacency. ';
+    const long =
+      sentence
+        .repeat(Math.ceil(4500 / sentence.length))
+        .slice(0, 4499)
+        .trimEnd() + '.';
     expect(long.length).toBeGreaterThanOrEqual(4490);
     h.ollama.reply(long);
-    const message = await h.discord.userSays({ channelId: h.channelId, content: 'Brian, tell me about your novel' });
+    const message = await h.discord.userSays({
+      channelId: h.channelId,
+      content: 'Brian, tell me about your novel',
+    });
     const result = await waitFor(() => replyResult(message.id, 'Brian'));
 
     const parts = h.discord.botMessages(h.channelId).filter((m) => result.deliveredMessageIds.includes(m.id));
@@ -122,7 +138,12 @@ describe('a Discord message becomes one in-character reply', () => {
       expect(part.author.id).toBe(h.botUsers.Brian.id);
       expect(part.content.length).toBeLessThanOrEqual(2000);
     }
-    expect(parts.map((p) => p.content).join(' ').replace(/\s+/g, ' ')).toBe(long.replace(/\s+/g, ' '));
+    expect(
+      parts
+        .map((p) => p.content)
+        .join(' ')
+        .replace(/\s+/g, ' '),
+    ).toBe(long.replace(/\s+/g, ' '));
     const turn = await h.store.conversationHistory.findByResponseId(result.responseId);
     expect(turn?.delivered_message_ids).toEqual(result.deliveredMessageIds);
     expect(turn?.llm_response_final).toBe(long);
@@ -138,16 +159,23 @@ describe('a Discord message becomes one in-character reply', () => {
     const replies = repliesTo(message.id);
     expect(replies).toHaveLength(1);
     expect(replies[0]?.content).toBe(prompt?.fallback_line);
-    expect(h.ollama.requests.filter((r) => r.body.messages?.at(-1)?.content === 'Brian, are you there?')).toHaveLength(3);
+    expect(
+      h.ollama.requests.filter((r) => r.body.messages?.at(-1)?.content === 'Brian, are you there?'),
+    ).toHaveLength(3);
 
-    const letters = await h.store.deadLetterQueue.collection.find({ workflow_id: result.responseId }).toArray();
+    const letters = await h.store.deadLetterQueue.collection
+      .find({ workflow_id: result.responseId })
+      .toArray();
     expect(letters).toHaveLength(1);
     expect(letters[0]).toMatchObject({
       failed_step: 'generateReply',
       retry_attempts: 3,
       workflow_type: 'ReplyWorkflow',
       status: 'PENDING',
-      failed_event_payload: { character: 'Brian', message: { messageId: message.id, content: 'Brian, are you there?' } },
+      failed_event_payload: {
+        character: 'Brian',
+        message: { messageId: message.id, content: 'Brian, are you there?' },
+      },
     });
     expect(letters[0]?.error_details).toMatch(/^generateReply: .*llama runner process has terminated/);
     expect(letters[0]?.timestamp).toBeInstanceOf(Date);
@@ -184,9 +212,17 @@ describe('a Discord message becomes one in-character reply', () => {
         h.discord.userSays({ channelId, content: `${names[i % 3]} number ${i}` }),
       ),
     );
-    await Promise.all(messages.map((m, i) => waitFor(() => replyResult(m.id, names[i % 3] as CharacterName), { timeoutMs: 60_000 })));
-    const turns = await h.store.conversationHistory.collection.find({ session_id: sessionIdFor(channelId) }).toArray();
+    await Promise.all(
+      messages.map((m, i) =>
+        waitFor(() => replyResult(m.id, names[i % 3] as CharacterName), { timeoutMs: 60_000 }),
+      ),
+    );
+    const turns = await h.store.conversationHistory.collection
+      .find({ session_id: sessionIdFor(channelId) })
+      .toArray();
     expect(turns).toHaveLength(24);
-    expect(turns.map((t) => t.turn_id).sort((a, b) => a - b)).toEqual(Array.from({ length: 24 }, (_, i) => i + 1));
+    expect(turns.map((t) => t.turn_id).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 24 }, (_, i) => i + 1),
+    );
   });
 });

@@ -331,8 +331,9 @@ export class FakeDiscord {
 
   /** A DM between a bot and a human (named `username`, else user-XXXX unless already known). */
   createDmChannel(botId: string, userId: string, username?: string): string {
-    if (!this.isBot(botId) || this.isBot(userId))
+    if (!this.isBot(botId) || this.isBot(userId)) {
       throw new Error('a DM is between a registered bot and a human');
+    }
     if (username !== undefined) this.users.set(userId, makeUser(userId, username));
     const channel: ChannelRecord = {
       id: nextSnowflake(),
@@ -474,8 +475,9 @@ export class FakeDiscord {
 
   private channelObject(channel: ChannelRecord): APITextChannel | APIDMChannel {
     const common = { id: channel.id, flags: NO_FLAGS, last_message_id: channel.lastMessageId };
-    if (channel.dm)
+    if (channel.dm) {
       return { ...common, type: ChannelType.DM, name: null, recipients: [this.userById(channel.dm.userId)] };
+    }
     return {
       ...common,
       type: ChannelType.GuildText,
@@ -732,8 +734,9 @@ export class FakeDiscord {
       case GatewayOpcodes.VoiceStateUpdate:
       case GatewayOpcodes.RequestGuildMembers:
         // Accepted and ignored: the fake has no presences, voice or member chunks.
-        if (!connection.session)
+        if (!connection.session) {
           this.closeWith(connection, GatewayCloseCodes.NotAuthenticated, 'Not authenticated.');
+        }
         return;
       default:
         this.closeWith(connection, GatewayCloseCodes.UnknownOpcode, 'Unknown opcode.');
@@ -742,8 +745,9 @@ export class FakeDiscord {
 
   private identify(connection: Connection, d: Record<string, unknown>): void {
     const bot = typeof d.token === 'string' ? this.botsByToken.get(d.token) : undefined;
-    if (!bot)
+    if (!bot) {
       return this.closeWith(connection, GatewayCloseCodes.AuthenticationFailed, 'Authentication failed.');
+    }
     if (typeof d.intents !== 'number') {
       return this.closeWith(connection, GatewayCloseCodes.InvalidIntents, 'Invalid intent(s).');
     }
@@ -860,8 +864,9 @@ export class FakeDiscord {
     { status, retryAfterSeconds: after }: Injection,
     reply: (status: number, body?: object, headers?: Record<string, string>) => void,
   ): void {
-    if (status !== 429)
+    if (status !== 429) {
       return reply(status, { message: `${status}: ${STATUS_CODES[status] ?? 'Error'}`, code: 0 });
+    }
     // A per-route ("user" scope) limit, with the headers Discord sends along.
     reply(
       429,
@@ -893,18 +898,21 @@ export class FakeDiscord {
       };
       return { status: 200, body: result };
     }
-    if (method === 'GET' && path === '/users/@me')
+    if (method === 'GET' && path === '/users/@me') {
       return { status: 200, body: { ...bot.user, verified: true } };
+    }
 
     const [, channelId = '', rest = ''] = /^\/channels\/(\d+)(\/.*)?$/.exec(path) ?? [];
     if (!channelId) throw notFound();
     const channel = this.channels.get(channelId);
     if (!channel) throw fail(404, RESTJSONErrorCodes.UnknownChannel, 'Unknown Channel');
-    if (channel.dm && channel.dm.botId !== bot.id)
+    if (channel.dm && channel.dm.botId !== bot.id) {
       throw fail(403, RESTJSONErrorCodes.MissingAccess, 'Missing Access');
+    }
     if (method === 'GET' && rest === '') return { status: 200, body: this.channelObject(channel) };
-    if (method === 'POST' && rest === '/messages')
+    if (method === 'POST' && rest === '/messages') {
       return { status: 200, body: await this.postMessage(channel, bot, body) };
+    }
     if (method === 'GET' && rest === '/messages') return { status: 200, body: this.history(channel, query) };
     if (method === 'POST' && rest === '/typing') {
       this.typingEvents.push({ channelId, userId: bot.id, at: Date.now() });
@@ -917,8 +925,9 @@ export class FakeDiscord {
     if (!message) throw fail(404, RESTJSONErrorCodes.UnknownMessage, 'Unknown Message');
     if (method === 'GET') return { status: 200, body: omit(message, 'guild_id') };
     const reaction = { channelId, messageId, userId: bot.id, emoji: decodeURIComponent(emoji ?? '') };
-    if (!this.reactions.some((r) => JSON.stringify(r) === JSON.stringify(reaction)))
+    if (!this.reactions.some((r) => JSON.stringify(r) === JSON.stringify(reaction))) {
       this.reactions.push(reaction);
+    }
     return { status: 204 };
   }
 
@@ -929,8 +938,9 @@ export class FakeDiscord {
       throw invalidForm('content', 'STRING_TYPE_CONVERT', 'Could not interpret value as string.');
     }
     // Discord counts characters (code points), not UTF-16 units.
-    if ([...content].length > 2000)
+    if ([...content].length > 2000) {
       throw invalidForm('content', 'BASE_TYPE_MAX_LENGTH', 'Must be 2000 or fewer in length.');
+    }
     const embeds = Array.isArray(body.embeds) ? body.embeds : [];
     if (!content.trim() && embeds.length === 0) {
       throw fail(400, RESTJSONErrorCodes.CannotSendAnEmptyMessage, 'Cannot send an empty message');

@@ -246,8 +246,9 @@ class ScriptedOllamaServer implements ScriptedOllama {
         res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end('Ollama is running');
         return;
       }
-      if (method === 'GET' && path === '/api/version')
+      if (method === 'GET' && path === '/api/version') {
         return this.json(res, 200, { version: OLLAMA_VERSION });
+      }
       if (method === 'GET' && path === '/api/tags') {
         return this.json(res, 200, { models: this.models.map(modelEntry) });
       }
@@ -256,8 +257,9 @@ class ScriptedOllamaServer implements ScriptedOllama {
       let body: Record<string, unknown>;
       try {
         const parsed: unknown = JSON.parse(raw);
-        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
           throw new Error('not an object');
+        }
         body = parsed as Record<string, unknown>;
       } catch {
         return this.json(res, 400, { error: 'invalid character in request body' });
@@ -315,8 +317,9 @@ class ScriptedOllamaServer implements ScriptedOllama {
     path: GenerationPath,
     raw: Record<string, unknown>,
   ): Promise<void> {
-    if (typeof raw.model !== 'string' || raw.model === '')
+    if (typeof raw.model !== 'string' || raw.model === '') {
       return this.json(res, 400, { error: 'model is required' });
+    }
     const body = raw as GenerationBody;
     this.requests.push({ path, body, at: Date.now() });
     const started = process.hrtime.bigint();

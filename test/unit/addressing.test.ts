@@ -15,26 +15,38 @@ const message = (facts: Partial<MessageFacts>): MessageFacts => ({
 
 describe('addressedCharacters', () => {
   it('answers to a name in the text', () => {
-    expect(addressedCharacters(message({ content: 'hey Stewie, how is Rupert?' }), roster, 'Peter')).toEqual(['Stewie']);
+    expect(addressedCharacters(message({ content: 'hey Stewie, how is Rupert?' }), roster, 'Peter')).toEqual([
+      'Stewie',
+    ]);
     expect(addressedCharacters(message({ content: 'STEWIE!!' }), roster, 'Peter')).toEqual(['Stewie']);
-    expect(addressedCharacters(message({ content: 'what do you think, mr  griffin' }), roster, 'Peter')).toEqual(['Peter']);
+    expect(
+      addressedCharacters(message({ content: 'what do you think, mr  griffin' }), roster, 'Peter'),
+    ).toEqual(['Peter']);
   });
 
   it('does not match names inside other words', () => {
-    expect(addressedCharacters(message({ content: 'Peterson and Brianna went out' }), roster, 'Peter')).toEqual([]);
+    expect(
+      addressedCharacters(message({ content: 'Peterson and Brianna went out' }), roster, 'Peter'),
+    ).toEqual([]);
   });
 
   it('lets an @mention or a reply win over names in the text', () => {
     expect(
-      addressedCharacters(message({ content: '<@100> what does Stewie think?', mentionedUserIds: ['100'] }), roster, 'Peter'),
+      addressedCharacters(
+        message({ content: '<@100> what does Stewie think?', mentionedUserIds: ['100'] }),
+        roster,
+        'Peter',
+      ),
     ).toEqual(['Peter']);
-    expect(addressedCharacters(message({ content: 'and Brian?', repliedToUserId: '300' }), roster, 'Stewie')).toEqual([
-      'Stewie',
-    ]);
+    expect(
+      addressedCharacters(message({ content: 'and Brian?', repliedToUserId: '300' }), roster, 'Stewie'),
+    ).toEqual(['Stewie']);
   });
 
   it('addresses the receiving bot in a DM', () => {
-    expect(addressedCharacters(message({ isDirectMessage: true, content: 'hello' }), roster, 'Brian')).toEqual(['Brian']);
+    expect(
+      addressedCharacters(message({ isDirectMessage: true, content: 'hello' }), roster, 'Brian'),
+    ).toEqual(['Brian']);
   });
 
   it('ignores a message that addresses nobody', () => {

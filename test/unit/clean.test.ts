@@ -15,7 +15,8 @@ describe('cleanReply', () => {
   });
 
   it("cuts where the model starts writing another character's line", () => {
-    const raw = 'Peter: I fought the chicken again.\nBrian: Peter, that was a terrible idea.\nStewie: Indeed.';
+    const raw =
+      'Peter: I fought the chicken again.\nBrian: Peter, that was a terrible idea.\nStewie: Indeed.';
     expect(cleanReply(raw, 'Peter', others)).toBe('I fought the chicken again.');
   });
 
@@ -25,6 +26,8 @@ describe('cleanReply', () => {
   });
 
   it('leaves an already clean reply untouched', () => {
-    expect(cleanReply('Blast! Victory shall be mine.', 'Stewie', ['Peter', 'Brian'])).toBe('Blast! Victory shall be mine.');
+    expect(cleanReply('Blast! Victory shall be mine.', 'Stewie', ['Peter', 'Brian'])).toBe(
+      'Blast! Victory shall be mine.',
+    );
   });
 });

@@ -29,13 +29,19 @@ describe('loadConfig', () => {
   it('reports every bad setting at once, by name', () => {
     let error: unknown;
     try {
-      loadConfig({ OLLAMA_NUM_CTX: 'lots', HISTORY_WINDOW: '-1', CHROMA_URL: 'chroma:8000', LOG_LEVEL: 'loud' });
+      loadConfig({
+        OLLAMA_NUM_CTX: 'lots',
+        HISTORY_WINDOW: '-1',
+        CHROMA_URL: 'chroma:8000',
+        LOG_LEVEL: 'loud',
+      });
     } catch (err) {
       error = err;
     }
     expect(error).toBeInstanceOf(ConfigError);
     const message = (error as Error).message;
-    for (const name of ['OLLAMA_NUM_CTX', 'HISTORY_WINDOW', 'CHROMA_URL', 'LOG_LEVEL']) expect(message).toContain(name);
+    for (const name of ['OLLAMA_NUM_CTX', 'HISTORY_WINDOW', 'CHROMA_URL', 'LOG_LEVEL'])
+      expect(message).toContain(name);
   });
 
   it('documents every setting in the README and .env.example', () => {

@@ -9,7 +9,13 @@ describe('loadRoster', () => {
     expect(roster.map((c) => c.name)).toEqual(['Peter', 'Brian', 'Stewie']);
     for (const character of roster) {
       expect(character.fallbackLine.length).toBeGreaterThan(10);
-      for (const section of ['RELATIONSHIPS', 'PERSONALITY', 'SPEECH STYLE', 'INTERACTION RULES', 'HARD RULES']) {
+      for (const section of [
+        'RELATIONSHIPS',
+        'PERSONALITY',
+        'SPEECH STYLE',
+        'INTERACTION RULES',
+        'HARD RULES',
+      ]) {
         expect(character.promptText).toContain(section);
       }
     }
@@ -19,10 +25,16 @@ describe('loadRoster', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'roster-')), 'characters.json');
     writeFileSync(
       file,
-      JSON.stringify([{ name: 'Quagmire', aliases: ['glenn'], promptText: 'You are Quagmire.', fallbackLine: 'Giggity?' }]),
+      JSON.stringify([
+        { name: 'Quagmire', aliases: ['glenn'], promptText: 'You are Quagmire.', fallbackLine: 'Giggity?' },
+      ]),
     );
     const [quagmire] = loadRoster(['Quagmire'], file);
-    expect(quagmire).toMatchObject({ name: 'Quagmire', aliases: ['quagmire', 'glenn'], fallbackLine: 'Giggity?' });
+    expect(quagmire).toMatchObject({
+      name: 'Quagmire',
+      aliases: ['quagmire', 'glenn'],
+      fallbackLine: 'Giggity?',
+    });
   });
 
   it('explains an unknown name or a bad file', () => {

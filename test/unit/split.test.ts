@@ -9,7 +9,11 @@ describe('splitMessage', () => {
 
   it('splits a 4,500-character reply into three messages on sentence boundaries, losing nothing', () => {
     const sentence = 'Lois, I have decided to become a professional chicken fighter again. ';
-    const text = sentence.repeat(Math.ceil(4500 / sentence.length)).slice(0, 4500).trim() + '.';
+    const text =
+      sentence
+        .repeat(Math.ceil(4500 / sentence.length))
+        .slice(0, 4500)
+        .trim() + '.';
     const parts = splitMessage(text);
     expect(parts).toHaveLength(3);
     for (const part of parts) {

@@ -1,0 +1,47 @@
+# syntax=docker/dockerfile:1
+# One image for the three production processes (see docker-compose.yml):
+#   worker  node dist/worker.js      (default command)
+#   bots    node dist/bots/main.js
+#   admin   node dist/admin/main.js
+# The Temporal workflow bundle is built in memory when the worker starts, from
+# dist/workflows, with webpack and @swc/core (dependencies of @temporalio/worker).
+
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+# --- build: compile TypeScript to dist/ -------------------------------------------------
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
+# --- deps: production node_modules only ---------------------------------------------------
+FROM ${NODE_IMAGE} AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+# Optional dependencies stay (@swc/core's native binding is one, and the worker needs it
+# to bundle workflows), but some are pruned by hand:
+# - chromadb-js-bindings-*: the embedded Chroma server behind the `chroma` CLI (~420 MB);
+#   production talks to the chroma container, and the client does not load them.
+# - @temporalio/core-bridge: prebuilt binaries for macOS and Windows, and the Rust
+#   sources; the Linux binaries stay (the native module picks the one for this arch).
+RUN npm ci --omit=dev --no-audit --no-fund \
+  && rm -rf node_modules/chromadb-js-bindings-* \
+    node_modules/@temporalio/core-bridge/releases/*-apple-darwin \
+    node_modules/@temporalio/core-bridge/releases/*-windows-* \
+    node_modules/@temporalio/core-bridge/sdk-core \
+  && npm cache clean --force
+
+# --- runtime -----------------------------------------------------------------------------
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production \
+    NODE_OPTIONS=--enable-source-maps
+WORKDIR /app
+COPY package.json ./
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+# Files stay root-owned and read-only to the app; it writes nothing to disk.
+USER node
+CMD ["node", "dist/worker.js"]
