@@ -15,6 +15,12 @@ async function main(): Promise<void> {
     temporal,
     log: logger,
   });
+  if (bots.length === 0) {
+    // Nothing to keep running; a non-zero exit makes the misconfiguration visible to the supervisor.
+    throw new Error(
+      'no character bot is logged in to Discord: set DISCORD_TOKEN_<NAME> for at least one character',
+    );
+  }
   const stop = async () => {
     await Promise.allSettled(bots.map((bot) => bot.stop()));
     await connection.close();

@@ -24,7 +24,9 @@ async function startWorkerProcess(): Promise<ChildProcess> {
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`worker exited with ${code} before it was ready:\n${output}`)));
+    child.once('exit', (code) =>
+      reject(new Error(`worker exited with ${code} before it was ready:\n${output}`)),
+    );
   });
   await ready;
   return child;

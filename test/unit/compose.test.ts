@@ -158,7 +158,9 @@ describe('docker-compose.yml', () => {
   });
 
   it('documents every variable it uses in .env.example', () => {
-    const used = new Set([...composeText.matchAll(/(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1] as string));
+    const used = new Set(
+      [...composeText.matchAll(/(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1] as string),
+    );
     expect(used.size).toBeGreaterThan(3);
     expect([...used].filter((name) => !exampleHas(name))).toEqual([]);
   });
@@ -177,7 +179,12 @@ describe('docker-compose.yml', () => {
       const match = /^#? ?([A-Z0-9_]+)=(.*)$/.exec(line);
       if (match?.[1] && SECRET_NAME.test(match[1])) expect([match[1], match[2]]).toEqual([match[1], '']);
     }
-    for (const name of ['DISCORD_TOKEN_PETER', 'DISCORD_TOKEN_BRIAN', 'DISCORD_TOKEN_STEWIE', 'ADMIN_TOKEN']) {
+    for (const name of [
+      'DISCORD_TOKEN_PETER',
+      'DISCORD_TOKEN_BRIAN',
+      'DISCORD_TOKEN_STEWIE',
+      'ADMIN_TOKEN',
+    ]) {
       expect(envExample).toMatch(new RegExp(`^${name}=$`, 'm'));
     }
   });
@@ -197,7 +204,9 @@ describe('docker-compose.yml', () => {
     }
     const dynamicConfig = service('temporal').environment?.DYNAMIC_CONFIG_FILE_PATH;
     expect(dynamicConfig).toBe('/etc/temporal/config/dynamicconfig/production.yaml');
-    expect(service('temporal').volumes).toContain('./temporal/dynamicconfig:/etc/temporal/config/dynamicconfig:ro');
+    expect(service('temporal').volumes).toContain(
+      './temporal/dynamicconfig:/etc/temporal/config/dynamicconfig:ro',
+    );
     expect(existsSync(join(repo, 'temporal/dynamicconfig/production.yaml'))).toBe(true);
 
     const setup = read('temporal/setup.sh');
@@ -222,7 +231,8 @@ describe('Dockerfile', () => {
   it('starts files that the build produces from src/', () => {
     const entries = new Set<string>();
     for (const match of dockerfile.matchAll(/^CMD \[(.*)\]$/gm)) {
-      for (const part of JSON.parse(`[${match[1]}]`) as string[]) if (part.startsWith('dist/')) entries.add(part);
+      for (const part of JSON.parse(`[${match[1]}]`) as string[])
+        if (part.startsWith('dist/')) entries.add(part);
     }
     for (const name of APP_SERVICES) {
       for (const part of service(name).command ?? []) if (part.startsWith('dist/')) entries.add(part);
