@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { HistoryLine } from '../llm/prompt';
-import type { RagSnippet } from '../store/conversationHistory';
+import { botTurnId, userTurnId, type RagSnippet } from '../store/conversationHistory';
 import type { Store } from '../store/mongo';
 import {
   sessionIdFor,
@@ -27,6 +27,7 @@ export function createConversationActivities(deps: { store: Store; historyWindow
   return {
     async persistUserTurn(message: IncomingMessage): Promise<TurnRef> {
       const turn = await conversationHistory.appendTurn({
+        _id: userTurnId(message.messageId),
         session_id: sessionIdFor(message.channelId),
         timestamp: new Date(),
         channel_id: message.channelId,
@@ -39,7 +40,6 @@ export function createConversationActivities(deps: { store: Store; historyWindow
         rag_context_used: [],
         llm_response_raw: null,
         llm_response_final: null,
-        turn_key: `user:${message.messageId}`,
       });
       return { session_id: turn.session_id, turn_id: turn.turn_id };
     },
@@ -71,6 +71,7 @@ export function createConversationActivities(deps: { store: Store; historyWindow
 
     async persistBotTurn(input: BotTurnInput): Promise<TurnRef> {
       const turn = await conversationHistory.appendTurn({
+        _id: botTurnId(input.responseId),
         session_id: sessionIdFor(input.channelId),
         timestamp: new Date(),
         channel_id: input.channelId,
@@ -83,7 +84,6 @@ export function createConversationActivities(deps: { store: Store; historyWindow
         rag_context_used: input.ragContextUsed,
         llm_response_raw: input.llmResponseRaw,
         llm_response_final: input.llmResponseFinal,
-        turn_key: `bot:${input.responseId}`,
         response_id: input.responseId,
         reply_to_message_id: input.replyToMessageId,
         delivered_message_ids: [],

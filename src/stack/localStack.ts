@@ -54,7 +54,7 @@ export interface LocalStackOptions {
   /** Environment consulted for TEMPORAL_ADDRESS / MONGODB_URI / CHROMA_URL / TEMPORAL_UI_URL (and
    * TEMPORAL_CLI / FERRETDB_BIN to skip scripts/install-tools.sh). Default process.env. */
   env?: NodeJS.ProcessEnv;
-  /** Database name put in the returned mongodbUri (default 'fgbots'; '' for none). */
+  /** Database name appended to the returned mongodbUri (default none: the app takes MONGODB_DB). */
   mongoDatabase?: string;
   /** Namespace to create and wait for (default 'default'). */
   temporalNamespace?: string;
@@ -99,7 +99,7 @@ export interface LocalStack {
   temporalAddress: string;
   /** Web UI, e.g. http://127.0.0.1:8233; for an external Temporal, TEMPORAL_UI_URL if set, else undefined. */
   temporalUiUrl: string | undefined;
-  /** mongodb://127.0.0.1:27017/fgbots (or MONGODB_URI unchanged). */
+  /** mongodb://127.0.0.1:27017[/<mongoDatabase>] (or MONGODB_URI unchanged). */
   mongodbUri: string;
   /** http://127.0.0.1:8000 (or CHROMA_URL unchanged). */
   chromaUrl: string;
@@ -210,16 +210,17 @@ function ourRunningProcess(
 }
 
 /** Children to SIGTERM if this process exits without stop() (stopOnExit). */
-const stopOnExitPids = new Set<number>();
+const stopOnExitPids = new Map<number, string>();
 let exitHookInstalled = false;
-function stopOnExit(pid: number): void {
-  stopOnExitPids.add(pid);
+function stopOnExit(pid: number, pidFile: string): void {
+  stopOnExitPids.set(pid, pidFile);
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   process.on('exit', () => {
-    for (const p of stopOnExitPids) {
+    for (const [p, file] of stopOnExitPids) {
       try {
         process.kill(p, 'SIGTERM');
+        removePidFile(file, p);
       } catch {
         /* gone */
       }
@@ -274,7 +275,7 @@ function spawnService(
   if (pid > 0) {
     fs.writeFileSync(pidFile, `${pid}\n`);
     if (detached) child.unref();
-    if (killOnExit) stopOnExit(pid);
+    if (killOnExit) stopOnExit(pid, pidFile);
   }
   return { def, endpoint, child, pid, pidFile, logFile, logOffset, spawnedAt: Date.now(), exited };
 }
@@ -361,7 +362,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const detached = options.detached ?? false;
   const killOnExit = options.stopOnExit ?? !detached;
   const ports = options.ports ?? {};
-  const mongoDb = options.mongoDatabase ?? 'fgbots';
+  const mongoDb = options.mongoDatabase ?? '';
   const namespace = options.temporalNamespace ?? 'default';
   const timeouts = { ...DEFAULT_TIMEOUTS_MS, ...options.timeoutsMs };
 

@@ -11,8 +11,14 @@ export interface RagSnippet {
   score: number;
 }
 
-/** One turn of `conversation_history`, with the design document's fields first. */
+/** One turn of `conversation_history`, with the design document's fields after its key. */
 export interface ConversationTurn {
+  /**
+   * Idempotency key (`user:<Discord message id>` or `bot:<response id>`): a retried
+   * persist finds the turn instead of writing a second one. It is the `_id` because
+   * FerretDB (the local stack) only uses an index for `{_id: value}` lookups.
+   */
+  _id: string;
   session_id: string;
   turn_id: number;
   timestamp: Date;
@@ -26,8 +32,6 @@ export interface ConversationTurn {
   rag_context_used: RagSnippet[];
   llm_response_raw: string | null;
   llm_response_final: string | null;
-  /** Idempotency key: a retried persist finds the turn instead of writing a second one. */
-  turn_key: string;
   /** Bot turns: the id fine_tuning_data.response_id links to. */
   response_id?: string;
   /** Bot turns: the Discord message this one answers. */
@@ -52,7 +56,6 @@ export class ConversationHistory {
   async ensureIndexes(): Promise<void> {
     await createIndexes(this.collection, [
       { key: { session_id: 1, turn_id: 1 }, name: 'session_turn', unique: true },
-      { key: { turn_key: 1 }, name: 'turn_key', unique: true },
       { key: { channel_id: 1, timestamp: -1 }, name: 'channel_recent' },
       { key: { response_id: 1 }, name: 'response_id' },
     ]);
@@ -60,12 +63,12 @@ export class ConversationHistory {
 
   /**
    * Appends a turn with the next sequential turn_id of its session, idempotently by
-   * `turn_key`. FerretDB has no atomic counters, so the unique {session_id, turn_id}
+   * `_id`. FerretDB has no atomic counters, so the unique {session_id, turn_id}
    * index arbitrates: a writer that loses the race reads the new maximum and tries again.
    */
   async appendTurn(turn: NewTurn): Promise<ConversationTurn> {
     for (let attempt = 0; attempt < MAX_TURN_ID_ATTEMPTS; attempt++) {
-      const existing = await this.collection.findOne({ turn_key: turn.turn_key }, { projection: { _id: 0 } });
+      const existing = await this.collection.findOne({ _id: turn._id });
       if (existing) return existing;
       const [last] = await this.collection
         .find({ session_id: turn.session_id }, { projection: { turn_id: 1 } })
@@ -78,7 +81,7 @@ export class ConversationHistory {
         return stored;
       } catch (err) {
         if (!isDuplicateKeyError(err)) throw err;
-        // Lost the race for this turn_id (or a retry inserted turn_key meanwhile): jitter, re-read.
+        // Lost the race for this turn_id (or a retry inserted this turn meanwhile): jitter, re-read.
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * (attempt + 1)));
       }
     }
@@ -91,7 +94,7 @@ export class ConversationHistory {
   async loadHistory(sessionId: string, beforeTurnId: number, limit: number): Promise<ConversationTurn[]> {
     if (limit <= 0) return [];
     const turns = await this.collection
-      .find({ session_id: sessionId, turn_id: { $lt: beforeTurnId } }, { projection: { _id: 0 } })
+      .find({ session_id: sessionId, turn_id: { $lt: beforeTurnId } })
       .sort({ turn_id: -1 })
       .limit(limit)
       .toArray();
@@ -99,13 +102,13 @@ export class ConversationHistory {
   }
 
   findByResponseId(responseId: string): Promise<ConversationTurn | null> {
-    return this.collection.findOne({ response_id: responseId }, { projection: { _id: 0 } });
+    return this.collection.findOne({ _id: botTurnId(responseId) });
   }
 
   /** Records the Discord ids posted so far for a bot turn; the first part is its original_message_id. */
   async recordDelivery(responseId: string, deliveredMessageIds: string[]): Promise<void> {
     await this.collection.updateOne(
-      { response_id: responseId },
+      { _id: botTurnId(responseId) },
       {
         $set: {
           delivered_message_ids: deliveredMessageIds,
@@ -114,4 +117,12 @@ export class ConversationHistory {
       },
     );
   }
+}
+
+export function userTurnId(discordMessageId: string): string {
+  return `user:${discordMessageId}`;
+}
+
+export function botTurnId(responseId: string): string {
+  return `bot:${responseId}`;
 }

@@ -390,6 +390,30 @@ export class FakeDiscord {
     return this.messages(channelId).filter((message) => this.postedViaRest.has(message.id));
   }
 
+  /**
+   * Resolves with the first bot message that replies to `messageId` (already posted or
+   * still to come), without polling: for benchmarks that time replies.
+   */
+  replyTo(messageId: string, timeoutMs = 60_000): Promise<StoredMessage> {
+    const posted = this.store.find(
+      (m) => this.postedViaRest.has(m.id) && m.message_reference?.message_id === messageId,
+    );
+    if (posted) return Promise.resolve(structuredClone(posted));
+    return new Promise((resolve, reject) => {
+      const onMessage = (message: StoredMessage) => {
+        if (message.message_reference?.message_id !== messageId) return;
+        clearTimeout(timer);
+        this.events.off('botMessage', onMessage);
+        resolve(structuredClone(message));
+      };
+      const timer = setTimeout(() => {
+        this.events.off('botMessage', onMessage);
+        reject(new Error(`no bot replied to ${messageId} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.events.on('botMessage', onMessage);
+    });
+  }
+
   /** The next `times` matching REST calls get `status` and have no effect. */
   failNext({ method, path, status, times = 1, retryAfterSeconds = 0.1 }: FailureInjection): void {
     this.injections.push({ method: method?.toUpperCase(), path, status, times, retryAfterSeconds });
@@ -619,6 +643,7 @@ export class FakeDiscord {
     this.store.push(message);
     if (args.viaRest) this.postedViaRest.add(id);
     channel.lastMessageId = id;
+    if (args.viaRest) this.events.emit('botMessage', message);
     return message;
   }
 
