@@ -4,6 +4,7 @@
  * character with a token, and the admin HTTP API, in one process. Ctrl-C stops it all.
  * In production these run as separate services (docker-compose.yml).
  */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { dependencyChecks } from './admin/healthChecks';
@@ -17,6 +18,9 @@ import { openStore } from './store/mongo';
 import { installTemporalRuntime, runWorker } from './worker';
 
 async function main(): Promise<void> {
+  // Settings from .env (or ENV_FILE), when there is one; variables already in the environment win.
+  const envFile = process.env.ENV_FILE || '.env';
+  if (existsSync(envFile)) process.loadEnvFile(envFile);
   const settings = loadConfig(); // fail fast on bad settings, before starting anything
   const stack = await startLocalStack({
     dataDir: path.resolve(settings.localStackDir),

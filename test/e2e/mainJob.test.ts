@@ -27,6 +27,7 @@ it('starts without any Discord token, says what is missing, serves /health and s
     OLLAMA_HOST: ollama.url,
     ADMIN_PORT: '0',
     LOG_LEVEL: 'warn',
+    ENV_FILE: join(repo, 'no-such.env'), // a developer's .env must not leak into the test
   };
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: repo, env });
   children.push(child);
@@ -64,7 +65,12 @@ it('starts without any Discord token, says what is missing, serves /health and s
 it('refuses to start on bad settings, naming each one', async () => {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: repo,
-    env: { PATH: process.env.PATH, OLLAMA_NUM_CTX: 'huge', ADMIN_PORT: '99999' },
+    env: {
+      PATH: process.env.PATH,
+      OLLAMA_NUM_CTX: 'huge',
+      ADMIN_PORT: '99999',
+      ENV_FILE: join(repo, 'no-such.env'),
+    },
   });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
