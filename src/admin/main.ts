@@ -1,6 +1,7 @@
 /** The admin API process (production). */
 import { loadConfig } from '../config';
 import { logger } from '../logger';
+import { stopOnSignals } from '../shutdown';
 import { openStore } from '../store/mongo';
 import { dependencyChecks } from './healthChecks';
 import { startAdminServer } from './server';
@@ -17,13 +18,10 @@ async function main(): Promise<void> {
     log: logger,
   });
   logger.info({ url: admin.url }, 'admin API listening');
-  const stop = async () => {
+  stopOnSignals(async () => {
     await admin.close();
     await store.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void stop());
-  process.once('SIGTERM', () => void stop());
+  });
 }
 
 main().catch((err: unknown) => {

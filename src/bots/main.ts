@@ -3,6 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import { loadRoster } from '../characters/roster';
 import { loadConfig } from '../config';
 import { logger } from '../logger';
+import { stopOnSignals } from '../shutdown';
 import { startBots } from '.';
 
 async function main(): Promise<void> {
@@ -21,13 +22,10 @@ async function main(): Promise<void> {
       'no character bot is logged in to Discord: set DISCORD_TOKEN_<NAME> for at least one character',
     );
   }
-  const stop = async () => {
+  stopOnSignals(async () => {
     await Promise.allSettled(bots.map((bot) => bot.stop()));
     await connection.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void stop());
-  process.once('SIGTERM', () => void stop());
+  });
 }
 
 main().catch((err: unknown) => {
