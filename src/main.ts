@@ -25,6 +25,10 @@ async function main(): Promise<void> {
   const stack = await startLocalStack({
     dataDir: path.resolve(settings.localStackDir),
     mongoDatabase: '',
+    // Own process group: Ctrl-C reaches only this process, which stops the services after
+    // the worker has drained; they are still stopped if this process dies.
+    detached: true,
+    stopOnExit: true,
     log: (msg) => logger.info({ component: 'stack' }, msg),
   });
   const config = loadConfig({
