@@ -74,7 +74,7 @@ async function main(): Promise<void> {
       `  Admin API:    ${admin.url}  (GET /health${config.adminToken ? '' : '; set ADMIN_TOKEN to enable the other routes'})`,
       `  Ollama:       ${config.ollamaHost}, model ${config.ollamaModel}: ${ollama}`,
       `  Characters:   ${roster.map((c) => `${c.name} (${characterState(c.name)})`).join(', ')}`,
-      `  Logs:         ${stack.logDir}`,
+      `  Service logs: ${stack.logDir}`,
       'Stop with Ctrl-C.',
       '',
     ].join('\n'),
