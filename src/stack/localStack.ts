@@ -60,6 +60,8 @@ export interface LocalStackOptions {
   temporalNamespace?: string;
   /** Custom search attributes registered at dev-server start (`--search-attribute KEY=TYPE`). */
   temporalSearchAttributes?: Readonly<Record<string, TemporalSearchAttributeType>>;
+  /** Keep Temporal's state in memory only (lost when it stops); for tests and benchmarks. */
+  temporalInMemory?: boolean;
   /** Extra arguments for `temporal server start-dev` (e.g. `--dynamic-config-value`). */
   temporalExtraArgs?: readonly string[];
   /** Readiness timeouts; defaults 60 s for Temporal, 30 s for the others. */
@@ -464,8 +466,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           String(port),
           '--ui-port',
           String(uiPort),
-          '--db-filename',
-          path.join(dataDir, 'temporal.db'),
+          // In memory for throwaway stacks (tests, bench): no SQLite fsyncs on every workflow task.
+          ...(options.temporalInMemory ? [] : ['--db-filename', path.join(dataDir, 'temporal.db')]),
           '--log-level',
           'warn',
           '--namespace',

@@ -263,7 +263,8 @@ export class FakeDiscord {
   private readonly connections = new Set<Connection>();
   private readonly injections: Injection[] = [];
   /** Emits 'sessions' whenever a gateway session comes up or goes away. */
-  private readonly events = new EventEmitter();
+  // One listener per pending replyTo(): many at once in a benchmark.
+  private readonly events = new EventEmitter().setMaxListeners(0);
 
   constructor(private readonly heartbeatIntervalMs = 41_250) {
     this.http.on('upgrade', (req: IncomingMessage, socket, head) => {

@@ -50,6 +50,7 @@ export default async function globalSetup(): Promise<void> {
       repoRoot,
       dataDir,
       ports: { temporal: 0, temporalUi: 0, mongo: 0, chroma: 0 },
+      temporalInMemory: true,
       mongoDatabase: TEST_DB,
       log: testLog,
     });
