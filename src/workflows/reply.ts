@@ -81,14 +81,11 @@ export async function ReplyWorkflow(input: ReplyInput): Promise<ReplyResult> {
   const { character, message } = input;
   const deadLetterIds: string[] = [];
   const deadLetter = async (step: string, err: ActivityFailure, maxAttempts: number) => {
-    log.warn('dead-lettering a failed step', {
-      step,
-      messageId: message.messageId,
-      error: describeFailure(err),
-    });
+    const error = describeFailure(err);
+    log.warn('dead-lettering a failed step', { step, messageId: message.messageId, error });
     const id = await recordDeadLetter({
       failed_event_payload: { ...input },
-      error_details: describeFailure(err),
+      error_details: error,
       retry_attempts: err.retryState === 'NON_RETRYABLE_FAILURE' ? 1 : maxAttempts,
       workflow_type: REPLY_WORKFLOW_TYPE,
       workflow_id: workflowId,
