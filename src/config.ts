@@ -30,6 +30,7 @@ export const SETTINGS = [
   },
   { name: 'TEMPORAL_UI_URL', default: 'http://127.0.0.1:8233', doc: 'Temporal Web UI, printed at start' },
   { name: 'CHROMA_URL', default: 'http://127.0.0.1:8000', doc: 'Chroma server' },
+  { name: 'CHROMA_COLLECTION', default: 'family_guy_wiki', doc: 'Chroma collection of the wiki knowledge base' },
   { name: 'OLLAMA_HOST', default: 'http://127.0.0.1:11434', doc: 'Ollama server' },
   { name: 'OLLAMA_MODEL', default: 'mistral', doc: 'model used for replies' },
   { name: 'OLLAMA_TEMPERATURE', default: '0.7', doc: 'sampling temperature (0-2)' },
@@ -37,6 +38,20 @@ export const SETTINGS = [
   { name: 'OLLAMA_TIMEOUT_MS', default: '120000', doc: 'give up on one Ollama call after this long' },
   { name: 'LLM_CONCURRENCY', default: '1', doc: 'LLM activities run at once per worker (protects one GPU)' },
   { name: 'HISTORY_WINDOW', default: '10', doc: 'earlier turns of the channel given to the LLM' },
+  {
+    name: 'WIKI_BASE_URL',
+    default: 'https://familyguy.fandom.com',
+    doc: 'wiki crawled into the knowledge base',
+  },
+  { name: 'MAX_PAGES', default: '100', doc: 'pages a crawl indexes when the request does not say' },
+  { name: 'CRAWL_DELAY_MS', default: '1000', doc: 'pause between wiki page requests' },
+  {
+    name: 'EMBEDDING_MODEL_DIR',
+    default: '',
+    doc: 'all-MiniLM-L6-v2 files (transformers.js layout); unset: the copy scripts/install-tools.sh cached',
+  },
+  { name: 'RAG_TOP_K', default: '3', doc: 'wiki snippets given to the LLM per reply' },
+  { name: 'RAG_MIN_SCORE', default: '0.3', doc: 'cosine similarity a snippet needs to be used (0-1)' },
   { name: 'CHARACTERS', default: 'Peter,Brian,Stewie', doc: 'characters to run, by name' },
   { name: 'CHARACTERS_FILE', default: '', doc: 'optional JSON file adding or overriding characters' },
   {
@@ -69,6 +84,7 @@ export interface Config {
   taskQueue: string;
   temporalUiUrl: string;
   chromaUrl: string;
+  chromaCollection: string;
   ollamaHost: string;
   ollamaModel: string;
   ollamaTemperature: number;
@@ -76,6 +92,12 @@ export interface Config {
   ollamaTimeoutMs: number;
   llmConcurrency: number;
   historyWindow: number;
+  wikiBaseUrl: string;
+  maxPages: number;
+  crawlDelayMs: number;
+  embeddingModelDir: string | undefined;
+  ragTopK: number;
+  ragMinScore: number;
   characters: string[];
   charactersFile: string | undefined;
   discordApiUrl: string;
@@ -138,6 +160,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     .map((name) => name.trim())
     .filter(Boolean);
   if (characters.length === 0) problems.push('CHARACTERS: name at least one character');
+  if (!/^[a-zA-Z0-9][a-zA-Z0-9._-]{1,510}[a-zA-Z0-9]$/.test(raw('CHROMA_COLLECTION'))) {
+    problems.push('CHROMA_COLLECTION: 3-512 characters of letters, digits, ., _ and -, starting and ending alphanumeric');
+  }
   const logLevel = raw('LOG_LEVEL');
   if (!LOG_LEVELS.includes(logLevel))
     problems.push(`LOG_LEVEL=${logLevel}: expected one of ${LOG_LEVELS.join(', ')}`);
@@ -156,6 +181,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     taskQueue: raw('TEMPORAL_TASK_QUEUE'),
     temporalUiUrl: url('TEMPORAL_UI_URL', ['http:', 'https:']),
     chromaUrl: url('CHROMA_URL', ['http:', 'https:']),
+    chromaCollection: raw('CHROMA_COLLECTION'),
     ollamaHost: url('OLLAMA_HOST', ['http:', 'https:']),
     ollamaModel: raw('OLLAMA_MODEL'),
     ollamaTemperature: number('OLLAMA_TEMPERATURE', 0, 2, false),
@@ -163,6 +189,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ollamaTimeoutMs: number('OLLAMA_TIMEOUT_MS', 1000, 3_600_000),
     llmConcurrency: number('LLM_CONCURRENCY', 1, 64),
     historyWindow: number('HISTORY_WINDOW', 0, 200),
+    wikiBaseUrl: url('WIKI_BASE_URL', ['http:', 'https:']),
+    maxPages: number('MAX_PAGES', 1, 100_000),
+    crawlDelayMs: number('CRAWL_DELAY_MS', 0, 60_000),
+    embeddingModelDir: raw('EMBEDDING_MODEL_DIR') || undefined,
+    ragTopK: number('RAG_TOP_K', 0, 20),
+    ragMinScore: number('RAG_MIN_SCORE', 0, 1, false),
     characters,
     charactersFile: raw('CHARACTERS_FILE') || undefined,
     discordApiUrl: url('DISCORD_API_URL', ['http:', 'https:']),
@@ -179,4 +211,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
 function settingDefault(name: SettingName): string {
   return SETTINGS.find((setting) => setting.name === name)?.default ?? '';
+}
+
+/** What a crawl does when its request does not say. */
+export function crawlDefaults(config: Config) {
+  return {
+    baseUrl: config.wikiBaseUrl,
+    maxPages: config.maxPages,
+    delayMs: config.crawlDelayMs,
+    seedTitles: [],
+  };
 }

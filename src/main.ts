@@ -11,11 +11,14 @@ import { dependencyChecks } from './admin/healthChecks';
 import { startAdminServer } from './admin/server';
 import { startBots } from './bots';
 import { loadRoster } from './characters/roster';
-import { ConfigError, loadConfig } from './config';
+import { ConfigError, crawlDefaults, loadConfig } from './config';
 import { logger } from './logger';
 import { startLocalStack } from './stack/localStack';
+import { findRepoRoot, resolveServerTools } from './stack/tools';
 import { openStore } from './store/mongo';
 import { installTemporalRuntime, runWorker } from './worker';
+
+const stackLog = (msg: string) => logger.info({ component: 'stack' }, msg);
 
 async function main(): Promise<void> {
   // Settings from .env (or ENV_FILE), when there is one; variables already in the environment win.
@@ -29,10 +32,12 @@ async function main(): Promise<void> {
     // the worker has drained; they are still stopped if this process dies.
     detached: true,
     stopOnExit: true,
-    log: (msg) => logger.info({ component: 'stack' }, msg),
+    log: stackLog,
   });
   const config = loadConfig({
     ...process.env,
+    EMBEDDING_MODEL_DIR:
+      settings.embeddingModelDir ?? (await resolveServerTools(findRepoRoot(), stackLog)).embeddingModelDir,
     TEMPORAL_ADDRESS: stack.temporalAddress,
     MONGODB_URI: stack.mongodbUri,
     CHROMA_URL: stack.chromaUrl,
@@ -52,6 +57,9 @@ async function main(): Promise<void> {
     port: config.adminPort,
     token: config.adminToken,
     store,
+    temporal,
+    taskQueue: config.taskQueue,
+    crawlDefaults: crawlDefaults(config),
     checks,
     log: logger,
   });

@@ -3,7 +3,7 @@ import { createActivities, createLlmActivities, type ActivityDeps } from './acti
 import { loadRoster } from './characters/roster';
 import { loadConfig, type Config } from './config';
 import { createDiscordPoster } from './discord/rest';
-import { emptyRetriever } from './knowledge/retriever';
+import { createWikiKnowledge } from './knowledge/wikiKnowledge';
 import { createOllamaLlm } from './llm/ollamaChat';
 import { logger, temporalLogger } from './logger';
 import { openStore, type Store } from './store/mongo';
@@ -69,7 +69,13 @@ export function activityDepsFromConfig(config: Config, store: Store): ActivityDe
       timeoutMs: config.ollamaTimeoutMs,
     }),
     discord: createDiscordPoster(config.discordApiUrl, config.discordTokens),
-    retriever: emptyRetriever,
+    knowledge: createWikiKnowledge({
+      chromaUrl: config.chromaUrl,
+      collectionName: config.chromaCollection,
+      modelDir: config.embeddingModelDir,
+      topK: config.ragTopK,
+      minScore: config.ragMinScore,
+    }),
     characterNames: roster.map((c) => c.name),
     historyWindow: config.historyWindow,
   };

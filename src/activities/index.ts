@@ -1,5 +1,5 @@
 import type { DiscordPoster } from '../discord/rest';
-import type { Retriever } from '../knowledge/retriever';
+import type { WikiKnowledge } from '../knowledge/wikiKnowledge';
 import type { LlmClient } from '../llm/ollamaChat';
 import type { Store } from '../store/mongo';
 import { createConversationActivities } from './conversation';
@@ -7,22 +7,25 @@ import { createDeadLetterActivities } from './deadLetters';
 import { createDeliveryActivities } from './delivery';
 import { createKnowledgeActivities } from './knowledge';
 import { createLlmActivities } from './llm';
+import { createCrawlActivities } from './wikiCrawl';
 
 /** Everything activities touch, built once by the worker (or a test, over fakes). */
 export interface ActivityDeps {
   store: Store;
   llm: LlmClient;
   discord: DiscordPoster;
-  retriever: Retriever;
+  /** The wiki knowledge base: retrieval for replies, embedder and collection for crawls. */
+  knowledge: WikiKnowledge;
   characterNames: string[];
   historyWindow: number;
 }
 
-/** Activities on the main task queue: MongoDB, Chroma and Discord I/O. */
+/** Activities on the main task queue: MongoDB, Chroma, wiki and Discord I/O. */
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createConversationActivities(deps),
-    ...createKnowledgeActivities(deps),
+    ...createKnowledgeActivities({ retriever: deps.knowledge }),
+    ...createCrawlActivities(deps),
     ...createDeliveryActivities(deps),
     ...createDeadLetterActivities(deps),
   };

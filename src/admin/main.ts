@@ -1,5 +1,6 @@
 /** The admin API process (production). */
-import { loadConfig } from '../config';
+import { Client, Connection } from '@temporalio/client';
+import { crawlDefaults, loadConfig } from '../config';
 import { logger } from '../logger';
 import { stopOnSignals } from '../shutdown';
 import { openStore } from '../store/mongo';
@@ -9,17 +10,22 @@ import { startAdminServer } from './server';
 async function main(): Promise<void> {
   const config = loadConfig();
   const store = await openStore(config.mongodbUri, config.mongodbDb);
+  const connection = await Connection.connect({ address: config.temporalAddress });
   const admin = await startAdminServer({
     host: config.adminHost,
     port: config.adminPort,
     token: config.adminToken,
     store,
+    temporal: new Client({ connection, namespace: config.temporalNamespace }),
+    taskQueue: config.taskQueue,
+    crawlDefaults: crawlDefaults(config),
     checks: dependencyChecks(config),
     log: logger,
   });
   logger.info({ url: admin.url }, 'admin API listening');
   stopOnSignals(async () => {
     await admin.close();
+    await connection.close();
     await store.close();
   });
 }

@@ -1,7 +1,10 @@
-import { timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:http';
+import type { Client } from '@temporalio/client';
 import type { Logger } from '../logger';
 import type { Store } from '../store/mongo';
+import type { WikiCrawlParams } from '../workflows/types';
+import { crawlRoutes } from './crawlRoutes';
+import { authorize, HttpError, send, type Route } from './http';
 
 /** A named dependency check for GET /health. */
 export type HealthCheck = () => Promise<void>;
@@ -12,45 +15,54 @@ export interface AdminOptions {
   /** Required on every route but /health; unset disables those routes. */
   token: string | undefined;
   store: Store;
+  temporal: Client;
+  taskQueue: string;
+  /** Defaults of a crawl started without parameters. */
+  crawlDefaults: WikiCrawlParams;
   checks: Record<string, HealthCheck>;
   log: Logger;
 }
 
 const CHECK_TIMEOUT_MS = 3000;
 
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 /**
- * The admin HTTP API. JSON in and out, errors as {error: message}. This issue's routes:
- * GET /health (open: each dependency's state) and GET /dead_letters (token).
+ * The admin HTTP API: JSON in and out, errors as {error: message}, a bearer token on
+ * every route but GET /health.
  */
 export async function startAdminServer(
   options: AdminOptions,
 ): Promise<{ server: Server; url: string; close(): Promise<void> }> {
-  const routes: Record<string, (req: IncomingMessage) => Promise<[number, unknown]>> = {
-    'GET /health': async () => {
-      const results = await runChecks(options.checks);
-      const healthy = Object.values(results).every((result) => result.ok);
-      return [healthy ? 200 : 503, { status: healthy ? 'ok' : 'degraded', checks: results }];
+  const routes: Route[] = [
+    {
+      method: 'GET',
+      path: /^\/health$/,
+      open: true,
+      handle: async () => {
+        const results = await runChecks(options.checks);
+        const healthy = Object.values(results).every((result) => result.ok);
+        return [healthy ? 200 : 503, { status: healthy ? 'ok' : 'degraded', checks: results }];
+      },
     },
-    'GET /dead_letters': async (req) => {
-      authorize(req, options.token);
-      return [200, { dead_letters: await options.store.deadLetterQueue.list() }];
+    {
+      method: 'GET',
+      path: /^\/dead_letters$/,
+      handle: async () => [200, { dead_letters: await options.store.deadLetterQueue.list() }],
     },
-  };
+    ...crawlRoutes(options),
+  ];
 
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://admin').pathname;
-    const route = routes[`${req.method} ${path}`];
-    const handle = route ? route(req) : Promise.reject(new HttpError(404, `no route ${req.method} ${path}`));
-    handle
+    const handle = async () => {
+      for (const route of routes) {
+        const match = route.path.exec(path);
+        if (!match || route.method !== req.method) continue;
+        if (!route.open) authorize(req, options.token);
+        return route.handle(req, match.groups ?? {});
+      }
+      throw new HttpError(404, `no route ${req.method} ${path}`);
+    };
+    handle()
       .then(([status, body]) => send(res, status, body))
       .catch((err: unknown) => {
         if (err instanceof HttpError) return send(res, err.status, { error: err.message });
@@ -66,16 +78,6 @@ export async function startAdminServer(
     url: `http://${options.host}:${port}`,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
-}
-
-function authorize(req: IncomingMessage, token: string | undefined): void {
-  if (!token) throw new HttpError(503, 'admin routes are disabled: set ADMIN_TOKEN');
-  const given = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
-  const a = Buffer.from(given);
-  const b = Buffer.from(token);
-  if (a.length !== b.length || !timingSafeEqual(a, b)) {
-    throw new HttpError(401, 'missing or wrong admin token (Authorization: Bearer <ADMIN_TOKEN>)');
-  }
 }
 
 interface CheckResult {
@@ -105,9 +107,4 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
     timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-function send(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
-  res.end(JSON.stringify(body));
 }

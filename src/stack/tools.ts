@@ -10,7 +10,11 @@ export interface StackTools {
   ferretdbBin: string;
   /** `node_modules/.bin/chroma` from the chromadb npm package (the real Chroma server). */
   chromaBin: string;
+  /** all-MiniLM-L6-v2 in transformers.js layout, from a PyPI package (scripts/install-model.sh). */
+  embeddingModelDir: string;
 }
+
+type InstalledTools = Omit<StackTools, 'chromaBin'>;
 
 /** The repository root: the nearest ancestor of `from` holding scripts/install-tools.sh and package.json. */
 export function findRepoRoot(from: string = __dirname): string {
@@ -29,10 +33,11 @@ export function findRepoRoot(from: string = __dirname): string {
   }
 }
 
-const cache = new Map<string, Promise<{ temporalCli: string; ferretdbBin: string }>>();
+const cache = new Map<string, Promise<InstalledTools>>();
 
 /**
- * Resolves the Temporal CLI and FerretDB: `TEMPORAL_CLI` / `FERRETDB_BIN` from `env` when both are set,
+ * Resolves the Temporal CLI, FerretDB and the embedding model: `TEMPORAL_CLI` / `FERRETDB_BIN` /
+ * `EMBEDDING_MODEL_DIR` from `env` when all are set,
  * otherwise by running scripts/install-tools.sh (idempotent: instant when cached, 1-2 min the very first
  * time, so its progress on stderr is passed to `log` line by line). Memoized per repository.
  */
@@ -40,9 +45,13 @@ export async function resolveServerTools(
   repoRoot: string,
   log: (msg: string) => void,
   env: NodeJS.ProcessEnv = process.env,
-): Promise<Omit<StackTools, 'chromaBin'>> {
-  if (env.TEMPORAL_CLI && env.FERRETDB_BIN) {
-    return { temporalCli: env.TEMPORAL_CLI, ferretdbBin: env.FERRETDB_BIN };
+): Promise<InstalledTools> {
+  if (env.TEMPORAL_CLI && env.FERRETDB_BIN && env.EMBEDDING_MODEL_DIR) {
+    return {
+      temporalCli: env.TEMPORAL_CLI,
+      ferretdbBin: env.FERRETDB_BIN,
+      embeddingModelDir: env.EMBEDDING_MODEL_DIR,
+    };
   }
   let pending = cache.get(repoRoot);
   if (!pending) {
@@ -60,10 +69,7 @@ export function chromaBin(repoRoot: string): string {
   return bin;
 }
 
-function runInstallTools(
-  repoRoot: string,
-  log: (msg: string) => void,
-): Promise<{ temporalCli: string; ferretdbBin: string }> {
+function runInstallTools(repoRoot: string, log: (msg: string) => void): Promise<InstalledTools> {
   const script = path.join(repoRoot, 'scripts', 'install-tools.sh');
   return new Promise((resolve, reject) => {
     const child = spawn('bash', [script], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -92,8 +98,12 @@ function runInstallTools(
           .filter((m): m is RegExpExecArray => m !== null)
           .map((m) => [m[1], m[2]]),
       ) as Record<string, string | undefined>;
-      if (code === 0 && vars.TEMPORAL_CLI && vars.FERRETDB_BIN) {
-        resolve({ temporalCli: vars.TEMPORAL_CLI, ferretdbBin: vars.FERRETDB_BIN });
+      if (code === 0 && vars.TEMPORAL_CLI && vars.FERRETDB_BIN && vars.EMBEDDING_MODEL_DIR) {
+        resolve({
+          temporalCli: vars.TEMPORAL_CLI,
+          ferretdbBin: vars.FERRETDB_BIN,
+          embeddingModelDir: vars.EMBEDDING_MODEL_DIR,
+        });
       } else {
         reject(
           new Error(

@@ -5,7 +5,8 @@ export type CrawlStatus = 'IN_PROGRESS' | 'SUCCESS' | 'FAILED';
 
 /** State of one knowledge-base crawl, as in the design document's `rag_crawl_status`. */
 export interface RagCrawlStatusEntry {
-  crawl_id: string;
+  /** The crawl id (the WikiCrawlWorkflow is `wiki-crawl-<id>`). */
+  _id: string;
   last_crawl_timestamp: Date;
   pages_crawled: number;
   documents_added: number;
@@ -21,9 +22,22 @@ export class RagCrawlStatus {
   }
 
   async ensureIndexes(): Promise<void> {
-    await createIndexes(this.collection, [
-      { key: { crawl_id: 1 }, name: 'crawl_id', unique: true },
-      { key: { last_crawl_timestamp: -1 }, name: 'recent' },
-    ]);
+    await createIndexes(this.collection, [{ key: { last_crawl_timestamp: -1 }, name: 'recent' }]);
+  }
+
+  /** Creates or updates a crawl's entry; `last_crawl_timestamp` is now. */
+  async record(
+    crawlId: string,
+    update: Omit<RagCrawlStatusEntry, '_id' | 'last_crawl_timestamp'>,
+  ): Promise<void> {
+    await this.collection.updateOne(
+      { _id: crawlId },
+      { $set: { ...update, last_crawl_timestamp: new Date() } },
+      { upsert: true },
+    );
+  }
+
+  find(crawlId: string): Promise<RagCrawlStatusEntry | null> {
+    return this.collection.findOne({ _id: crawlId });
   }
 }

@@ -69,3 +69,67 @@ export function sessionIdFor(channelId: string): string {
 export function llmTaskQueueFor(taskQueue: string): string {
   return `${taskQueue}-llm`;
 }
+
+/** What an admin chooses when starting a wiki crawl. */
+export interface WikiCrawlParams {
+  /** Wiki root, e.g. https://familyguy.fandom.com */
+  baseUrl: string;
+  maxPages: number;
+  /** Pause between page requests (politeness). */
+  delayMs: number;
+  /** Start from these article titles (link discovery) instead of the wiki's page list. */
+  seedTitles: string[];
+}
+
+/** Where a crawl stands; carried across continue-as-new so nothing is fetched twice. */
+export interface CrawlCursor {
+  /** Article URLs still to fetch, in order. */
+  queue: string[];
+  /** Every URL ever queued (dedup for link discovery). */
+  seen: string[];
+  /** Canonical URLs indexed so far. */
+  done: string[];
+  /** URLs that failed for good (also dead-lettered). */
+  failed: string[];
+  chunksAdded: number;
+  /** Follow links found in pages (no api.php page list, or seed titles given). */
+  followLinks: boolean;
+  paused: boolean;
+}
+
+export interface WikiCrawlInput extends WikiCrawlParams {
+  crawlId: string;
+  /** Set when the workflow continues as new. */
+  cursor?: CrawlCursor;
+}
+
+export type CrawlState = 'PLANNING' | 'RUNNING' | 'PAUSED' | 'CANCELLED' | 'SUCCESS' | 'FAILED';
+
+/** The answer of the `crawlProgress` query (and the workflow's memo). */
+export interface CrawlProgress {
+  crawlId: string;
+  state: CrawlState;
+  maxPages: number;
+  pagesDone: number;
+  queued: number;
+  failed: number;
+  chunksAdded: number;
+  currentPage: string | null;
+}
+
+/** What crawling one page did. */
+export interface CrawledPage {
+  /** indexed: chunks upserted; missing: 404; empty: no article text. */
+  status: 'indexed' | 'missing' | 'empty';
+  /** The article's own URL (a redirect resolves to its target). */
+  canonicalUrl: string;
+  chunks: number;
+  /** Normalised article URLs linked from the page. */
+  links: string[];
+}
+
+export const WIKI_CRAWL_WORKFLOW_TYPE = 'WikiCrawlWorkflow';
+
+export function wikiCrawlWorkflowId(crawlId: string): string {
+  return `wiki-crawl-${crawlId}`;
+}

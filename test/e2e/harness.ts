@@ -13,6 +13,7 @@ import { loadRoster } from '../../src/characters/roster';
 import { loadConfig, type Config } from '../../src/config';
 import { logger } from '../../src/logger';
 import { openStore, type Store } from '../../src/store/mongo';
+import type { WikiKnowledge } from '../../src/knowledge/wikiKnowledge';
 import { activityDepsFromConfig, createWorkers, installTemporalRuntime } from '../../src/worker';
 import { startFakeDiscord, type BotUser, type FakeDiscord } from '../fakes/fakeDiscord';
 import { startScriptedOllama, type ScriptedOllama } from '../fakes/scriptedOllama';
@@ -22,6 +23,8 @@ export type CharacterName = (typeof CHARACTERS)[number];
 
 export interface Harness {
   config: Config;
+  /** The worker's knowledge base (same collection and embedder), for retrieval assertions. */
+  knowledge: WikiKnowledge;
   discord: FakeDiscord;
   ollama: ScriptedOllama;
   store: Store;
@@ -57,6 +60,8 @@ export async function startHarness(
     TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS,
     TEMPORAL_TASK_QUEUE: `e2e-${randomUUID()}`,
     CHROMA_URL: process.env.CHROMA_URL,
+    EMBEDDING_MODEL_DIR: process.env.EMBEDDING_MODEL_DIR,
+    CHROMA_COLLECTION: `wiki-${randomUUID()}`,
     OLLAMA_HOST: ollama.url,
     OLLAMA_MODEL: 'scripted',
     OLLAMA_TIMEOUT_MS: '30000',
@@ -70,6 +75,7 @@ export async function startHarness(
   const config = loadConfig(workerEnv);
   const roster = loadRoster(config.characters);
   const store = await openStore(config.mongodbUri, config.mongodbDb);
+  const deps = activityDepsFromConfig(config, store);
   await store.characterPrompts.seedDefaults(roster);
   const connection = await Connection.connect({ address: config.temporalAddress });
   const temporal = new Client({ connection, namespace: config.temporalNamespace });
@@ -86,7 +92,7 @@ export async function startHarness(
       namespace: config.temporalNamespace,
       taskQueue: config.taskQueue,
       llmConcurrency: config.llmConcurrency,
-      deps: activityDepsFromConfig(config, store),
+      deps,
       workflowBundle,
     });
     worker = { run: workers.run(), shutdown: workers.shutdown, connection: workerConnection };
@@ -106,6 +112,7 @@ export async function startHarness(
 
   return {
     config,
+    knowledge: deps.knowledge,
     discord,
     ollama,
     store,

@@ -11,7 +11,7 @@ import path from 'node:path';
 
 import { startLocalStack, stopLocalStack, type LocalStack } from '../../src/stack/localStack';
 import { isAlive } from '../../src/stack/processes';
-import { findRepoRoot } from '../../src/stack/tools';
+import { findRepoRoot, resolveServerTools } from '../../src/stack/tools';
 import { setTestStack, testLog } from './testStack';
 
 const TEST_DB = 'fgbots_test';
@@ -74,6 +74,7 @@ export default async function globalSetup(): Promise<void> {
   process.env.MONGODB_DB = TEST_DB;
   process.env.CHROMA_URL = stack.chromaUrl;
   process.env.FG_TEST_STACK = '1';
+  process.env.EMBEDDING_MODEL_DIR ??= (await resolveServerTools(repoRoot, testLog)).embeddingModelDir;
   process.env.LOG_LEVEL ??= 'warn'; // keep test output readable; LOG_LEVEL=info ./scripts/test to see it all
   testLog(
     `ready in ${((Date.now() - started) / 1000).toFixed(1)} s: temporal ${stack.temporalAddress}, ` +

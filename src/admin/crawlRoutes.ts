@@ -1,0 +1,121 @@
+import { randomUUID } from 'node:crypto';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { WikiCrawlWorkflow } from '../workflows/wikiCrawl';
+import {
+  WIKI_CRAWL_WORKFLOW_TYPE,
+  wikiCrawlWorkflowId,
+  type CrawlProgress,
+  type WikiCrawlParams,
+} from '../workflows/types';
+import { HttpError, readJsonObject, type Route } from './http';
+
+const MAX_PAGES_LIMIT = 100_000;
+const MAX_SEED_TITLES = 1_000;
+
+/**
+ * Wiki crawls: POST /load_fandom_wiki starts one (the seed's endpoint); GET /crawls/:id
+ * shows its progress; POST /crawls/:id/{pause,resume,cancel} steer it by signal.
+ */
+export function crawlRoutes(options: {
+  temporal: Client;
+  taskQueue: string;
+  crawlDefaults: WikiCrawlParams;
+}): Route[] {
+  const { temporal } = options;
+  const handleFor = (crawlId: string) =>
+    temporal.workflow.getHandle<typeof WikiCrawlWorkflow>(wikiCrawlWorkflowId(crawlId));
+  const progressOf = async (crawlId: string) => {
+    try {
+      const handle = handleFor(crawlId);
+      const [description, progress] = await Promise.all([
+        handle.describe(),
+        handle.query<CrawlProgress>('crawlProgress'),
+      ]);
+      return { ...progress, workflow_id: handle.workflowId, workflow_status: description.status.name };
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw new HttpError(404, `no crawl ${crawlId}`);
+      throw err;
+    }
+  };
+  const signalRoute = (action: 'pause' | 'resume' | 'cancel'): Route => ({
+    method: 'POST',
+    path: new RegExp(`^/crawls/(?<id>[\\w-]+)/${action}$`),
+    handle: async (_req, { id }) => {
+      const crawlId = id as string;
+      await progressOf(crawlId); // 404 for an unknown crawl
+      await handleFor(crawlId).signal(`${action}Crawl`);
+      return [202, await progressOf(crawlId)];
+    },
+  });
+
+  return [
+    {
+      method: 'POST',
+      path: /^\/load_fandom_wiki$/,
+      handle: async (req) => {
+        const params = crawlParams(await readJsonObject(req), options.crawlDefaults);
+        const crawlId = `${new Date()
+          .toISOString()
+          .replace(/[-:.TZ]/g, '')
+          .slice(0, 14)}-${randomUUID().slice(0, 8)}`;
+        const handle = await temporal.workflow.start<typeof WikiCrawlWorkflow>(WIKI_CRAWL_WORKFLOW_TYPE, {
+          taskQueue: options.taskQueue,
+          workflowId: wikiCrawlWorkflowId(crawlId),
+          args: [{ ...params, crawlId }],
+          memo: { params },
+        });
+        return [202, { crawl_id: crawlId, workflow_id: handle.workflowId, params }];
+      },
+    },
+    {
+      method: 'GET',
+      path: /^\/crawls\/(?<id>[\w-]+)$/,
+      handle: async (_req, { id }) => [200, await progressOf(id as string)],
+    },
+    signalRoute('pause'),
+    signalRoute('resume'),
+    signalRoute('cancel'),
+  ];
+}
+
+/** Validates a crawl request body; every field is optional. */
+export function crawlParams(body: Record<string, unknown>, defaults: WikiCrawlParams): WikiCrawlParams {
+  const problems: string[] = [];
+  const known = ['base_url', 'max_pages', 'delay_ms', 'seed_titles'];
+  for (const key of Object.keys(body)) if (!known.includes(key)) problems.push(`unknown field "${key}"`);
+  const params = { ...defaults };
+  if (body.base_url !== undefined) {
+    try {
+      const url = new URL(String(body.base_url));
+      if (typeof body.base_url !== 'string' || !['http:', 'https:'].includes(url.protocol)) throw new Error();
+      params.baseUrl = body.base_url.replace(/\/+$/, '');
+    } catch {
+      problems.push('base_url must be an http(s) URL');
+    }
+  }
+  const integer = (key: string, min: number, max: number): number | undefined => {
+    const value = body[key];
+    if (value === undefined) return undefined;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+      problems.push(`${key} must be an integer in ${min}..${max}`);
+      return undefined;
+    }
+    return value;
+  };
+  params.maxPages = integer('max_pages', 1, MAX_PAGES_LIMIT) ?? params.maxPages;
+  params.delayMs = integer('delay_ms', 0, 60_000) ?? params.delayMs;
+  if (body.seed_titles !== undefined) {
+    const titles = body.seed_titles;
+    if (
+      !Array.isArray(titles) ||
+      titles.length > MAX_SEED_TITLES ||
+      !titles.every((t) => typeof t === 'string' && t.trim() !== '' && t.length <= 300)
+    ) {
+      problems.push(`seed_titles must be an array of at most ${MAX_SEED_TITLES} non-empty titles`);
+    } else {
+      params.seedTitles = titles.map((t: string) => t.trim());
+    }
+  }
+  if (problems.length > 0) throw new HttpError(400, problems.join('; '));
+  return params;
+}

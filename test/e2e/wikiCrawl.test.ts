@@ -1,0 +1,141 @@
+import type { WorkflowHandle } from '@temporalio/client';
+import type { WikiCrawlWorkflow } from '../../src/workflows/wikiCrawl';
+import { wikiCrawlWorkflowId, type CrawlProgress, type WikiCrawlInput } from '../../src/workflows/types';
+import { startFixtureWiki, type FixtureWiki } from '../fakes/fixtureWiki';
+import { waitFor } from '../fakes/waitFor';
+import { startHarness, type Harness } from './harness';
+
+let h: Harness;
+let wiki: FixtureWiki;
+let crawlCount = 0;
+
+beforeAll(async () => {
+  h = await startHarness();
+  wiki = await startFixtureWiki();
+});
+
+afterAll(async () => {
+  await wiki?.close();
+  await h?.stop();
+});
+
+beforeEach(() => {
+  wiki.requests.length = 0;
+});
+
+async function startCrawl(params: Partial<WikiCrawlInput> = {}): Promise<WorkflowHandle<typeof WikiCrawlWorkflow>> {
+  const crawlId = `test-${Date.now()}-${++crawlCount}`;
+  return h.temporal.workflow.start<typeof WikiCrawlWorkflow>('WikiCrawlWorkflow', {
+    taskQueue: h.config.taskQueue,
+    workflowId: wikiCrawlWorkflowId(crawlId),
+    args: [{ crawlId, baseUrl: wiki.url, maxPages: 1000, delayMs: 0, seedTitles: [], ...params }],
+  });
+}
+
+const articleFetches = () => wiki.requests.filter((r) => r.path.startsWith('/wiki/')).map((r) => r.path);
+const chunkCount = async () => (await h.knowledge.collection()).count();
+
+describe('WikiCrawlWorkflow', () => {
+  it('indexes exactly the article pages, survives 500s, and a re-crawl leaves the chunk count unchanged', async () => {
+    const first = await (await startCrawl()).result();
+    expect(first.state).toBe('SUCCESS');
+    const fetched = articleFetches();
+    expect(fetched.some((path) => /Special:|Talk:|File:|Category:|action=/i.test(path))).toBe(false);
+    expect(new Set(fetched).size).toBe(fetched.filter((p) => p !== wiki.flakyPath).length);
+    expect(first.pagesDone).toBe(wiki.articleTitles.length);
+    expect(first.failed).toBe(0);
+    const chunks = await chunkCount();
+    expect(chunks).toBe(first.chunksAdded);
+
+    const status = await h.store.ragCrawlStatus.find(first.crawlId);
+    expect(status).toMatchObject({ status: 'SUCCESS', pages_crawled: first.pagesDone, documents_added: first.chunksAdded });
+
+    const second = await (await startCrawl()).result();
+    expect(second.pagesDone).toBe(first.pagesDone);
+    expect(await chunkCount()).toBe(chunks);
+  });
+
+  it('falls back to link discovery, skipping namespaces, fragments, redirects twice and the 404', async () => {
+    wiki.apiEnabled = false;
+    try {
+      const result = await (await startCrawl()).result();
+      expect(result.state).toBe('SUCCESS');
+      const fetched = articleFetches();
+      expect(fetched.some((path) => /Special:|Talk:|File:|Category:|action=|#/i.test(path))).toBe(false);
+      expect(result.pagesDone).toBe(wiki.articleTitles.length);
+    } finally {
+      wiki.apiEnabled = true;
+    }
+  });
+
+  it('respects max pages and the delay between requests', async () => {
+    const result = await (await startCrawl({ maxPages: 4, delayMs: 300 })).result();
+    expect(result.pagesDone).toBe(4);
+    const times = wiki.requests.filter((r) => r.path.startsWith('/wiki/')).map((r) => r.time);
+    expect(times).toHaveLength(4);
+    for (let i = 1; i < times.length; i++) expect((times[i] as number) - (times[i - 1] as number)).toBeGreaterThanOrEqual(290);
+  });
+
+  it('pauses, resumes, reports progress and cancels', async () => {
+    const handle = await startCrawl({ delayMs: 200 });
+    await waitFor(async () => (await handle.query<CrawlProgress>('crawlProgress')).pagesDone >= 2, { timeoutMs: 30_000 });
+    await handle.signal('pauseCrawl');
+    await waitFor(async () => (await handle.query<CrawlProgress>('crawlProgress')).state === 'PAUSED');
+    const fetchedWhenPaused = articleFetches().length;
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    expect(articleFetches().length).toBeLessThanOrEqual(fetchedWhenPaused + 1); // at most the page in flight
+    const paused = await handle.query<CrawlProgress>('crawlProgress');
+    expect(paused).toMatchObject({ state: 'PAUSED', maxPages: 1000 });
+    expect(paused.queued).toBeGreaterThan(0);
+
+    await handle.signal('resumeCrawl');
+    await waitFor(() => articleFetches().length > fetchedWhenPaused + 1, { timeoutMs: 10_000 });
+    await handle.signal('cancelCrawl');
+    const result = await handle.result();
+    expect(result.state).toBe('CANCELLED');
+    expect(result.pagesDone).toBeLessThan(wiki.articleTitles.length);
+    const status = await h.store.ragCrawlStatus.find(result.crawlId);
+    expect(status?.status).toBe('FAILED');
+    expect(status?.error_message).toMatch(/cancelled by an admin/);
+  });
+});
+
+describe('retrieval from the crawled wiki', () => {
+  beforeAll(async () => {
+    await (await startCrawl()).result();
+  });
+
+  it('finds the right article in the top 3 for at least 90% of the questions', async () => {
+    const { questions } = await import('../fixtures/wiki/questions');
+    expect(questions.length).toBeGreaterThanOrEqual(20);
+    const misses: string[] = [];
+    for (const { question, article } of questions) {
+      const snippets = await h.knowledge.retrieve(question);
+      const titles = snippets.map((s) => decodeURIComponent(s.source_url.split('/wiki/')[1] ?? ''));
+      if (!titles.includes(article)) misses.push(`${question} -> ${titles.join(', ')} (wanted ${article})`);
+    }
+    // Printed so a regression shows which questions slipped.
+    if (misses.length > 0) process.stderr.write(`retrieval misses:\n  ${misses.join('\n  ')}\n`);
+    expect((questions.length - misses.length) / questions.length).toBeGreaterThanOrEqual(0.9);
+  });
+
+  it('puts the retrieved snippets in the prompt and names their sources in rag_context_used', async () => {
+    h.ollama.reply('Oh, that chicken. We fight every few years, it is a whole thing.');
+    const message = await h.discord.userSays({ channelId: h.channelId, content: 'Peter, what about the chicken fight?' });
+    const result = await waitFor(() =>
+      h.temporal.workflow.getHandle(`reply-${message.id}-peter`).result() as Promise<{ responseId: string }>,
+    );
+    const turn = await h.store.conversationHistory.findByResponseId(result.responseId);
+    const sources = turn?.rag_context_used.map((s) => s.source_url) ?? [];
+    expect(sources.length).toBeGreaterThan(0);
+    expect(sources.some((url) => url.includes('Ernie'))).toBe(true);
+    for (const snippet of turn?.rag_context_used ?? []) expect(snippet.score).toBeGreaterThanOrEqual(h.config.ragMinScore);
+
+    const request = h.ollama.requests.find((r) => r.body.messages?.at(-1)?.content === message.content);
+    const system = request?.body.messages?.[0]?.content ?? '';
+    for (const snippet of turn?.rag_context_used ?? []) {
+      expect(system).toContain(snippet.text.trim().slice(0, 80));
+      expect(system).toContain(snippet.source_url);
+    }
+  });
+});
