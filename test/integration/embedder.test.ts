@@ -1,29 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
-import vm from 'node:vm';
-import type { Embedder } from '../../src/knowledge/embedder';
-
-// Jest runs each test file in its own vm context with its own Float32Array & co., while onnxruntime-node
-// returns typed arrays made in Node's main context, which onnxruntime-common's `instanceof` checks then
-// reject ("A float32 tensor's data must be type of Float32Array"). So this file uses the main context's
-// typed arrays, set before onnxruntime-common is loaded (it captures them at load time): hence the
-// embedder is imported lazily in beforeAll. Not needed outside jest.
-for (const name of [
-  'Float32Array',
-  'Float64Array',
-  'Int8Array',
-  'Uint8Array',
-  'Int16Array',
-  'Uint16Array',
-  'Int32Array',
-  'Uint32Array',
-  'BigInt64Array',
-  'BigUint64Array',
-]) {
-  (globalThis as Record<string, unknown>)[name] = vm.runInThisContext(name);
-}
-let createMiniLmEmbedder: typeof import('../../src/knowledge/embedder').createMiniLmEmbedder;
+import { createMiniLmEmbedder, type Embedder } from '../../src/knowledge/embedder';
 
 /** The installed model: EMBEDDING_MODEL_DIR, else what scripts/install-model.sh prints (instant when cached). */
 function modelDir(): string {
@@ -60,7 +38,6 @@ const REFERENCE: Array<[string, number[]]> = [
 let embedder: Embedder;
 
 beforeAll(async () => {
-  ({ createMiniLmEmbedder } = await import('../../src/knowledge/embedder'));
   embedder = await createMiniLmEmbedder({ modelDir: modelDir(), batchSize: 4 });
 }, 600_000);
 
