@@ -30,7 +30,11 @@ export const SETTINGS = [
   },
   { name: 'TEMPORAL_UI_URL', default: 'http://127.0.0.1:8233', doc: 'Temporal Web UI, printed at start' },
   { name: 'CHROMA_URL', default: 'http://127.0.0.1:8000', doc: 'Chroma server' },
-  { name: 'CHROMA_COLLECTION', default: 'family_guy_wiki', doc: 'Chroma collection of the wiki knowledge base' },
+  {
+    name: 'CHROMA_COLLECTION',
+    default: 'family_guy_wiki',
+    doc: 'Chroma collection of the wiki knowledge base',
+  },
   { name: 'OLLAMA_HOST', default: 'http://127.0.0.1:11434', doc: 'Ollama server' },
   { name: 'OLLAMA_MODEL', default: 'mistral', doc: 'model used for replies' },
   { name: 'OLLAMA_TEMPERATURE', default: '0.7', doc: 'sampling temperature (0-2)' },
@@ -161,7 +165,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     .filter(Boolean);
   if (characters.length === 0) problems.push('CHARACTERS: name at least one character');
   if (!/^[a-zA-Z0-9][a-zA-Z0-9._-]{1,510}[a-zA-Z0-9]$/.test(raw('CHROMA_COLLECTION'))) {
-    problems.push('CHROMA_COLLECTION: 3-512 characters of letters, digits, ., _ and -, starting and ending alphanumeric');
+    problems.push(
+      'CHROMA_COLLECTION: 3-512 characters of letters, digits, ., _ and -, starting and ending alphanumeric',
+    );
   }
   const logLevel = raw('LOG_LEVEL');
   if (!LOG_LEVELS.includes(logLevel))

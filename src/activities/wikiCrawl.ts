@@ -11,6 +11,8 @@ import type { Store } from '../store/mongo';
 import type { CrawledPage } from '../workflows/types';
 
 const FETCH_TIMEOUT_MS = 30_000;
+/** Chunks embedded between heartbeats (~1 s of CPU), so a long page never looks dead. */
+const EMBED_SLICE = 32;
 /** With link discovery or a page list, queue at most this multiple of maxPages. */
 const LIST_HEADROOM = 3;
 
@@ -79,8 +81,14 @@ export function createCrawlActivities(deps: { store: Store; knowledge: WikiKnowl
       const chunks = chunkArticle(page.sections);
       if (page.isMissing || chunks.length === 0) return { status: 'empty', canonicalUrl, chunks: 0, links };
 
-      context.heartbeat('embed');
-      const embeddings = await (await deps.knowledge.embedder()).embed(chunks.map((chunk) => chunk.text));
+      const embedder = await deps.knowledge.embedder();
+      const embeddings: number[][] = [];
+      for (let start = 0; start < chunks.length; start += EMBED_SLICE) {
+        context.heartbeat(`embed ${start}/${chunks.length}`);
+        embeddings.push(
+          ...(await embedder.embed(chunks.slice(start, start + EMBED_SLICE).map((chunk) => chunk.text))),
+        );
+      }
       context.heartbeat('upsert');
       await upsertPageChunks(await deps.knowledge.collection(), {
         url: canonicalUrl,

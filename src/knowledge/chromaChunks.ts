@@ -92,7 +92,9 @@ export async function openWikiCollection(
   }
   const model = existing[MODEL_KEY];
   if (options.model && typeof model === 'string' && model !== options.model) {
-    throw new Error(`Chroma collection ${name} was embedded with ${model}, not ${options.model}: delete it and re-crawl`);
+    throw new Error(
+      `Chroma collection ${name} was embedded with ${model}, not ${options.model}: delete it and re-crawl`,
+    );
   }
   return collection;
 }
@@ -119,14 +121,18 @@ export async function upsertPageChunks(collection: Collection, page: PageChunksI
     throw new Error(`${url}: ${chunks.length} chunks but ${embeddings.length} embeddings`);
   }
   chunks.forEach((chunk, i) => {
-    if (chunk.index !== i) throw new Error(`${url}: chunk ${i} has index ${chunk.index}; indexes must be 0..n-1`);
+    if (chunk.index !== i)
+      throw new Error(`${url}: chunk ${i} has index ${chunk.index}; indexes must be 0..n-1`);
   });
   const dimensions = collection.metadata?.[DIMENSIONS_KEY];
   embeddings.forEach((embedding, i) => {
     if (typeof dimensions === 'number' && embedding.length !== dimensions) {
-      throw new Error(`${url}: embedding ${i} has ${embedding.length} dimensions, the collection ${dimensions}`);
+      throw new Error(
+        `${url}: embedding ${i} has ${embedding.length} dimensions, the collection ${dimensions}`,
+      );
     }
-    if (!embedding.every(Number.isFinite)) throw new Error(`${url}: embedding ${i} is not all finite numbers`);
+    if (!embedding.every(Number.isFinite))
+      throw new Error(`${url}: embedding ${i} is not all finite numbers`);
   });
 
   if (chunks.length > 0) {
@@ -134,19 +140,19 @@ export async function upsertPageChunks(collection: Collection, page: PageChunksI
       ids: chunks.map((chunk) => chunkId(url, chunk.index)),
       embeddings: embeddings.map((embedding) => [...embedding]),
       documents: chunks.map((chunk) => chunk.text),
-      metadatas: chunks.map(
-        (chunk): ChunkMetadata => ({
-          source_url: url,
-          title: page.title,
-          section: chunk.section ?? '',
-          chunk_index: chunk.index,
-          crawl_id: page.crawlId,
-        }),
-      ),
+      metadatas: chunks.map((chunk): ChunkMetadata => ({
+        source_url: url,
+        title: page.title,
+        section: chunk.section ?? '',
+        chunk_index: chunk.index,
+        crawl_id: page.crawlId,
+      })),
     });
   }
   // Chroma 1.0 answers { deleted: 0 } whatever it deleted: nothing to learn from the result.
-  await collection.delete({ where: { $and: [{ source_url: url }, { chunk_index: { $gte: chunks.length } }] } });
+  await collection.delete({
+    where: { $and: [{ source_url: url }, { chunk_index: { $gte: chunks.length } }] },
+  });
   return chunks.length;
 }
 
@@ -189,7 +195,5 @@ export async function queryChunks(
       score: 1 - distance,
     });
   });
-  return hits
-    .filter((hit) => hit.score >= (options.minScore ?? -Infinity))
-    .sort((a, b) => b.score - a.score);
+  return hits.filter((hit) => hit.score >= (options.minScore ?? -Infinity)).sort((a, b) => b.score - a.score);
 }

@@ -45,7 +45,10 @@ export interface ChunkOptions {
 export const DEFAULT_CHUNK_SIZE = 1000;
 export const DEFAULT_CHUNK_OVERLAP = 200;
 
-export function chunkArticle(sections: readonly ChunkableSection[], options: ChunkOptions = {}): ArticleChunk[] {
+export function chunkArticle(
+  sections: readonly ChunkableSection[],
+  options: ChunkOptions = {},
+): ArticleChunk[] {
   const size = options.size ?? DEFAULT_CHUNK_SIZE;
   const overlap = options.overlap ?? DEFAULT_CHUNK_OVERLAP;
   const minSection = options.minSection ?? Math.floor(size / 4);
@@ -60,7 +63,11 @@ export function chunkArticle(sections: readonly ChunkableSection[], options: Chu
     for (const { start, end } of splitText(group.text, size, overlap)) {
       const body = group.text.slice(start, end).trim();
       if (body === '') continue;
-      chunks.push({ text: header ? `${header}\n${body}` : body, section: group.heading, index: chunks.length });
+      chunks.push({
+        text: header ? `${header}\n${body}` : body,
+        section: group.heading,
+        index: chunks.length,
+      });
     }
   }
   return chunks;
@@ -103,7 +110,11 @@ export function mergeTinySections(
  * the previous one's start and no later than its end (so together they cover the text), overlapping it by
  * at most `overlap`.
  */
-export function splitText(text: string, size: number, overlap: number): Array<{ start: number; end: number }> {
+export function splitText(
+  text: string,
+  size: number,
+  overlap: number,
+): Array<{ start: number; end: number }> {
   const ranges: Array<{ start: number; end: number }> = [];
   let start = 0;
   for (;;) {

@@ -77,6 +77,9 @@ export async function* listAllPages(apiUrl: string, options: ListAllPagesOptions
     }
     const next = body.continue as Record<string, unknown> | undefined;
     if (!next || typeof next.apcontinue !== 'string') return; // the last batch
+    if (next.apcontinue === cont?.apcontinue) {
+      throw new MediaWikiError(`${apiUrl}: list=allpages repeats apcontinue=${next.apcontinue}`, apiUrl, 200);
+    }
     cont = Object.fromEntries(Object.entries(next).map(([key, value]) => [key, String(value)]));
   }
 }
@@ -130,7 +133,8 @@ async function apiGet(
   options: MediaWikiRequestOptions,
 ): Promise<Record<string, unknown>> {
   const url = `${apiUrl}?${new URLSearchParams(params).toString()}`;
-  const signals = [AbortSignal.timeout(options.timeoutMs), ...(options.signal ? [options.signal] : [])];
+  const timeout = AbortSignal.timeout(options.timeoutMs);
+  const signals = [timeout, ...(options.signal ? [options.signal] : [])];
   let response: Response;
   let text: string;
   try {
@@ -141,18 +145,25 @@ async function apiGet(
     text = await response.text();
   } catch (err) {
     if (options.signal?.aborted) throw err; // cancelled by the caller: not ours to describe
-    const timedOut = err instanceof Error && err.name === 'TimeoutError';
-    const reason = timedOut ? `timed out after ${options.timeoutMs} ms` : `failed: ${describe(err)}`;
+    const reason = timeout.aborted ? `timed out after ${options.timeoutMs} ms` : `failed: ${describe(err)}`;
     throw new MediaWikiError(`GET ${url} ${reason}`, url, 0);
   }
   if (!response.ok) {
-    throw new MediaWikiError(`GET ${url} answered ${response.status} ${response.statusText}`, url, response.status);
+    throw new MediaWikiError(
+      `GET ${url} answered ${response.status} ${response.statusText}`,
+      url,
+      response.status,
+    );
   }
   let body: unknown;
   try {
     body = JSON.parse(text);
   } catch {
-    throw new MediaWikiError(`GET ${url} answered ${response.status} with something other than JSON`, url, 200);
+    throw new MediaWikiError(
+      `GET ${url} answered ${response.status} with something other than JSON`,
+      url,
+      200,
+    );
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new MediaWikiError(`GET ${url} answered JSON that is not an object`, url, 200);

@@ -33,7 +33,10 @@ export function createWikiKnowledge(options: WikiKnowledgeOptions): WikiKnowledg
     return createMiniLmEmbedder({ modelDir });
   });
   const collection = lazy(async () =>
-    openWikiCollection(options.chromaUrl, { name: options.collectionName, dimensions: (await embedder()).dimensions }),
+    openWikiCollection(options.chromaUrl, {
+      name: options.collectionName,
+      dimensions: (await embedder()).dimensions,
+    }),
   );
   return {
     embedder,

@@ -89,6 +89,7 @@ const CHROME = [
   '.hatnote',
   '.dablink',
   '.mw-empty-elt',
+  '.redirectMsg',
 ].join(', ');
 
 /** Elements whose content is a separate line (or lines) of text. */
@@ -138,7 +139,8 @@ export function parseArticle(html: string, url: string): ParsedArticle {
     ),
   ];
   const redirectTo = findRedirect($, url);
-  const isMissing = redirectTo === null && (root.length === 0 || $('.noarticletext, #noarticletext').length > 0);
+  const isMissing =
+    redirectTo === null && (root.length === 0 || $('.noarticletext, #noarticletext').length > 0);
   if (isMissing || root.length === 0) return { title, sections: [], links, redirectTo, isMissing };
 
   const infobox = root
@@ -218,12 +220,7 @@ function listText($: CheerioAPI, value: ReturnType<CheerioAPI>): string {
   copy.find('.reference, sup.reference').remove();
   copy.find('br').replaceWith('\u0001');
   copy.find('li').each((_, li) => void $(li).append('\u0001'));
-  return copy
-    .text()
-    .split('\u0001')
-    .map(collapse)
-    .filter(Boolean)
-    .join(', ');
+  return copy.text().split('\u0001').map(collapse).filter(Boolean).join(', ');
 }
 
 /** A table that is a list of links (a navbox without the class), not data. */

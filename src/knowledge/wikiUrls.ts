@@ -128,7 +128,10 @@ export function normaliseTitle(title: string): string | null {
 export function isArticleTitle(title: string): boolean {
   const colon = title.indexOf(':');
   if (colon < 0) return true;
-  const namespace = title.slice(0, colon).replace(/[\s_]+/g, '_').toLowerCase();
+  const namespace = title
+    .slice(0, colon)
+    .replace(/[\s_]+/g, '_')
+    .toLowerCase();
   if (NON_ARTICLE_NAMESPACES.has(namespace)) return false;
   if (namespace.endsWith('_talk')) return false;
   if (namespace.endsWith('_wiki')) return false; // Fandom project namespace: "Family Guy Wiki:"

@@ -39,7 +39,7 @@ const { planCrawl } = proxyActivities<Activities>({
 const PAGE_MAX_ATTEMPTS = 3;
 const { crawlPage } = proxyActivities<Activities>({
   startToCloseTimeout: '3 minutes',
-  heartbeatTimeout: '30 seconds',
+  heartbeatTimeout: '10 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: PAGE_MAX_ATTEMPTS },
 });
 

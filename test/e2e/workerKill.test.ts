@@ -1,7 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import type { ReplyResult } from '../../src/workflows/types';
-import { replyWorkflowId } from '../../src/workflows/types';
+import type { WikiCrawlWorkflow } from '../../src/workflows/wikiCrawl';
+import { replyWorkflowId, wikiCrawlWorkflowId, type ReplyResult } from '../../src/workflows/types';
+import { startFixtureWiki } from '../fakes/fixtureWiki';
+import { waitFor } from '../fakes/waitFor';
 import { startHarness, type Harness } from './harness';
 
 const repo = join(__dirname, '..', '..');
@@ -75,4 +77,34 @@ it('delivers a reply exactly once when the worker is killed while waiting on the
   );
   const turns = await h.store.conversationHistory.collection.find({ channel_id: h.channelId }).toArray();
   expect(turns.map((t) => t.speaker_type).sort()).toEqual(['BOT', 'USER']);
+});
+
+it('finishes a crawl whose worker was killed mid-way, without refetching finished pages or duplicating chunks', async () => {
+  const wiki = await startFixtureWiki();
+  try {
+    const first = await startWorkerProcess();
+    const crawlId = `kill-${Date.now()}`;
+    const handle = await h.temporal.workflow.start<typeof WikiCrawlWorkflow>('WikiCrawlWorkflow', {
+      taskQueue: h.config.taskQueue,
+      workflowId: wikiCrawlWorkflowId(crawlId),
+      args: [{ crawlId, baseUrl: wiki.url, maxPages: 1000, delayMs: 100, seedTitles: [] }],
+    });
+    await waitFor(() => wiki.pageRequests().length >= 8, { timeoutMs: 60_000, what: 'eight pages fetched' });
+    first.kill('SIGKILL');
+    await new Promise((resolve) => first.once('exit', resolve));
+    await startWorkerProcess();
+    const result = await handle.result();
+
+    expect(result).toMatchObject({ state: 'SUCCESS', pagesDone: wiki.articleTitles.length, failed: 0 });
+    const counts = new Map<string, number>();
+    for (const { path } of wiki.pageRequests()) counts.set(path, (counts.get(path) ?? 0) + 1);
+    const expected = (path: string) => (path === wiki.flakyPath ? 3 : 1);
+    // Only the page in flight when the worker died may be fetched again.
+    const refetched = [...counts].filter(([path, count]) => count > expected(path));
+    expect(refetched.length).toBeLessThanOrEqual(1);
+    expect(refetched.every(([path, count]) => count === expected(path) + 1)).toBe(true);
+    expect(await (await h.knowledge.collection()).count()).toBe(result.chunksAdded);
+  } finally {
+    await wiki.close();
+  }
 });

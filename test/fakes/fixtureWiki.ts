@@ -111,7 +111,12 @@ export async function startFixtureWiki(options: FixtureWikiOptions = {}): Promis
   };
 
   const server: Server = createServer((req, res) => {
-    const entry: FixtureRequest = { method: req.method ?? 'GET', path: req.url ?? '/', time: Date.now(), status: 0 };
+    const entry: FixtureRequest = {
+      method: req.method ?? 'GET',
+      path: req.url ?? '/',
+      time: Date.now(),
+      status: 0,
+    };
     requests.push(entry);
     const send = (status: number, type: string, body: string, headers: Record<string, string> = {}) => {
       entry.status = status;
@@ -140,7 +145,8 @@ export async function startFixtureWiki(options: FixtureWikiOptions = {}): Promis
 
     if (url.pathname === '/') return send(301, 'text/plain', '', { location: '/wiki/Main_Page' });
     if (url.pathname === '/api.php') {
-      if (!state.apiEnabled) return send(404, html, '<!DOCTYPE html><html><body><h1>Not Found</h1></body></html>');
+      if (!state.apiEnabled)
+        return send(404, html, '<!DOCTYPE html><html><body><h1>Not Found</h1></body></html>');
       return send(200, 'application/json; charset=utf-8', JSON.stringify(api(url.searchParams)));
     }
     if (!url.pathname.startsWith('/wiki/')) return send(404, 'text/plain', 'not found');
@@ -158,7 +164,8 @@ export async function startFixtureWiki(options: FixtureWikiOptions = {}): Promis
     if (article) return send(200, html, renderArticlePage(article, renderOptions));
     const target = redirects[title];
     if (target) {
-      if (url.searchParams.get('redirect') === 'no') return send(200, html, renderRedirectPage(title, target, origin));
+      if (url.searchParams.get('redirect') === 'no')
+        return send(200, html, renderRedirectPage(title, target, origin));
       const page = fixtureArticlesByTitle.get(target);
       if (page) return send(200, html, renderArticlePage(page, { ...renderOptions, redirectedFrom: title }));
     }
@@ -168,7 +175,9 @@ export async function startFixtureWiki(options: FixtureWikiOptions = {}): Promis
   /** MediaWiki's api.php, action=query with list=allpages and meta=siteinfo. */
   function api(params: URLSearchParams): Record<string, unknown> {
     const v2 = params.get('formatversion') === '2' || params.get('formatversion') === 'latest';
-    const error = (code: string, info: string) => ({ error: { code, info, '*': 'See api.php for API usage.' } });
+    const error = (code: string, info: string) => ({
+      error: { code, info, '*': 'See api.php for API usage.' },
+    });
     if (params.get('action') !== 'query') {
       return error('badvalue', `Unrecognized value for parameter "action": ${params.get('action') ?? ''}.`);
     }
@@ -191,7 +200,8 @@ export async function startFixtureWiki(options: FixtureWikiOptions = {}): Promis
       };
     }
     const list = params.get('list');
-    if (list && list !== 'allpages') return error('badvalue', `Unrecognized value for parameter "list": ${list}.`);
+    if (list && list !== 'allpages')
+      return error('badvalue', `Unrecognized value for parameter "list": ${list}.`);
     if (list === 'allpages') {
       const namespace = params.get('apnamespace') ?? '0';
       const filter = params.get('apfilterredir') ?? 'all';
@@ -212,10 +222,15 @@ export async function startFixtureWiki(options: FixtureWikiOptions = {}): Promis
       const prefix = params.get('apprefix');
       const titles = namespace !== '0' ? [] : pageList(filter);
       const selected = titles.filter(
-        (entry) => (!from || entry.title >= keyOf(from)) && (!prefix || entry.title.startsWith(keyOf(prefix))),
+        (entry) =>
+          (!from || entry.title >= keyOf(from)) && (!prefix || entry.title.startsWith(keyOf(prefix))),
       );
       const batch = selected.slice(0, limit);
-      query.allpages = batch.map((entry) => ({ pageid: entry.pageid, ns: 0, title: displayTitle(entry.title) }));
+      query.allpages = batch.map((entry) => ({
+        pageid: entry.pageid,
+        ns: 0,
+        title: displayTitle(entry.title),
+      }));
       const next = selected[limit];
       if (next) result.continue = { apcontinue: next.title, continue: '-||' };
     }
