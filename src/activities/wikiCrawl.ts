@@ -36,7 +36,10 @@ export function createCrawlActivities(deps: { store: Store; knowledge: WikiKnowl
         return { followLinks: true, urls: input.seedTitles.map((title) => articleUrl(input.baseUrl, title)) };
       }
       const context = Context.current();
-      const api = await detectApi(input.baseUrl);
+      const api = await detectApi(input.baseUrl, {
+        timeoutMs: FETCH_TIMEOUT_MS,
+        signal: context.cancellationSignal,
+      });
       if (!api) return { followLinks: true, urls: [articleUrl(input.baseUrl, 'Main_Page')] };
       const urls: string[] = [];
       const limit = input.maxPages * LIST_HEADROOM;
@@ -78,7 +81,7 @@ export function createCrawlActivities(deps: { store: Store; knowledge: WikiKnowl
           page.links.map((href) => normaliseArticleUrl(href, canonicalUrl)).filter((u): u is string => !!u),
         ),
       ];
-      const chunks = chunkArticle(page.sections);
+      const chunks = chunkArticle(page.sections, { title: page.title });
       if (page.isMissing || chunks.length === 0) return { status: 'empty', canonicalUrl, chunks: 0, links };
 
       const embedder = await deps.knowledge.embedder();

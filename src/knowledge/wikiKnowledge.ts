@@ -1,7 +1,7 @@
 import type { Collection } from 'chromadb';
 import type { RagSnippet } from '../store/conversationHistory';
 import { openWikiCollection, queryChunks } from './chromaChunks';
-import { createMiniLmEmbedder, type Embedder } from './embedder';
+import { createMiniLmEmbedder, MINILM_MODEL_ID, type Embedder } from './embedder';
 import type { Retriever } from './retriever';
 
 export interface WikiKnowledgeOptions {
@@ -36,6 +36,7 @@ export function createWikiKnowledge(options: WikiKnowledgeOptions): WikiKnowledg
     openWikiCollection(options.chromaUrl, {
       name: options.collectionName,
       dimensions: (await embedder()).dimensions,
+      model: MINILM_MODEL_ID,
     }),
   );
   return {

@@ -7,7 +7,6 @@ import {
   defineQuery,
   defineSignal,
   isCancellation,
-  log,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
