@@ -59,6 +59,8 @@ export const crawlProgress = defineQuery<CrawlProgress>('crawlProgress');
 
 /** Continue as new well before Temporal's 51,200-event history limit (~10 events a page). */
 const MAX_HISTORY_EVENTS = 5_000;
+/** rag_crawl_status is written every this many pages (the memo and the query: every page). */
+const STATUS_EVERY_PAGES = 5;
 /** With link discovery, stop queueing new URLs beyond this multiple of maxPages. */
 const QUEUE_HEADROOM = 3;
 
@@ -73,6 +75,7 @@ export async function WikiCrawlWorkflow(input: WikiCrawlInput): Promise<CrawlPro
   let state: CrawlState = input.cursor ? 'RUNNING' : 'PLANNING';
   let cancelled = false;
   let currentPage: string | null = null;
+  let pagesSinceReport = 0;
   const cursor: CrawlCursor = input.cursor ?? {
     queue: [],
     seen: [],
@@ -146,7 +149,12 @@ export async function WikiCrawlWorkflow(input: WikiCrawlInput): Promise<CrawlPro
         });
       }
       currentPage = null;
-      await report('IN_PROGRESS');
+      pagesSinceReport++;
+      upsertMemo({ progress: progress() });
+      if (pagesSinceReport >= STATUS_EVERY_PAGES) {
+        pagesSinceReport = 0;
+        await report('IN_PROGRESS');
+      }
       if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > MAX_HISTORY_EVENTS) {
         await condition(allHandlersFinished);
         await continueAsNew<typeof WikiCrawlWorkflow>({ ...input, cursor: snapshot() });

@@ -1,4 +1,9 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
+import { startAdminServer } from '../../src/admin/server';
+import { crawlDefaults } from '../../src/config';
+import { logger } from '../../src/logger';
 import type { WikiCrawlWorkflow } from '../../src/workflows/wikiCrawl';
 import { wikiCrawlWorkflowId, type CrawlProgress, type WikiCrawlInput } from '../../src/workflows/types';
 import { startFixtureWiki, type FixtureWiki } from '../fakes/fixtureWiki';
@@ -156,6 +161,54 @@ describe('retrieval from the crawled wiki', () => {
     for (const snippet of turn?.rag_context_used ?? []) {
       expect(system).toContain(snippet.text.trim().slice(0, 80));
       expect(system).toContain(snippet.source_url);
+    }
+  });
+});
+
+describe('crawl CLI', () => {
+  it('starts a crawl through the admin API and shows progress until it ends', async () => {
+    const token = `cli-${Date.now()}`;
+    const admin = await startAdminServer({
+      host: '127.0.0.1',
+      port: 0,
+      token,
+      store: h.store,
+      temporal: h.temporal,
+      taskQueue: h.config.taskQueue,
+      crawlDefaults: crawlDefaults(h.config),
+      checks: {},
+      log: logger,
+    });
+    try {
+      const child = spawn(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          'src/admin/cli.ts',
+          'start',
+          '--max-pages',
+          '3',
+          '--delay-ms',
+          '0',
+          '--base-url',
+          wiki.url,
+        ],
+        {
+          cwd: join(__dirname, '..', '..'),
+          env: { PATH: process.env.PATH, ADMIN_URL: admin.url, ADMIN_TOKEN: token },
+        },
+      );
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+      expect({ code, stderr }).toMatchObject({ code: 0 });
+      expect(stdout).toMatch(/^crawl \S+ started \(workflow wiki-crawl-\S+\)/);
+      expect(stderr).toMatch(/\[#{20}\]\s+3\/3 pages\s+\d+ chunks\s+0 failed\s+SUCCESS/);
+    } finally {
+      await admin.close();
     }
   });
 });
