@@ -99,6 +99,8 @@ export interface CrawlCursor {
 
 export interface WikiCrawlInput extends WikiCrawlParams {
   crawlId: string;
+  /** Continue as new past this many history events (default 5,000; tests go lower). */
+  maxHistoryEvents?: number;
   /** Set when the workflow continues as new. */
   cursor?: CrawlCursor;
 }

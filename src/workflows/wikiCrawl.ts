@@ -155,7 +155,8 @@ export async function WikiCrawlWorkflow(input: WikiCrawlInput): Promise<CrawlPro
         pagesSinceReport = 0;
         await report('IN_PROGRESS');
       }
-      if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > MAX_HISTORY_EVENTS) {
+      const historyLimit = input.maxHistoryEvents ?? MAX_HISTORY_EVENTS;
+      if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > historyLimit) {
         await condition(allHandlersFinished);
         await continueAsNew<typeof WikiCrawlWorkflow>({ ...input, cursor: snapshot() });
       }

@@ -83,6 +83,17 @@ describe('WikiCrawlWorkflow', () => {
     }
   });
 
+  it('continues as new along the way without refetching or losing progress', async () => {
+    const handle = await startCrawl({ maxHistoryEvents: 60 });
+    const result = await handle.result(); // follows the chain of runs
+    expect(result).toMatchObject({ state: 'SUCCESS', pagesDone: wiki.articleTitles.length, failed: 0 });
+    const { count } = await h.temporal.workflow.count(`WorkflowId = '${handle.workflowId}'`);
+    expect(count).toBeGreaterThan(2); // several runs, chained by continue-as-new
+    const fetched = articleFetches();
+    expect(new Set(fetched).size).toBe(fetched.length); // the flaky page's 500s were used up before
+    expect(await chunkCount()).toBe(result.chunksAdded);
+  });
+
   it('respects max pages and the delay between requests', async () => {
     const result = await (await startCrawl({ maxPages: 4, delayMs: 300 })).result();
     expect(result.pagesDone).toBe(4);
