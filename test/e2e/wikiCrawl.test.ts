@@ -84,13 +84,14 @@ describe('WikiCrawlWorkflow', () => {
   });
 
   it('continues as new along the way without refetching or losing progress', async () => {
+    wiki.failTimes = {}; // every page answers at once, so each is fetched exactly once
     const handle = await startCrawl({ maxHistoryEvents: 60 });
     const result = await handle.result(); // follows the chain of runs
     expect(result).toMatchObject({ state: 'SUCCESS', pagesDone: wiki.articleTitles.length, failed: 0 });
     const { count } = await h.temporal.workflow.count(`WorkflowId = '${handle.workflowId}'`);
     expect(count).toBeGreaterThan(2); // several runs, chained by continue-as-new
     const fetched = articleFetches();
-    expect(new Set(fetched).size).toBe(fetched.length); // the flaky page's 500s were used up before
+    expect(new Set(fetched).size).toBe(fetched.length);
     expect(await chunkCount()).toBe(result.chunksAdded);
   });
 
