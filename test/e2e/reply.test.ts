@@ -202,6 +202,29 @@ describe('a Discord message becomes one in-character reply', () => {
     expect(h.discord.restCalls.filter((c) => c.injected && c.status === 500)).toHaveLength(2);
   });
 
+  it('does not post twice when Discord posted a part but the answer was lost', async () => {
+    const sentence = 'Victory shall be mine, and the weather machine shall make it so. ';
+    const long = sentence.repeat(Math.ceil(3000 / sentence.length)).trim();
+    h.ollama.reply(long);
+    // The first part is created, then its answer is lost: deliverReply fails after a real post,
+    // and its retry must not create that part again.
+    h.discord.failNext({
+      method: 'POST',
+      path: /\/channels\/\d+\/messages$/,
+      status: 500,
+      afterEffect: true,
+    });
+    const message = await h.discord.userSays({ channelId: h.channelId, content: 'Stewie, your plan?' });
+    const result = await waitFor(() => replyResult(message.id, 'Stewie'), { timeoutMs: 30_000 });
+    const parts = h.discord.botMessages(h.channelId).filter((m) => result.deliveredMessageIds.includes(m.id));
+    expect(result.deliveredMessageIds).toHaveLength(2);
+    expect(parts).toHaveLength(2);
+    const created = h.discord
+      .botMessages(h.channelId)
+      .filter((m) => m.content.startsWith('Victory shall be mine'));
+    expect(created).toHaveLength(2);
+  });
+
   it('gives concurrent replies in one channel distinct, gap-free turn ids', async () => {
     const channelId = h.discord.createTextChannel('busy');
     await waitFor(() => h.discord.connectedBots().length === 3);

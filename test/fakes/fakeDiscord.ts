@@ -110,6 +110,11 @@ export interface FailureInjection {
   times?: number;
   /** For 429: retry_after and Retry-After in seconds (default 0.1; Discord's are usually whole seconds). */
   retryAfterSeconds?: number;
+  /**
+   * Carry the request out first, then answer `status` anyway: a response lost after Discord
+   * acted (a timeout at the edge), which is what makes retried posts dangerous.
+   */
+  afterEffect?: boolean;
 }
 
 export interface FakeDiscordOptions {
@@ -416,8 +421,22 @@ export class FakeDiscord {
   }
 
   /** The next `times` matching REST calls get `status` and have no effect. */
-  failNext({ method, path, status, times = 1, retryAfterSeconds = 0.1 }: FailureInjection): void {
-    this.injections.push({ method: method?.toUpperCase(), path, status, times, retryAfterSeconds });
+  failNext({
+    method,
+    path,
+    status,
+    times = 1,
+    retryAfterSeconds = 0.1,
+    afterEffect = false,
+  }: FailureInjection): void {
+    this.injections.push({
+      method: method?.toUpperCase(),
+      path,
+      status,
+      times,
+      retryAfterSeconds,
+      afterEffect,
+    });
   }
 
   /** Ids of bots with an identified (or resumed) gateway session on an open socket. */
@@ -850,7 +869,7 @@ export class FakeDiscord {
     try {
       const raw = await readBody(req);
       const injection = this.takeInjection(method, path);
-      if (injection) {
+      if (injection && !injection.afterEffect) {
         call.injected = true;
         return this.replyInjected(injection, reply);
       }
@@ -870,6 +889,10 @@ export class FakeDiscord {
         );
       }
       const result = await this.route(method, path, url.searchParams, bot, body);
+      if (injection) {
+        call.injected = true;
+        return this.replyInjected(injection, reply);
+      }
       reply(result.status, result.body);
     } catch (error) {
       if (error instanceof HttpError) reply(error.status, error.body);
