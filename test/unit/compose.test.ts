@@ -4,10 +4,21 @@
  * Compose CLI is installed, `docker compose config` validates the file as well.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 
 // js-yaml arrives with eslint and jest and has no bundled types.
 const yaml = createRequire(__filename)('js-yaml') as { load(text: string): unknown };
@@ -216,15 +227,93 @@ describe('docker-compose.yml', () => {
   });
 });
 
+/** One Dockerfile instruction; `args` keeps a RUN's line continuations, which sh reads as nothing. */
+interface Instruction {
+  op: string;
+  args: string;
+}
+
+interface Stage {
+  image: string;
+  name: string;
+  instructions: Instruction[];
+}
+
+function parseStages(text: string): Stage[] {
+  const instructions: Instruction[] = [];
+  for (const line of text.replace(/^\s*#.*\n/gm, '').split(/(?<!\\)\n/)) {
+    const match = /^([A-Z]+)\s+([\s\S]*)$/.exec(line.trim());
+    if (match) instructions.push({ op: match[1] as string, args: match[2] as string });
+  }
+  const stages: Stage[] = [];
+  for (const instruction of instructions) {
+    const from = /^(\S+) AS (\S+)$/.exec(instruction.args);
+    if (instruction.op === 'FROM' && from) {
+      stages.push({ image: from[1] as string, name: from[2] as string, instructions: [] });
+    } else stages[stages.length - 1]?.instructions.push(instruction);
+  }
+  return stages;
+}
+
+/** A stage's ENV settings (`ENV A=1 \\ B=2`; values without spaces or quotes). */
+function envOf(stage: Stage): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const { op, args } of stage.instructions) {
+    if (op !== 'ENV') continue;
+    for (const pair of args.split(/[\s\\]+/).filter(Boolean)) {
+      const [key, ...value] = pair.split('=');
+      env[key as string] = value.join('=');
+    }
+  }
+  return env;
+}
+
+const argsOf = (stage: Stage, op: string): string[] =>
+  stage.instructions.filter((i) => i.op === op).map((i) => i.args);
+
+/** The files createMiniLmEmbedder (src/knowledge/embedder.ts) loads from <modelDir>/<model id>/. */
+const EMBEDDER_FILES = ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'onnx/model.onnx'];
+const embedderModelId = /MINILM_MODEL_ID = '([^']+)'/.exec(read('src/knowledge/embedder.ts'))?.[1];
+
+/**
+ * Where scripts/install-model.sh installs the model for a given cache, by running the script's own
+ * assignments (SOURCE_VERSION, EXPORT_REVISION, MODEL_ID, CACHE, model_dir, model_files).
+ */
+function installModelLayout(cache: string): { modelDir: string; modelId: string; files: string[] } {
+  const assignments = read('scripts/install-model.sh')
+    .split('\n')
+    .filter((line) => /^(SOURCE_[A-Z_]+|EXPORT_REVISION|MODEL_ID|CACHE|model_dir|model_files)=/.test(line));
+  const script = `${assignments.join('\n')}\nprintf '%s\\n' "$model_dir" "$MODEL_ID" "\${model_files[@]}"`;
+  const out = spawnSync('bash', ['-c', script], {
+    env: { PATH: process.env.PATH, FG_TOOLS_CACHE: cache },
+    // stdin not a socket: bash would take that for sshd and read ~/.bashrc.
+    stdio: ['ignore', 'pipe', 'pipe'],
+    encoding: 'utf8',
+  });
+  expect(out.stderr).toBe('');
+  const [modelDir, modelId, ...files] = out.stdout.trim().split('\n') as [string, string, ...string[]];
+  return { modelDir, modelId, files };
+}
+
 describe('Dockerfile', () => {
-  const stages = dockerfile.split(/^FROM /m).slice(1);
-  const runtime = stages[stages.length - 1] ?? '';
+  const stages = parseStages(dockerfile);
+  const stageNamed = (name: string): Stage => {
+    const found = stages.find((s) => s.name === name);
+    if (!found) throw new Error(`Dockerfile has no stage ${name}`);
+    return found;
+  };
+  const runtime = stages[stages.length - 1] as Stage;
 
   it('builds on node:20-bookworm-slim and runs as a non-root user in production mode', () => {
     expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:20-bookworm-slim$/m);
-    for (const stage of stages) expect(stage).toMatch(/^\$\{NODE_IMAGE\} AS /);
-    expect(runtime).toMatch(/^USER node$/m);
-    expect(runtime).toMatch(/NODE_ENV=production/);
+    expect(stages.map((s) => `${s.name} ${s.image}`)).toEqual([
+      'model ${PYTHON_IMAGE}',
+      'build ${NODE_IMAGE}',
+      'deps ${NODE_IMAGE}',
+      'runtime ${NODE_IMAGE}',
+    ]);
+    expect(argsOf(runtime, 'USER')).toEqual(['node']);
+    expect(envOf(runtime).NODE_ENV).toBe('production');
     expect(dockerfile).toMatch(/npm ci --omit=dev/);
   });
 
@@ -250,8 +339,102 @@ describe('Dockerfile', () => {
       .filter((line) => line && !line.startsWith('#'));
     expect(ignore[0]).toBe('*'); // an allowlist follows
     expect(ignore.filter((line) => line.startsWith('!')).sort()).toEqual(
-      ['!package-lock.json', '!package.json', '!src/', '!tsconfig.build.json', '!tsconfig.json'].sort(),
+      [
+        '!package-lock.json',
+        '!package.json',
+        '!src/',
+        '!tsconfig.build.json',
+        '!tsconfig.json',
+        '!scripts/install-model.sh',
+        '!scripts/model/',
+      ].sort(),
     );
+  });
+
+  it('installs the embedding model with scripts/install-model.sh in a Python stage of its own', () => {
+    expect(dockerfile).toMatch(/^ARG PYTHON_IMAGE=python:3\.11-slim-bookworm$/m);
+    const model = stageNamed('model');
+    expect(envOf(model).FG_TOOLS_CACHE).toBe('/models-cache');
+    // Everything the script runs is copied in (and let into the build context, above).
+    const copied = argsOf(model, 'COPY').map((args) => args.split(/\s+/)[0] as string);
+    expect(copied.sort()).toEqual(['scripts/install-model.sh', 'scripts/model']);
+    for (const source of copied) expect([source, existsSync(join(repo, source))]).toEqual([source, true]);
+    expect(existsSync(join(repo, 'scripts/model/export_minilm.py'))).toBe(true);
+    expect(argsOf(model, 'RUN').join('\n')).toContain('bash scripts/install-model.sh');
+  });
+
+  it('ships only the model folder to the runtime image, at the EMBEDDING_MODEL_DIR the worker gets', () => {
+    const fromModel = stages.flatMap((stage) =>
+      argsOf(stage, 'COPY')
+        .filter((args) => args.startsWith('--from=model '))
+        .map((args) => [stage.name, ...args.split(/\s+/).slice(1)]),
+    );
+    expect(fromModel).toEqual([['runtime', expect.any(String), '/app/models']]);
+    // The model folder alone: not the cache with the export venv (~210 MB).
+    expect(fromModel[0]?.[1]).not.toMatch(/models-cache|venv/);
+    expect(envOf(runtime).EMBEDDING_MODEL_DIR).toBe('/app/models');
+    // Compose sets the same path for the worker, so a local path in .env cannot point it elsewhere.
+    expect(service('worker').environment?.EMBEDDING_MODEL_DIR).toBe('/app/models');
+    expect(envExample).not.toMatch(/^EMBEDDING_MODEL_DIR=/m);
+  });
+
+  it("moves the folder install-model.sh prints to where the runtime copies it from, in the embedder's layout", () => {
+    // The model stage's RUN as the build runs it (sh -c in WORKDIR with the COPYed scripts and the
+    // stage's ENV), with its paths moved into a temp folder, against a cache where the script finds
+    // the model installed (so nothing is downloaded: a python3 that fails stands guard).
+    const model = stageNamed('model');
+    const source = stageNamed('runtime')
+      .instructions.find((i) => i.op === 'COPY' && i.args.startsWith('--from=model '))
+      ?.args.split(/\s+/)[1] as string;
+    const dir = mkdtempSync(join(tmpdir(), 'model-stage-'));
+    try {
+      const workdir = join(dir, 'build');
+      const out = join(dir, 'out');
+      for (const args of argsOf(model, 'COPY')) {
+        const [from, to] = args.split(/\s+/) as [string, string];
+        const target = join(workdir, to);
+        if (statSync(join(repo, from)).isDirectory()) cpSync(join(repo, from), target, { recursive: true });
+        else cpSync(join(repo, from), to.endsWith('/') ? join(target, basename(from)) : target);
+      }
+      const cache = join(dir, 'models-cache');
+      const layout = installModelLayout(cache);
+      expect(layout.modelDir.startsWith(join(cache, 'models') + '/')).toBe(true);
+      expect(layout.modelId).toBe(embedderModelId);
+      expect(layout.files.sort()).toEqual([...EMBEDDER_FILES].sort());
+      for (const file of layout.files) {
+        const path = join(layout.modelDir, layout.modelId, file);
+        mkdirSync(dirname(path), { recursive: true });
+        writeFileSync(path, `${file}\n`);
+      }
+      const bin = join(dir, 'bin');
+      mkdirSync(bin);
+      writeFileSync(
+        join(bin, 'python3'),
+        '#!/bin/sh\necho "python3 called: the model was not found" >&2\nexit 1\n',
+      );
+      chmodSync(join(bin, 'python3'), 0o755);
+
+      const escaped = source.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      const run = argsOf(model, 'RUN')
+        .join(' && ')
+        .replace(new RegExp(`${escaped}(?=[/\\s"']|$)`, 'g'), out);
+      expect(run).toContain(out);
+      const result = spawnSync('sh', ['-c', run], {
+        cwd: workdir,
+        env: { ...envOf(model), FG_TOOLS_CACHE: cache, PATH: `${bin}:${process.env.PATH}`, HOME: dir },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      expect([result.status, result.stderr]).toEqual([0, '']);
+      for (const file of EMBEDDER_FILES) {
+        const path = join(out, embedderModelId as string, file);
+        expect([path, existsSync(path)]).toEqual([path, true]);
+      }
+      expect(existsSync(layout.modelDir)).toBe(false); // moved, not copied
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
@@ -296,7 +479,11 @@ describe('docker compose config', () => {
         .replace(/^MONGO_ROOT_PASSWORD=$/m, 'MONGO_ROOT_PASSWORD=mongo0secret')
         .replace(/^POSTGRES_PASSWORD=$/m, 'POSTGRES_PASSWORD=pg0secret')
         .replace(/^DISCORD_TOKEN_STEWIE=$/m, 'DISCORD_TOKEN_STEWIE=stewie.token')
-        .replace(/^# TEMPORAL_ADDRESS=/m, 'TEMPORAL_ADDRESS=');
+        .replace(/^# TEMPORAL_ADDRESS=/m, 'TEMPORAL_ADDRESS=')
+        .replace(
+          /^# EMBEDDING_MODEL_DIR=$/m,
+          'EMBEDDING_MODEL_DIR=/home/me/.cache/family-guy-bots/tools/models/x',
+        );
       const ok = run(filled);
       expect(ok.stderr).not.toMatch(/error/i);
       expect(ok.status).toBe(0);
@@ -305,6 +492,7 @@ describe('docker compose config', () => {
       expect(worker.MONGODB_URI).toBe('mongodb://bots:mongo0secret@mongodb:27017/?authSource=admin');
       expect(worker.DISCORD_TOKEN_STEWIE).toBe('stewie.token');
       expect(worker.TEMPORAL_ADDRESS).toBe('temporal:7233'); // compose's address wins over .env
+      expect(worker.EMBEDDING_MODEL_DIR).toBe('/app/models'); // and so does the model baked into the image
       expect(rendered.services['ollama-pull']?.command).toEqual(['pull', 'mistral']);
 
       const refused = run(envExample);
