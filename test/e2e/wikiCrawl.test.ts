@@ -95,6 +95,27 @@ describe('WikiCrawlWorkflow', () => {
     expect(await chunkCount()).toBe(result.chunksAdded);
   });
 
+  it('dead-letters a page that keeps failing and goes on', async () => {
+    const brokenPath = '/wiki/Glenn_Quagmire';
+    wiki.failTimes = { [brokenPath]: 100 };
+    try {
+      const result = await (await startCrawl()).result();
+      expect(result).toMatchObject({ state: 'SUCCESS', failed: 1, pagesDone: wiki.articleTitles.length - 1 });
+      expect(wiki.pageRequests().filter((r) => r.path === brokenPath)).toHaveLength(3);
+      const [letter] = await h.store.deadLetterQueue.collection
+        .find({ workflow_id: wikiCrawlWorkflowId(result.crawlId) })
+        .toArray();
+      expect(letter).toMatchObject({
+        workflow_type: 'WikiCrawlWorkflow',
+        retry_attempts: 3,
+        failed_event_payload: { crawlId: result.crawlId, url: wiki.pageUrl('Glenn_Quagmire') },
+      });
+      expect(letter?.error_details).toContain('HTTP 500');
+    } finally {
+      wiki.failTimes = {};
+    }
+  });
+
   it('respects max pages and the delay between requests', async () => {
     const result = await (await startCrawl({ maxPages: 4, delayMs: 300 })).result();
     expect(result.pagesDone).toBe(4);
@@ -116,6 +137,9 @@ describe('WikiCrawlWorkflow', () => {
     expect(articleFetches().length).toBeLessThanOrEqual(fetchedWhenPaused + 1); // at most the page in flight
     const paused = await handle.query<CrawlProgress>('crawlProgress');
     expect(paused).toMatchObject({ state: 'PAUSED', maxPages: 1000 });
+    // The Temporal UI shows the same progress in the workflow's memo.
+    const { memo } = await handle.describe();
+    expect((memo?.progress as CrawlProgress).pagesDone).toBe(paused.pagesDone);
     expect(paused.queued).toBeGreaterThan(0);
 
     await handle.signal('resumeCrawl');
