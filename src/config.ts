@@ -63,6 +63,14 @@ export const SETTINGS = [
     default: 'https://discord.com/api',
     doc: 'Discord REST base (tests use a local fake)',
   },
+  {
+    name: 'ORGANIC_CHANNELS',
+    default: '',
+    doc: 'Discord channel ids (comma-separated) where characters start conversations after silence; empty: off',
+  },
+  { name: 'ORGANIC_SILENCE_MINUTES', default: '30', doc: 'silence in a channel before an organic start' },
+  { name: 'ORGANIC_COOLDOWN_MINUTES', default: '10', doc: 'least time between organic starts in a channel' },
+  { name: 'ORGANIC_CHECK_SECONDS', default: '300', doc: 'how often the silence check runs per channel' },
   { name: 'ADMIN_HOST', default: '127.0.0.1', doc: 'admin HTTP API bind address' },
   { name: 'ADMIN_PORT', default: '8080', doc: 'admin HTTP API port' },
   {
@@ -107,6 +115,11 @@ export interface Config {
   discordApiUrl: string;
   /** Discord bot token per character name (lower-cased key), from DISCORD_TOKEN_<NAME>. */
   discordTokens: Record<string, string>;
+  /** Channels with organic conversations (a silence-check schedule each). */
+  organicChannels: string[];
+  organicSilenceMinutes: number;
+  organicCooldownMinutes: number;
+  organicCheckSeconds: number;
   adminHost: string;
   adminPort: number;
   adminToken: string | undefined;
@@ -173,6 +186,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!LOG_LEVELS.includes(logLevel))
     problems.push(`LOG_LEVEL=${logLevel}: expected one of ${LOG_LEVELS.join(', ')}`);
 
+  const organicChannels = raw('ORGANIC_CHANNELS')
+    .split(',')
+    .map((id) => id.trim())
+    .filter(Boolean);
+  for (const id of organicChannels.filter((id) => !/^\d{15,25}$/.test(id)))
+    problems.push(`ORGANIC_CHANNELS: "${id}" is not a Discord channel id`);
   const discordTokens: Record<string, string> = {};
   for (const [key, value] of Object.entries(env)) {
     const match = /^DISCORD_TOKEN_([A-Z0-9_]+)$/i.exec(key);
@@ -205,6 +224,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     charactersFile: raw('CHARACTERS_FILE') || undefined,
     discordApiUrl: url('DISCORD_API_URL', ['http:', 'https:']),
     discordTokens,
+    organicChannels,
+    organicSilenceMinutes: number('ORGANIC_SILENCE_MINUTES', 1, 10_080),
+    organicCooldownMinutes: number('ORGANIC_COOLDOWN_MINUTES', 1, 10_080),
+    organicCheckSeconds: number('ORGANIC_CHECK_SECONDS', 10, 86_400),
     adminHost: raw('ADMIN_HOST'),
     adminPort: number('ADMIN_PORT', 0, 65535),
     adminToken: raw('ADMIN_TOKEN') || undefined,

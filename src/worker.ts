@@ -1,3 +1,4 @@
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, createLlmActivities, type ActivityDeps } from './activities';
 import { loadRoster } from './characters/roster';
@@ -6,6 +7,7 @@ import { createDiscordPoster } from './discord/rest';
 import { createWikiKnowledge } from './knowledge/wikiKnowledge';
 import { createOllamaLlm } from './llm/ollamaChat';
 import { logger, temporalLogger } from './logger';
+import { ensureOrganicSchedules, organicSettingsFromConfig } from './organic/schedules';
 import { openStore, type Store } from './store/mongo';
 import { llmTaskQueueFor } from './workflows/types';
 
@@ -81,9 +83,10 @@ export function activityDepsFromConfig(config: Config, store: Store): ActivityDe
   };
 }
 
-/** Opens the store, seeds the roster's v1.0 prompts and runs the workers until a signal stops them. */
+/** Opens the store, seeds the roster's v1.0 prompts, ensures the organic schedules and runs the workers until a signal stops them. */
 export async function runWorker(config: Config, store: Store): Promise<void> {
   await store.characterPrompts.seedDefaults(loadRoster(config.characters, config.charactersFile));
+  await ensureOrganicSchedulesOf(config);
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   try {
     const workers = await createWorkers({
@@ -95,6 +98,25 @@ export async function runWorker(config: Config, store: Store): Promise<void> {
     });
     logger.info({ taskQueue: config.taskQueue, llmConcurrency: config.llmConcurrency }, 'worker running');
     await workers.run();
+  } finally {
+    await connection.close();
+  }
+}
+
+/** One silence-check schedule per ORGANIC_CHANNELS entry; existing ones are kept as they are. */
+async function ensureOrganicSchedulesOf(config: Config): Promise<void> {
+  if (config.organicChannels.length === 0) return;
+  const connection = await Connection.connect({ address: config.temporalAddress });
+  try {
+    const outcomes = await ensureOrganicSchedules(
+      new Client({ connection, namespace: config.temporalNamespace }),
+      {
+        taskQueue: config.taskQueue,
+        channelIds: config.organicChannels,
+        settings: organicSettingsFromConfig(config),
+      },
+    );
+    logger.info({ schedules: outcomes }, 'organic conversation schedules ensured');
   } finally {
     await connection.close();
   }

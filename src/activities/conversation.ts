@@ -4,6 +4,7 @@ import { botTurnId, userTurnId, type RagSnippet } from '../store/conversationHis
 import type { Store } from '../store/mongo';
 import {
   sessionIdFor,
+  type ChannelActivity,
   type CharacterPromptChoice,
   type IncomingMessage,
   type TurnRef,
@@ -67,6 +68,15 @@ export function createConversationActivities(deps: { store: Store; historyWindow
         `no default prompt for character "${character}" in character_prompts (is it in CHARACTERS?)`,
         'UnknownCharacter',
       );
+    },
+
+    async loadChannelActivity(channelId: string): Promise<ChannelActivity> {
+      const { lastTurn, lastOrganicStart } = await conversationHistory.channelActivity(channelId);
+      return {
+        lastTurnAt: lastTurn?.timestamp.toISOString() ?? null,
+        lastOrganicStartAt: lastOrganicStart?.timestamp.toISOString() ?? null,
+        lastInitiator: lastOrganicStart?.bot_name ?? null,
+      };
     },
 
     async persistBotTurn(input: BotTurnInput): Promise<TurnRef> {

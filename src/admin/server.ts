@@ -5,6 +5,7 @@ import type { Store } from '../store/mongo';
 import type { WikiCrawlParams } from '../workflows/types';
 import { crawlRoutes } from './crawlRoutes';
 import { authorize, HttpError, send, type Route } from './http';
+import { organicRoutes } from './organicRoutes';
 
 /** A named dependency check for GET /health. */
 export type HealthCheck = () => Promise<void>;
@@ -49,6 +50,7 @@ export async function startAdminServer(
       handle: async () => [200, { dead_letters: await options.store.deadLetterQueue.list() }],
     },
     ...crawlRoutes(options),
+    ...organicRoutes(options),
   ];
 
   const server = createServer((req, res) => {

@@ -1,4 +1,4 @@
-import type { Collection, Db } from 'mongodb';
+import type { Collection, Db, Filter } from 'mongodb';
 import { isDuplicateKeyError } from './errors';
 import { createIndexes } from './indexes';
 
@@ -99,6 +99,20 @@ export class ConversationHistory {
       .limit(limit)
       .toArray();
     return turns.reverse();
+  }
+
+  /** The channel's newest turn and newest organic start (the silence check's inputs). */
+  async channelActivity(channelId: string): Promise<{
+    lastTurn: ConversationTurn | null;
+    lastOrganicStart: ConversationTurn | null;
+  }> {
+    const newest = (filter: Filter<ConversationTurn>) =>
+      this.collection.find(filter).sort({ timestamp: -1 }).limit(1).next();
+    const [lastTurn, lastOrganicStart] = await Promise.all([
+      newest({ channel_id: channelId }),
+      newest({ channel_id: channelId, is_organic_initiation: true }),
+    ]);
+    return { lastTurn, lastOrganicStart };
   }
 
   findByResponseId(responseId: string): Promise<ConversationTurn | null> {

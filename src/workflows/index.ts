@@ -1,3 +1,4 @@
 // The workflow bundle's entry point: every workflow type the worker runs.
 export { ReplyWorkflow } from './reply';
 export { WikiCrawlWorkflow } from './wikiCrawl';
+export { OrganicConversationWorkflow, SilenceCheckWorkflow } from './organic';

@@ -1,5 +1,4 @@
 import {
-  ActivityFailure,
   allHandlersFinished,
   CancellationScope,
   condition,
@@ -15,13 +14,9 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import {
-  WIKI_CRAWL_WORKFLOW_TYPE,
-  type CrawlCursor,
-  type CrawlProgress,
-  type CrawlState,
-  type WikiCrawlInput,
-} from './types';
+import { deadLetterStep } from './deadLetters';
+import { STORE_OPTIONS } from './retryPolicies';
+import { type CrawlCursor, type CrawlProgress, type CrawlState, type WikiCrawlInput } from './types';
 
 /** Listing the wiki's pages: a few paged api.php requests. */
 const { planCrawl } = proxyActivities<Activities>({
@@ -42,15 +37,7 @@ const { crawlPage } = proxyActivities<Activities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: PAGE_MAX_ATTEMPTS },
 });
 
-const { recordCrawlStatus, recordDeadLetter } = proxyLocalActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: {
-    initialInterval: '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '30 seconds',
-    maximumAttempts: 10,
-  },
-});
+const { recordCrawlStatus } = proxyLocalActivities<Activities>(STORE_OPTIONS);
 
 export const pauseCrawl = defineSignal('pauseCrawl');
 export const resumeCrawl = defineSignal('resumeCrawl');
@@ -137,16 +124,13 @@ export async function WikiCrawlWorkflow(input: WikiCrawlInput): Promise<CrawlPro
         seen.add(page.canonicalUrl);
         if (cursor.followLinks) enqueue(page.links);
       } catch (err) {
-        if (!(err instanceof ActivityFailure)) throw err;
-        cursor.failed.push(url);
-        await recordDeadLetter({
-          failed_event_payload: { crawlId, url },
-          error_details: `crawlPage: ${err.cause?.message ?? err.message}`,
-          retry_attempts: err.retryState === 'NON_RETRYABLE_FAILURE' ? 1 : PAGE_MAX_ATTEMPTS,
-          workflow_type: WIKI_CRAWL_WORKFLOW_TYPE,
-          workflow_id: workflowInfo().workflowId,
-          failed_step: `crawlPage ${url}`,
+        await deadLetterStep({
+          step: `crawlPage ${url}`,
+          error: err,
+          maxAttempts: PAGE_MAX_ATTEMPTS,
+          payload: { crawlId, url },
         });
+        cursor.failed.push(url);
       }
       currentPage = null;
       pagesSinceReport++;

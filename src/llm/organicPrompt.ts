@@ -1,0 +1,93 @@
+import type { RagSnippet } from '../store/conversationHistory';
+import type { ChatMessage } from './ollamaChat';
+import type { HistoryLine } from './prompt';
+
+/** Discord's own limit is 2000; an opener that starts a chat is a line, not a speech. */
+export const MAX_STARTER_CHARS = 200;
+
+export interface InitiatorChoicePrompt {
+  characters: string[];
+  history: HistoryLine[];
+  lastInitiator: string | null;
+}
+
+export interface StarterPrompt {
+  character: string;
+  systemPrompt: string;
+  history: HistoryLine[];
+  /** At most one wiki snippet: a starter needs a topic, not a briefing. */
+  snippet: RagSnippet | null;
+}
+
+export function buildInitiatorChoiceMessages(prompt: InitiatorChoicePrompt): ChatMessage[] {
+  const recent = prompt.history
+    .map(
+      (turn) =>
+        `${turn.speaker_type === 'BOT' ? (turn.bot_name ?? 'Someone') : 'User'}: ${turn.message_content}`,
+    )
+    .join('\n');
+  const avoid = prompt.lastInitiator
+    ? ` ${prompt.lastInitiator} started the last one, so prefer someone else.`
+    : '';
+  return [
+    {
+      role: 'system',
+      content:
+        `You pick which Family Guy character starts a new conversation in a quiet Discord channel.` +
+        ` Answer with exactly one name from this list and nothing else: ${prompt.characters.join(', ')}.${avoid}`,
+    },
+    {
+      role: 'user',
+      content: recent ? `The channel's last messages:\n${recent}\n\nWho speaks first?` : 'Who speaks first?',
+    },
+  ];
+}
+
+/**
+ * Strict: the whole answer must be one roster name (case, surrounding quotes, markdown
+ * emphasis and a final period forgiven). Anything chattier is not trusted as a choice.
+ */
+export function parseCharacterChoice(answer: string, characters: string[]): string | null {
+  const bare = answer
+    .trim()
+    .replace(/^[*_"'“`\s]+|[*_"'”`.!\s]+$/g, '')
+    .toLowerCase();
+  return characters.find((name) => name.toLowerCase() === bare) ?? null;
+}
+
+export function buildStarterMessages(prompt: StarterPrompt): ChatMessage[] {
+  let system = prompt.systemPrompt;
+  if (prompt.snippet) {
+    system += `\n\nA FACT FROM THE FAMILY GUY WIKI you may bring up, in your own voice: ${prompt.snippet.text.trim()}`;
+  }
+  const messages: ChatMessage[] = [{ role: 'system', content: system }];
+  for (const turn of prompt.history) {
+    const speaker = turn.speaker_type === 'BOT' ? (turn.bot_name ?? 'Someone') : 'User';
+    messages.push({ role: 'user', content: `[${speaker}] ${turn.message_content}` });
+  }
+  messages.push({
+    role: 'user',
+    content:
+      `The channel has been quiet for a while. As ${prompt.character}, say one short line (under ` +
+      `${MAX_STARTER_CHARS} characters) that starts a new conversation. No greeting to a specific person, no mentions.`,
+  });
+  return messages;
+}
+
+/**
+ * A starter never pings anyone (@everyone, @here, user/role/channel mentions are
+ * removed, not just muted) and stays under MAX_STARTER_CHARS, cut at a word boundary.
+ */
+export function tidyStarter(text: string): string {
+  let tidy = text
+    .replace(/@(everyone|here)\b/gi, '')
+    .replace(/<(@[!&]?|#)\d+>/g, '')
+    .replace(/\s+/g, ' ')
+    .trim();
+  if (tidy.length >= MAX_STARTER_CHARS) {
+    const cut = tidy.slice(0, MAX_STARTER_CHARS - 1);
+    const lastSpace = cut.lastIndexOf(' ');
+    tidy = `${(lastSpace > MAX_STARTER_CHARS / 2 ? cut.slice(0, lastSpace) : cut.slice(0, -1)).trimEnd()}…`;
+  }
+  return tidy;
+}
