@@ -12,7 +12,7 @@ export interface DeliveryInput {
   text: string;
 }
 
-/** Discord delivery: posts a reply as the character's bot, exactly once. */
+/** Discord I/O: posts a reply as the character's bot, exactly once; reads channel activity. */
 export function createDeliveryActivities(deps: { store: Store; discord: DiscordPoster }) {
   const { conversationHistory } = deps.store;
   return {
@@ -22,6 +22,14 @@ export function createDeliveryActivities(deps: { store: Store; discord: DiscordP
      * derived from (response, part) that Discord enforces, covering a crash between
      * posting a part and recording it.
      */
+    /**
+     * When the channel last saw any message, humans talking among themselves included
+     * (those are not in conversation_history: only turns addressed to a character are).
+     */
+    async lastChannelMessageAt(channelId: string): Promise<string | null> {
+      return (await deps.discord.lastMessageAt(channelId))?.toISOString() ?? null;
+    },
+
     async deliverReply(input: DeliveryInput): Promise<string[]> {
       const parts = splitMessage(input.text);
       const turn = await conversationHistory.findByResponseId(input.responseId);

@@ -15,6 +15,11 @@ export interface DiscordPoster {
   hasToken(character: string): boolean;
   postMessage(character: string, channelId: string, options: PostOptions): Promise<{ id: string }>;
   sendTyping(character: string, channelId: string): Promise<void>;
+  /**
+   * When the channel's newest message was created (any author, bots' own included),
+   * read from its `last_message_id` snowflake; null for an empty channel.
+   */
+  lastMessageAt(channelId: string): Promise<Date | null>;
 }
 
 /**
@@ -54,6 +59,14 @@ export function createDiscordPoster(apiUrl: string, tokens: Record<string, strin
     async sendTyping(character, channelId) {
       await restFor(character).post(Routes.channelTyping(channelId));
     },
+    async lastMessageAt(channelId) {
+      const [anyCharacter] = Object.keys(tokens);
+      if (!anyCharacter) throw new MissingTokenError('any character');
+      const channel = (await restFor(anyCharacter).get(Routes.channel(channelId))) as {
+        last_message_id?: string | null;
+      };
+      return channel.last_message_id ? snowflakeTime(channel.last_message_id) : null;
+    },
   };
 }
 
@@ -68,6 +81,11 @@ export class MissingTokenError extends Error {
 export function isPermanentDiscordError(err: unknown): boolean {
   if (err instanceof MissingTokenError) return true;
   return err instanceof DiscordAPIError && err.status >= 400 && err.status < 500 && err.status !== 429;
+}
+
+/** Discord ids carry their creation time: milliseconds since 2015 in the bits above 22. */
+function snowflakeTime(id: string): Date {
+  return new Date(Number((BigInt(id) >> 22n) + 1_420_070_400_000n));
 }
 
 /** Discord nonces are at most 25 characters. */

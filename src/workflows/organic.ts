@@ -33,6 +33,11 @@ const { loadChannelActivity, loadHistory, loadCharacterPrompt, persistBotTurn } 
   proxyLocalActivities<Activities>(STORE_OPTIONS);
 const { retrieveContext } = proxyActivities<Activities>(RETRIEVAL_OPTIONS);
 const { deliverReply } = proxyActivities<Activities>(DELIVERY_OPTIONS);
+/** A quick read; if Discord does not answer, this check fails and the next one tries again. */
+const { lastChannelMessageAt } = proxyActivities<Activities>({
+  startToCloseTimeout: '15 seconds',
+  retry: { initialInterval: '1 second', maximumAttempts: 3 },
+});
 
 /**
  * Run by a Temporal Schedule per monitored channel (overlap SKIP): starts an organic
@@ -46,10 +51,13 @@ export async function SilenceCheckWorkflow(input: SilenceCheckInput): Promise<Si
   if (inQuietHours(new Date(now).getUTCHours(), input.quietHoursUtc)) {
     return { started: false, reason: 'quiet-hours' };
   }
-  const activity = await loadChannelActivity(input.channelId);
+  const [activity, lastDiscordMessageAt] = await Promise.all([
+    loadChannelActivity(input.channelId),
+    lastChannelMessageAt(input.channelId),
+  ]);
   const since = (iso: string | null) => (iso === null ? Infinity : now - Date.parse(iso));
-  if (since(activity.lastTurnAt) < input.silenceSeconds * 1000)
-    return { started: false, reason: 'recent-activity' };
+  const quietFor = Math.min(since(activity.lastTurnAt), since(lastDiscordMessageAt));
+  if (quietFor < input.silenceSeconds * 1000) return { started: false, reason: 'recent-activity' };
   if (since(activity.lastOrganicStartAt) < input.cooldownSeconds * 1000)
     return { started: false, reason: 'cooldown' };
 

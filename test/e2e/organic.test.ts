@@ -165,6 +165,15 @@ describe('organic conversations', () => {
     });
     expect(await checkNow(busy)).toEqual({ started: false, reason: 'recent-activity' });
 
+    // Humans talking among themselves (no character addressed, nothing in conversation_history)
+    // keep the channel from counting as silent too.
+    const chatty = h.discord.createTextChannel('chatty');
+    await h.discord.userSays({ channelId: chatty, content: 'anyone watching the game tonight?' });
+    await ensure(chatty);
+    await adminPost(`/organic/${chatty}/settings`, { silence_seconds: 3600 });
+    expect(await checkNow(chatty)).toEqual({ started: false, reason: 'recent-activity' });
+    expect(await organicTurns(chatty)).toHaveLength(0);
+
     const cooling = h.discord.createTextChannel('cooling');
     await ensure(cooling);
     h.ollama.enqueue('Peter', 'Lois! Where is the remote?');
