@@ -10,7 +10,8 @@ import { bundleWorkflowCode, NativeConnection } from '@temporalio/worker';
 import { startBots } from '../../src/bots';
 import type { CharacterBot } from '../../src/bots/characterBot';
 import { loadRoster } from '../../src/characters/roster';
-import { loadConfig, type Config } from '../../src/config';
+import { startAdminServer } from '../../src/admin/server';
+import { crawlDefaults, loadConfig, type Config } from '../../src/config';
 import { logger } from '../../src/logger';
 import { openStore, type Store } from '../../src/store/mongo';
 import type { WikiKnowledge } from '../../src/knowledge/wikiKnowledge';
@@ -33,6 +34,8 @@ export interface Harness {
   channelId: string;
   /** Environment a separate worker process needs to join this harness. */
   workerEnv: NodeJS.ProcessEnv;
+  /** The admin HTTP API over this harness (token-protected, health checks left out). */
+  startAdmin(token: string): ReturnType<typeof startAdminServer>;
   /** Starts the in-process worker (started by default). */
   startWorker(): Promise<void>;
   stopWorker(): Promise<void>;
@@ -120,6 +123,18 @@ export async function startHarness(
     botUsers,
     channelId,
     workerEnv,
+    startAdmin: (token) =>
+      startAdminServer({
+        host: '127.0.0.1',
+        port: 0,
+        token,
+        store,
+        temporal,
+        taskQueue: config.taskQueue,
+        crawlDefaults: crawlDefaults(config),
+        checks: {},
+        log: logger,
+      }),
     startWorker,
     stopWorker,
     async stop() {

@@ -1,7 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { startAdminServer } from '../../src/admin/server';
-import { crawlDefaults } from '../../src/config';
-import { logger } from '../../src/logger';
 import { ensureOrganicSchedules, type OrganicScheduleSettings } from '../../src/organic/schedules';
 import { organicScheduleId, replyWorkflowId, type SilenceCheckOutcome } from '../../src/workflows/types';
 import { waitFor } from '../fakes/waitFor';
@@ -9,22 +6,12 @@ import { startHarness, type CharacterName, type Harness } from './harness';
 
 const TOKEN = `admin-${randomUUID()}`;
 let h: Harness;
-let admin: Awaited<ReturnType<typeof startAdminServer>>;
+let admin: Awaited<ReturnType<Harness['startAdmin']>>;
 const scheduledChannels: string[] = [];
 
 beforeAll(async () => {
   h = await startHarness();
-  admin = await startAdminServer({
-    host: '127.0.0.1',
-    port: 0,
-    token: TOKEN,
-    store: h.store,
-    temporal: h.temporal,
-    taskQueue: h.config.taskQueue,
-    crawlDefaults: crawlDefaults(h.config),
-    checks: {},
-    log: logger,
-  });
+  admin = await h.startAdmin(TOKEN);
 });
 
 afterAll(async () => {

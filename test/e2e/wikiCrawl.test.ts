@@ -1,9 +1,6 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
-import { startAdminServer } from '../../src/admin/server';
-import { crawlDefaults } from '../../src/config';
-import { logger } from '../../src/logger';
 import type { WikiCrawlWorkflow } from '../../src/workflows/wikiCrawl';
 import { wikiCrawlWorkflowId, type CrawlProgress, type WikiCrawlInput } from '../../src/workflows/types';
 import { startFixtureWiki, type FixtureWiki } from '../fakes/fixtureWiki';
@@ -204,17 +201,7 @@ describe('retrieval from the crawled wiki', () => {
 describe('crawl CLI', () => {
   it('starts a crawl through the admin API and shows progress until it ends', async () => {
     const token = `cli-${Date.now()}`;
-    const admin = await startAdminServer({
-      host: '127.0.0.1',
-      port: 0,
-      token,
-      store: h.store,
-      temporal: h.temporal,
-      taskQueue: h.config.taskQueue,
-      crawlDefaults: crawlDefaults(h.config),
-      checks: {},
-      log: logger,
-    });
+    const admin = await h.startAdmin(token);
     try {
       const child = spawn(
         process.execPath,
