@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { startFakeDiscord, type FakeDiscord } from '../fakes/fakeDiscord';
 import { startScriptedOllama, type ScriptedOllama } from '../fakes/scriptedOllama';
+import { waitFor } from '../fakes/waitFor';
 
 const repo = join(__dirname, '..', '..');
 let ollama: ScriptedOllama;
@@ -14,7 +16,8 @@ afterAll(async () => {
   await ollama?.close();
 });
 
-it('starts without any Discord token, says what is missing, serves /health and stops on Ctrl-C', async () => {
+/** Runs src/main.ts as `scripts/up` does, on the test stack; resolves once it printed its banner. */
+async function startMain(extraEnv: NodeJS.ProcessEnv = {}) {
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
@@ -22,44 +25,87 @@ it('starts without any Discord token, says what is missing, serves /health and s
     TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS,
     MONGODB_URI: process.env.MONGODB_URI,
     CHROMA_URL: process.env.CHROMA_URL,
+    EMBEDDING_MODEL_DIR: process.env.EMBEDDING_MODEL_DIR,
     MONGODB_DB: 'fgbots_main_job',
-    TEMPORAL_TASK_QUEUE: 'main-job-test',
+    TEMPORAL_TASK_QUEUE: `main-job-test-${children.length}`,
     OLLAMA_HOST: ollama.url,
     ADMIN_PORT: '0',
     LOG_LEVEL: 'warn',
     ENV_FILE: join(repo, 'no-such.env'), // a developer's .env must not leak into the test
+    ...extraEnv,
   };
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: repo, env });
   children.push(child);
-  let stdout = '';
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const banner = await new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      if (stdout.includes('Stop with Ctrl-C.')) resolve(stdout);
-    });
-    child.once('exit', (code) => reject(new Error(`main exited ${code}\n${stdout}\n${stderr}`)));
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', () => output.includes('Stop with Ctrl-C.') && resolve());
+    child.once('exit', (code) => reject(new Error(`main exited ${code}\n${output}`)));
   });
+  const adminUrl = /Admin API: +(http:\/\/\S+)/.exec(output)?.[1] as string;
+  const stop = async () => {
+    child.kill('SIGINT');
+    return new Promise<number | null>((resolve) => child.once('exit', resolve));
+  };
+  return { output: () => output, adminUrl, stop };
+}
 
+it('starts without any Discord token, says what is missing, serves /health and stops on Ctrl-C', async () => {
+  const main = await startMain();
+  const banner = main.output();
   expect(banner).toContain('Temporal UI:');
   expect(banner).toContain('Peter (no DISCORD_TOKEN_PETER)');
   expect(banner).toContain('Stewie (no DISCORD_TOKEN_STEWIE)');
   expect(banner).toMatch(/Ollama: +http:\/\/127\.0\.0\.1:\d+, model mistral: reachable/);
   // The structured log says it too.
-  expect(stdout).toContain('DISCORD_TOKEN_BRIAN is not set: Brian stays offline in Discord');
+  expect(banner).toContain('DISCORD_TOKEN_BRIAN is not set: Brian stays offline in Discord');
 
-  const adminUrl = /Admin API: +(http:\/\/\S+)/.exec(banner)?.[1];
-  const health = await fetch(`${adminUrl}/health`);
+  const health = await fetch(`${main.adminUrl}/health`);
   expect(health.status).toBe(200);
   expect(await health.json()).toMatchObject({
     status: 'ok',
     checks: { temporal: { ok: true }, mongodb: { ok: true }, chroma: { ok: true }, ollama: { ok: true } },
   });
+  expect(await main.stop()).toBe(0);
+});
 
-  child.kill('SIGINT');
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  expect(code).toBe(0);
+it('never writes a Discord token or the admin token to its output, even at trace level', async () => {
+  const discord: FakeDiscord = await startFakeDiscord();
+  try {
+    const peterToken = 'peter-SECRET-token-9f8e7d';
+    const adminToken = 'admin-SECRET-token-1a2b3c';
+    const peter = discord.addBot({ token: peterToken, username: 'Peter' });
+    const channelId = discord.createTextChannel('general');
+    const main = await startMain({
+      DISCORD_API_URL: discord.apiUrl,
+      DISCORD_TOKEN_PETER: peterToken,
+      ADMIN_TOKEN: adminToken,
+      LOG_LEVEL: 'trace',
+    });
+    expect(main.output()).toContain('Peter (in Discord)');
+    // Exercise the paths that handle the secrets: admin auth (wrong and right), a reply as Peter.
+    await fetch(`${main.adminUrl}/dead_letters`, { headers: { authorization: 'Bearer wrong' } });
+    await fetch(`${main.adminUrl}/dead_letters`, { headers: { authorization: `Bearer ${adminToken}` } });
+    ollama.reply('Hehehe, sure.');
+    const message = await discord.userSays({ channelId, content: 'Peter, hi' });
+    await waitFor(
+      () => discord.botMessages(channelId).some((m) => m.message_reference?.message_id === message.id),
+      {
+        timeoutMs: 30_000,
+        what: "Peter's reply",
+      },
+    );
+    expect(discord.botMessages(channelId)[0]?.author.id).toBe(peter.id);
+    expect(await main.stop()).toBe(0);
+
+    const output = main.output();
+    expect(output.length).toBeGreaterThan(1000); // trace level really logged things
+    expect(output).not.toContain(peterToken);
+    expect(output).not.toContain(adminToken);
+  } finally {
+    await discord.close();
+  }
 });
 
 it('refuses to start on bad settings, naming each one', async () => {
@@ -72,6 +118,7 @@ it('refuses to start on bad settings, naming each one', async () => {
       ENV_FILE: join(repo, 'no-such.env'),
     },
   });
+  children.push(child);
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
