@@ -7,6 +7,8 @@
  * (test/unit/config.test.ts keeps them in step).
  */
 
+import type { FollowUpPolicy } from './workflows/types';
+
 export interface Setting {
   name: string;
   default: string;
@@ -71,6 +73,13 @@ export const SETTINGS = [
   { name: 'ORGANIC_SILENCE_MINUTES', default: '30', doc: 'silence in a channel before an organic start' },
   { name: 'ORGANIC_COOLDOWN_MINUTES', default: '10', doc: 'least time between organic starts in a channel' },
   { name: 'ORGANIC_CHECK_SECONDS', default: '300', doc: 'how often the silence check runs per channel' },
+  {
+    name: 'FOLLOW_UP_MAX_CHAIN',
+    default: '4',
+    doc: 'most bot lines after a human message, characters answering each other (0: never)',
+  },
+  { name: 'FOLLOW_UP_DELAY_SECONDS', default: '3', doc: 'pause before a character answers another' },
+  { name: 'FOLLOW_UP_IDLE_MINUTES', default: '10', doc: 'no bot chatter once no human spoke for this long' },
   { name: 'ADMIN_HOST', default: '127.0.0.1', doc: 'admin HTTP API bind address' },
   { name: 'ADMIN_PORT', default: '8080', doc: 'admin HTTP API port' },
   {
@@ -120,6 +129,9 @@ export interface Config {
   organicSilenceMinutes: number;
   organicCooldownMinutes: number;
   organicCheckSeconds: number;
+  followUpMaxChain: number;
+  followUpDelaySeconds: number;
+  followUpIdleMinutes: number;
   adminHost: string;
   adminPort: number;
   adminToken: string | undefined;
@@ -228,6 +240,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     organicSilenceMinutes: number('ORGANIC_SILENCE_MINUTES', 1, 10_080),
     organicCooldownMinutes: number('ORGANIC_COOLDOWN_MINUTES', 1, 10_080),
     organicCheckSeconds: number('ORGANIC_CHECK_SECONDS', 10, 86_400),
+    followUpMaxChain: number('FOLLOW_UP_MAX_CHAIN', 0, 20),
+    followUpDelaySeconds: number('FOLLOW_UP_DELAY_SECONDS', 0, 600, false),
+    followUpIdleMinutes: number('FOLLOW_UP_IDLE_MINUTES', 0, 1440, false),
     adminHost: raw('ADMIN_HOST'),
     adminPort: number('ADMIN_PORT', 0, 65535),
     adminToken: raw('ADMIN_TOKEN') || undefined,
@@ -251,3 +266,24 @@ export function crawlDefaults(config: Config) {
     seedTitles: [],
   };
 }
+
+/** How characters answer each other (handed to workflows); undefined when they never do. */
+export function followUpPolicy(
+  config: Config,
+  roster: Array<{ name: string; aliases: string[]; talkativeness?: number }>,
+): FollowUpPolicy | undefined {
+  if (config.followUpMaxChain === 0) return undefined;
+  return {
+    maxChain: config.followUpMaxChain,
+    delayMs: Math.round(config.followUpDelaySeconds * 1000),
+    idleMs: Math.round(config.followUpIdleMinutes * 60_000),
+    characters: roster.map((c) => ({
+      name: c.name,
+      aliases: c.aliases,
+      talkativeness: c.talkativeness ?? DEFAULT_TALKATIVENESS,
+    })),
+  };
+}
+
+/** Chance that a character chimes in unprompted after another's line. */
+const DEFAULT_TALKATIVENESS = 0.3;

@@ -1,3 +1,5 @@
+import { mentionsName } from '../characters/names';
+
 /** What the bots know about a message when deciding who answers (no LLM involved). */
 export interface MessageFacts {
   isDirectMessage: boolean;
@@ -37,12 +39,4 @@ export function addressedCharacters(
   return roster
     .filter((member) => member.aliases.some((alias) => mentionsName(message.content, alias)))
     .map((m) => m.name);
-}
-
-function mentionsName(content: string, alias: string): boolean {
-  const pattern = alias
-    .trim()
-    .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-    .replace(/\s+/g, '\\s+');
-  return new RegExp(`(?<![\\p{L}\\p{N}_])${pattern}(?![\\p{L}\\p{N}_])`, 'iu').test(content);
 }

@@ -3,7 +3,12 @@ import { ChannelType, Client, Events, GatewayIntentBits, Partials, type Message 
 import type { CharacterDefinition } from '../characters/roster';
 import type { Logger } from '../logger';
 import type { ReplyWorkflow } from '../workflows/reply';
-import { REPLY_WORKFLOW_TYPE, replyWorkflowId, type IncomingMessage } from '../workflows/types';
+import {
+  REPLY_WORKFLOW_TYPE,
+  replyWorkflowId,
+  type FollowUpPolicy,
+  type IncomingMessage,
+} from '../workflows/types';
 import { addressedCharacters, type RosterMember } from './addressing';
 
 export interface CharacterBotOptions {
@@ -15,6 +20,8 @@ export interface CharacterBotOptions {
   taskQueue: string;
   /** Shared by all bots of the process: each fills in its own user id at login. */
   roster: RosterMember[];
+  /** Handed to each reply: how other characters may answer it (absent: they do not). */
+  followUps: FollowUpPolicy | undefined;
   log: Logger;
 }
 
@@ -93,7 +100,13 @@ export async function startCharacterBot(options: CharacterBotOptions): Promise<C
         await temporal.workflow.start<typeof ReplyWorkflow>(REPLY_WORKFLOW_TYPE, {
           taskQueue,
           workflowId,
-          args: [{ character: character.name, message }],
+          args: [
+            {
+              character: character.name,
+              message,
+              ...(options.followUps && { followUps: options.followUps }),
+            },
+          ],
           workflowIdReusePolicy: 'REJECT_DUPLICATE',
         });
         return true;

@@ -1,6 +1,6 @@
 import type { Client as TemporalClient } from '@temporalio/client';
 import type { CharacterDefinition } from '../characters/roster';
-import type { Config } from '../config';
+import { followUpPolicy, type Config } from '../config';
 import type { Logger } from '../logger';
 import type { RosterMember } from './addressing';
 import { startCharacterBot, type CharacterBot } from './characterBot';
@@ -16,6 +16,7 @@ export async function startBots(options: {
   log: Logger;
 }): Promise<CharacterBot[]> {
   const { config, roster, temporal, log } = options;
+  const followUps = followUpPolicy(config, roster);
   const members: RosterMember[] = roster.map((c) => ({ name: c.name, aliases: c.aliases, userId: null }));
   const withTokens = roster.filter((character) => {
     if (config.discordTokens[character.name.toLowerCase()]) return true;
@@ -36,6 +37,7 @@ export async function startBots(options: {
         temporal,
         taskQueue: config.taskQueue,
         roster: members,
+        followUps,
         log,
       }),
     ),

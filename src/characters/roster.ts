@@ -11,6 +11,8 @@ export interface CharacterDefinition {
   promptText: string;
   /** Posted in character when the LLM cannot answer. */
   fallbackLine: string;
+  /** Chance (0-1) of answering another character's line unprompted (default 0.3). */
+  talkativeness?: number;
 }
 
 /**
@@ -65,10 +67,18 @@ function validateCharacter(entry: unknown, where: string): CharacterDefinition {
   if (!Array.isArray(aliases) || !aliases.every((a) => typeof a === 'string' && a.trim() !== '')) {
     throw new Error(`${where}: "aliases" must be an array of non-empty strings`);
   }
+  const talkativeness = e.talkativeness;
+  if (
+    talkativeness !== undefined &&
+    (typeof talkativeness !== 'number' || !(talkativeness >= 0 && talkativeness <= 1))
+  ) {
+    throw new Error(`${where}: "talkativeness" must be a number from 0 to 1`);
+  }
   return {
     name,
     aliases: [...new Set([name.toLowerCase(), ...aliases.map((a: string) => a.trim().toLowerCase())])],
     promptText: text('promptText'),
     fallbackLine: text('fallbackLine'),
+    ...(talkativeness === undefined ? {} : { talkativeness }),
   };
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { DiscordAPIError, REST } from '@discordjs/rest';
 import { Routes, type APIMessage } from 'discord.js';
+import { snowflakeTime } from '../workflows/types';
 
 export interface PostOptions {
   content: string;
@@ -65,7 +66,7 @@ export function createDiscordPoster(apiUrl: string, tokens: Record<string, strin
       const channel = (await restFor(anyCharacter).get(Routes.channel(channelId))) as {
         last_message_id?: string | null;
       };
-      return channel.last_message_id ? snowflakeTime(channel.last_message_id) : null;
+      return channel.last_message_id ? new Date(snowflakeTime(channel.last_message_id)) : null;
     },
   };
 }
@@ -81,11 +82,6 @@ export class MissingTokenError extends Error {
 export function isPermanentDiscordError(err: unknown): boolean {
   if (err instanceof MissingTokenError) return true;
   return err instanceof DiscordAPIError && err.status >= 400 && err.status < 500 && err.status !== 429;
-}
-
-/** Discord ids carry their creation time: milliseconds since 2015 in the bits above 22. */
-function snowflakeTime(id: string): Date {
-  return new Date(Number((BigInt(id) >> 22n) + 1_420_070_400_000n));
 }
 
 /** Discord nonces are at most 25 characters. */

@@ -2,3 +2,4 @@
 export { ReplyWorkflow } from './reply';
 export { WikiCrawlWorkflow } from './wikiCrawl';
 export { OrganicConversationWorkflow, SilenceCheckWorkflow } from './organic';
+export { FollowUpWorkflow } from './followUp';

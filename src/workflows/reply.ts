@@ -1,4 +1,11 @@
-import { log, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
+import {
+  log,
+  ParentClosePolicy,
+  proxyActivities,
+  proxyLocalActivities,
+  startChild,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { Activities, LlmActivities } from '../activities';
 import type { RagSnippet } from '../store/conversationHistory';
 import { deadLetterStep } from './deadLetters';
@@ -10,7 +17,15 @@ import {
   RETRIEVAL_OPTIONS,
   STORE_OPTIONS,
 } from './retryPolicies';
-import { llmTaskQueueFor, type GeneratedReply, type ReplyInput, type ReplyResult } from './types';
+import type { FollowUpWorkflow } from './followUp';
+import {
+  FOLLOW_UP_WORKFLOW_TYPE,
+  followUpWorkflowId,
+  llmTaskQueueFor,
+  type GeneratedReply,
+  type ReplyInput,
+  type ReplyResult,
+} from './types';
 
 const { persistUserTurn, loadHistory, loadCharacterPrompt, persistBotTurn } =
   proxyLocalActivities<Activities>(STORE_OPTIONS);
@@ -35,7 +50,8 @@ export async function ReplyWorkflow(input: ReplyInput): Promise<ReplyResult> {
     deadLetterIds.push(await deadLetterStep({ step, error, maxAttempts, payload: { ...input } }));
   };
 
-  const userTurn = await persistUserTurn(message);
+  // A follow-up answers a character's line, which is already a turn; a human's is stored now.
+  const userTurn = input.chain?.answeredTurn ?? (await persistUserTurn(message));
   const [history, context, prompt] = await Promise.all([
     loadHistory(userTurn),
     retrieveContext(message.content).catch((err: unknown): RagSnippet[] => {
@@ -52,14 +68,14 @@ export async function ReplyWorkflow(input: ReplyInput): Promise<ReplyResult> {
       systemPrompt: prompt.prompt_text,
       history,
       context,
-      userMessage: message.content,
+      userMessage: input.chain ? `[${message.authorName}] ${message.content}` : message.content,
     });
   } catch (err) {
     await deadLetter('generateReply', err, GENERATE_MAX_ATTEMPTS);
   }
   const text = reply?.final ?? prompt.fallback_line;
 
-  await persistBotTurn({
+  const botTurn = await persistBotTurn({
     responseId: workflowId,
     character,
     channelId: message.channelId,
@@ -82,6 +98,25 @@ export async function ReplyWorkflow(input: ReplyInput): Promise<ReplyResult> {
     });
   } catch (err) {
     await deadLetter('deliverReply', err, DELIVERY_MAX_ATTEMPTS);
+  }
+  const lastMessageId = deliveredMessageIds.at(-1);
+  if (input.followUps && reply && lastMessageId) {
+    await startChild<typeof FollowUpWorkflow>(FOLLOW_UP_WORKFLOW_TYPE, {
+      workflowId: followUpWorkflowId(lastMessageId),
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      args: [
+        {
+          channelId: message.channelId,
+          policy: input.followUps,
+          speaker: character,
+          text,
+          lastMessageId,
+          turn: botTurn,
+          length: (input.chain?.length ?? 0) + 1,
+          anchorAt: input.chain?.anchorAt ?? message.createdAt,
+        },
+      ],
+    });
   }
   return { responseId: workflowId, text, deliveredMessageIds, usedFallback: !reply, deadLetterIds };
 }

@@ -19,6 +19,64 @@ export interface ReplyInput {
   /** Roster name of the character answering, e.g. "Stewie". */
   character: string;
   message: IncomingMessage;
+  /** How characters may answer each other afterwards; absent: they do not. */
+  followUps?: FollowUpPolicy;
+  /** Set when this reply answers another character's line (a follow-up). */
+  chain?: ChainPosition;
+}
+
+/**
+ * Bounded bot-to-bot conversation. Workflows cannot read configuration, so the bots
+ * (and the organic schedule) hand it over in the workflow input.
+ */
+export interface FollowUpPolicy {
+  /** Most bot lines after the last human message (the first reply included); 0: none. */
+  maxChain: number;
+  /** Pause before a character answers another, like a person typing. */
+  delayMs: number;
+  /** No bot chatter once no human has spoken for this long. */
+  idleMs: number;
+  /** Who may answer: name, lower-case aliases, and the chance to chime in unprompted. */
+  characters: Array<{ name: string; aliases: string[]; talkativeness: number }>;
+}
+
+/** Where a follow-up reply stands in its chain. */
+export interface ChainPosition {
+  /** Bot lines in the chain before this one. */
+  length: number;
+  /** ISO time of the human message (or organic start) the chain began with. */
+  anchorAt: string;
+  /** The turn of the line being answered (it is already in conversation_history). */
+  answeredTurn: TurnRef;
+}
+
+export interface FollowUpInput {
+  channelId: string;
+  policy: FollowUpPolicy;
+  /** The line just posted. */
+  speaker: string;
+  text: string;
+  /** Its last Discord message id (anything newer means someone else spoke). */
+  lastMessageId: string;
+  turn: TurnRef;
+  /** Bot lines in the chain so far, this one included. */
+  length: number;
+  anchorAt: string;
+}
+
+export type FollowUpOutcome =
+  | { answeredBy: string; workflowId: string }
+  | { answeredBy: null; reason: 'cap' | 'idle' | 'nobody' | 'interrupted' };
+
+export const FOLLOW_UP_WORKFLOW_TYPE = 'FollowUpWorkflow';
+
+export function followUpWorkflowId(lastMessageId: string): string {
+  return `follow-up-${lastMessageId}`;
+}
+
+/** Discord ids carry their creation time: milliseconds since 2015 in the bits above 22. */
+export function snowflakeTime(id: string): number {
+  return Number((BigInt(id) >> BigInt(22)) + BigInt(1_420_070_400_000));
 }
 
 export interface ReplyResult {

@@ -45,7 +45,8 @@ export interface Harness {
 let workflowBundle: Awaited<ReturnType<typeof bundleWorkflowCode>> | undefined;
 
 export async function startHarness(
-  options: { worker?: boolean; llmConcurrency?: number } = {},
+  /** `env` overrides the worker's and bots' settings (follow-ups are off unless it turns them on). */
+  options: { worker?: boolean; llmConcurrency?: number; env?: NodeJS.ProcessEnv } = {},
 ): Promise<Harness> {
   installTemporalRuntime();
   const discord = await startFakeDiscord();
@@ -71,9 +72,11 @@ export async function startHarness(
     DISCORD_API_URL: discord.apiUrl,
     LLM_CONCURRENCY: String(options.llmConcurrency ?? 4),
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    FOLLOW_UP_MAX_CHAIN: '0',
     ...Object.fromEntries(
       CHARACTERS.map((name) => [`DISCORD_TOKEN_${name.toUpperCase()}`, botUsers[name].token]),
     ),
+    ...options.env,
   };
   const config = loadConfig(workerEnv);
   const roster = loadRoster(config.characters);
