@@ -2,7 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, createLlmActivities, type ActivityDeps } from './activities';
 import { loadRoster } from './characters/roster';
-import { loadConfig, type Config } from './config';
+import { followUpPolicy, loadConfig, type Config } from './config';
 import { createDiscordPoster } from './discord/rest';
 import { createWikiKnowledge } from './knowledge/wikiKnowledge';
 import { createOllamaLlm } from './llm/ollamaChat';
@@ -114,6 +114,7 @@ async function ensureOrganicSchedulesOf(config: Config): Promise<void> {
         taskQueue: config.taskQueue,
         channelIds: config.organicChannels,
         settings: organicSettingsFromConfig(config),
+        followUps: followUpPolicy(config, loadRoster(config.characters, config.charactersFile)),
       },
     );
     logger.info({ schedules: outcomes }, 'organic conversation schedules ensured');

@@ -4,6 +4,7 @@ import type { SilenceCheckWorkflow } from '../workflows/organic';
 import {
   organicScheduleId,
   SILENCE_CHECK_WORKFLOW_TYPE,
+  type FollowUpPolicy,
   type OrganicThresholds,
   type SilenceCheckInput,
 } from '../workflows/types';
@@ -20,7 +21,12 @@ export interface OrganicScheduleSettings extends OrganicThresholds {
  */
 export async function ensureOrganicSchedules(
   temporal: Client,
-  options: { taskQueue: string; channelIds: string[]; settings: OrganicScheduleSettings },
+  options: {
+    taskQueue: string;
+    channelIds: string[];
+    settings: OrganicScheduleSettings;
+    followUps?: FollowUpPolicy;
+  },
 ): Promise<Record<string, 'created' | 'existing'>> {
   const outcomes: Record<string, 'created' | 'existing'> = {};
   for (const channelId of options.channelIds) {
@@ -33,7 +39,7 @@ export async function ensureOrganicSchedules(
           workflowType: SILENCE_CHECK_WORKFLOW_TYPE,
           taskQueue: options.taskQueue,
           workflowId: `silence-check-${channelId}`,
-          args: [silenceCheckInput(channelId, options.settings)],
+          args: [silenceCheckInput(channelId, { ...options.settings, followUps: options.followUps })],
         },
         // A check that is still waiting for its conversation makes the next one skip.
         policies: { overlap: ScheduleOverlapPolicy.SKIP },
@@ -47,9 +53,12 @@ export async function ensureOrganicSchedules(
   return outcomes;
 }
 
-export function silenceCheckInput(channelId: string, thresholds: OrganicThresholds): SilenceCheckInput {
-  const { silenceSeconds, cooldownSeconds, quietHoursUtc } = thresholds;
-  return { channelId, silenceSeconds, cooldownSeconds, quietHoursUtc };
+export function silenceCheckInput(
+  channelId: string,
+  settings: OrganicThresholds & { followUps?: FollowUpPolicy },
+): SilenceCheckInput {
+  const { silenceSeconds, cooldownSeconds, quietHoursUtc, followUps } = settings;
+  return { channelId, silenceSeconds, cooldownSeconds, quietHoursUtc, ...(followUps && { followUps }) };
 }
 
 export function organicSettingsFromConfig(config: Config): OrganicScheduleSettings {

@@ -1,5 +1,7 @@
 import {
   executeChild,
+  ParentClosePolicy,
+  startChild,
   log,
   proxyActivities,
   proxyLocalActivities,
@@ -18,7 +20,11 @@ import {
   RETRIEVAL_OPTIONS,
   STORE_OPTIONS,
 } from './retryPolicies';
+import type { FollowUpWorkflow } from './followUp';
 import {
+  FOLLOW_UP_WORKFLOW_TYPE,
+  followUpWorkflowId,
+  snowflakeTime,
   llmTaskQueueFor,
   organicConversationWorkflowId,
   sessionIdFor,
@@ -65,7 +71,13 @@ export async function SilenceCheckWorkflow(input: SilenceCheckInput): Promise<Si
   try {
     const result = await executeChild(OrganicConversationWorkflow, {
       workflowId: organicWorkflowId,
-      args: [{ channelId: input.channelId, lastInitiator: activity.lastInitiator }],
+      args: [
+        {
+          channelId: input.channelId,
+          lastInitiator: activity.lastInitiator,
+          ...(input.followUps && { followUps: input.followUps }),
+        },
+      ],
       // Even a finished conversation of this bucket blocks another one.
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
     });
@@ -142,7 +154,7 @@ export async function OrganicConversationWorkflow(
     return { ...base, text: null, deliveredMessageIds: [] };
   }
 
-  await persistBotTurn({
+  const starterTurn = await persistBotTurn({
     responseId: workflowId,
     character: initiator,
     channelId: input.channelId,
@@ -164,6 +176,26 @@ export async function OrganicConversationWorkflow(
     });
   } catch (err) {
     await deadLetter('deliverReply', err, DELIVERY_MAX_ATTEMPTS);
+  }
+  const lastMessageId = deliveredMessageIds.at(-1);
+  if (input.followUps && lastMessageId) {
+    // Another character may answer the starter; the chain is anchored at the starter.
+    await startChild<typeof FollowUpWorkflow>(FOLLOW_UP_WORKFLOW_TYPE, {
+      workflowId: followUpWorkflowId(lastMessageId),
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      args: [
+        {
+          channelId: input.channelId,
+          policy: input.followUps,
+          speaker: initiator,
+          text: starter.final,
+          lastMessageId,
+          turn: starterTurn,
+          length: 1,
+          anchorAt: new Date(snowflakeTime(lastMessageId)).toISOString(),
+        },
+      ],
+    });
   }
   return { ...base, text: starter.final, deliveredMessageIds };
 }

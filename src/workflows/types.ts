@@ -210,6 +210,8 @@ export interface OrganicThresholds {
 
 export interface SilenceCheckInput extends OrganicThresholds {
   channelId: string;
+  /** How other characters may answer the starter (absent: they do not). */
+  followUps?: FollowUpPolicy;
 }
 
 export type SilenceCheckOutcome =
@@ -227,6 +229,7 @@ export interface ChannelActivity {
 
 export interface OrganicConversationInput {
   channelId: string;
+  followUps?: FollowUpPolicy;
   /** Who started the previous organic conversation; the fallback choice avoids them. */
   lastInitiator: string | null;
 }

@@ -1,3 +1,6 @@
+import { loadRoster } from '../../src/characters/roster';
+import { followUpPolicy } from '../../src/config';
+import type { OrganicConversationWorkflow } from '../../src/workflows/organic';
 import type { ReplyResult } from '../../src/workflows/types';
 import { replyWorkflowId } from '../../src/workflows/types';
 import { waitFor } from '../fakes/waitFor';
@@ -20,6 +23,7 @@ function scriptHandOvers(): void {
   const next: Record<string, string> = { Peter: 'Brian', Brian: 'Stewie', Stewie: 'Peter' };
   h.ollama.reply((request) => {
     const system = String(request.messages?.[0]?.content ?? '');
+    if (system.startsWith('You pick which Family Guy character')) return 'Stewie'; // organic initiator
     const speaker = Object.keys(next).find((name) => system.startsWith(`You are ${name} Griffin`)) ?? 'Peter';
     return `What do you think, ${next[speaker]}?`;
   });
@@ -68,4 +72,35 @@ it('stops the chain when a human speaks in the meantime, and answers the human',
   expect(h.discord.botMessages(channelId).some((m) => m.message_reference?.message_id === human.id)).toBe(
     true,
   );
+});
+
+it('lets characters answer an organic starter too, within the same cap', async () => {
+  scriptHandOvers();
+  const channelId = h.discord.createTextChannel('organic-chain');
+  await waitFor(() => h.discord.connectedBots().length === 3);
+  await h.temporal.workflow.execute<typeof OrganicConversationWorkflow>('OrganicConversationWorkflow', {
+    taskQueue: h.config.taskQueue,
+    workflowId: `organic-test-${channelId}`,
+    args: [
+      {
+        channelId,
+        lastInitiator: null,
+        followUps: followUpPolicy({ ...h.config, followUpMaxChain: 3 }, loadRoster(h.config.characters)),
+      },
+    ],
+  });
+  await waitFor(() => h.discord.botMessages(channelId).length >= 3, {
+    timeoutMs: 30_000,
+    what: 'three bot lines',
+  });
+  await new Promise((resolve) => setTimeout(resolve, 4000)); // room for a fourth line, if the cap failed
+  expect(h.discord.botMessages(channelId).map((m) => m.author.username)).toEqual([
+    'Stewie',
+    'Peter',
+    'Brian',
+  ]);
+  const [starter] = await h.store.conversationHistory.collection
+    .find({ channel_id: channelId, is_organic_initiation: true })
+    .toArray();
+  expect(starter?.bot_name).toBe('Stewie');
 });
