@@ -9,6 +9,7 @@ import type { Activities } from '../activities';
 import { chooseNextSpeaker } from './nextSpeaker';
 import type { ReplyWorkflow } from './reply';
 import {
+  followUpWorkflowId,
   REPLY_WORKFLOW_TYPE,
   replyWorkflowId,
   snowflakeTime,
@@ -65,4 +66,13 @@ export async function FollowUpWorkflow(input: FollowUpInput): Promise<FollowUpOu
     ],
   });
   return { answeredBy: next, workflowId };
+}
+
+/** Starts the FollowUpWorkflow of a line just posted; the chain outlives the line's workflow. */
+export async function startFollowUp(input: FollowUpInput): Promise<void> {
+  await startChild(FollowUpWorkflow, {
+    workflowId: followUpWorkflowId(input.lastMessageId),
+    parentClosePolicy: ParentClosePolicy.ABANDON,
+    args: [input],
+  });
 }

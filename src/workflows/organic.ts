@@ -1,7 +1,5 @@
 import {
   executeChild,
-  ParentClosePolicy,
-  startChild,
   log,
   proxyActivities,
   proxyLocalActivities,
@@ -20,10 +18,8 @@ import {
   RETRIEVAL_OPTIONS,
   STORE_OPTIONS,
 } from './retryPolicies';
-import type { FollowUpWorkflow } from './followUp';
+import { startFollowUp } from './followUp';
 import {
-  FOLLOW_UP_WORKFLOW_TYPE,
-  followUpWorkflowId,
   snowflakeTime,
   llmTaskQueueFor,
   organicConversationWorkflowId,
@@ -180,21 +176,15 @@ export async function OrganicConversationWorkflow(
   const lastMessageId = deliveredMessageIds.at(-1);
   if (input.followUps && lastMessageId) {
     // Another character may answer the starter; the chain is anchored at the starter.
-    await startChild<typeof FollowUpWorkflow>(FOLLOW_UP_WORKFLOW_TYPE, {
-      workflowId: followUpWorkflowId(lastMessageId),
-      parentClosePolicy: ParentClosePolicy.ABANDON,
-      args: [
-        {
-          channelId: input.channelId,
-          policy: input.followUps,
-          speaker: initiator,
-          text: starter.final,
-          lastMessageId,
-          turn: starterTurn,
-          length: 1,
-          anchorAt: new Date(snowflakeTime(lastMessageId)).toISOString(),
-        },
-      ],
+    await startFollowUp({
+      channelId: input.channelId,
+      policy: input.followUps,
+      speaker: initiator,
+      text: starter.final,
+      lastMessageId,
+      turn: starterTurn,
+      length: 1,
+      anchorAt: new Date(snowflakeTime(lastMessageId)).toISOString(),
     });
   }
   return { ...base, text: starter.final, deliveredMessageIds };

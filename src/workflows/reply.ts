@@ -1,11 +1,4 @@
-import {
-  log,
-  ParentClosePolicy,
-  proxyActivities,
-  proxyLocalActivities,
-  startChild,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { log, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities, LlmActivities } from '../activities';
 import type { RagSnippet } from '../store/conversationHistory';
 import { deadLetterStep } from './deadLetters';
@@ -17,15 +10,8 @@ import {
   RETRIEVAL_OPTIONS,
   STORE_OPTIONS,
 } from './retryPolicies';
-import type { FollowUpWorkflow } from './followUp';
-import {
-  FOLLOW_UP_WORKFLOW_TYPE,
-  followUpWorkflowId,
-  llmTaskQueueFor,
-  type GeneratedReply,
-  type ReplyInput,
-  type ReplyResult,
-} from './types';
+import { startFollowUp } from './followUp';
+import { llmTaskQueueFor, type GeneratedReply, type ReplyInput, type ReplyResult } from './types';
 
 const { persistUserTurn, loadHistory, loadCharacterPrompt, persistBotTurn } =
   proxyLocalActivities<Activities>(STORE_OPTIONS);
@@ -101,21 +87,15 @@ export async function ReplyWorkflow(input: ReplyInput): Promise<ReplyResult> {
   }
   const lastMessageId = deliveredMessageIds.at(-1);
   if (input.followUps && reply && lastMessageId) {
-    await startChild<typeof FollowUpWorkflow>(FOLLOW_UP_WORKFLOW_TYPE, {
-      workflowId: followUpWorkflowId(lastMessageId),
-      parentClosePolicy: ParentClosePolicy.ABANDON,
-      args: [
-        {
-          channelId: message.channelId,
-          policy: input.followUps,
-          speaker: character,
-          text,
-          lastMessageId,
-          turn: botTurn,
-          length: (input.chain?.length ?? 0) + 1,
-          anchorAt: input.chain?.anchorAt ?? message.createdAt,
-        },
-      ],
+    await startFollowUp({
+      channelId: message.channelId,
+      policy: input.followUps,
+      speaker: character,
+      text,
+      lastMessageId,
+      turn: botTurn,
+      length: (input.chain?.length ?? 0) + 1,
+      anchorAt: input.chain?.anchorAt ?? message.createdAt,
     });
   }
   return { responseId: workflowId, text, deliveredMessageIds, usedFallback: !reply, deadLetterIds };

@@ -68,8 +68,6 @@ export type FollowUpOutcome =
   | { answeredBy: string; workflowId: string }
   | { answeredBy: null; reason: 'cap' | 'idle' | 'nobody' | 'interrupted' };
 
-export const FOLLOW_UP_WORKFLOW_TYPE = 'FollowUpWorkflow';
-
 export function followUpWorkflowId(lastMessageId: string): string {
   return `follow-up-${lastMessageId}`;
 }
