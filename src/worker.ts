@@ -1,7 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, createLlmActivities, type ActivityDeps } from './activities';
-import { loadRoster } from './characters/roster';
+import { loadRoster, type CharacterDefinition } from './characters/roster';
 import { followUpPolicy, loadConfig, type Config } from './config';
 import { createDiscordPoster } from './discord/rest';
 import { createWikiKnowledge } from './knowledge/wikiKnowledge';
@@ -59,8 +59,11 @@ export async function createWorkers(
 }
 
 /** The production dependencies of the activities, from configuration. */
-export function activityDepsFromConfig(config: Config, store: Store): ActivityDeps {
-  const roster = loadRoster(config.characters, config.charactersFile);
+export function activityDepsFromConfig(
+  config: Config,
+  store: Store,
+  roster: CharacterDefinition[] = loadRoster(config.characters, config.charactersFile),
+): ActivityDeps {
   return {
     store,
     llm: createOllamaLlm({
@@ -85,8 +88,9 @@ export function activityDepsFromConfig(config: Config, store: Store): ActivityDe
 
 /** Opens the store, seeds the roster's v1.0 prompts, ensures the organic schedules and runs the workers until a signal stops them. */
 export async function runWorker(config: Config, store: Store): Promise<void> {
-  await store.characterPrompts.seedDefaults(loadRoster(config.characters, config.charactersFile));
-  await ensureOrganicSchedulesOf(config);
+  const roster = loadRoster(config.characters, config.charactersFile);
+  await store.characterPrompts.seedDefaults(roster);
+  await ensureOrganicSchedulesOf(config, roster);
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   try {
     const workers = await createWorkers({
@@ -94,7 +98,7 @@ export async function runWorker(config: Config, store: Store): Promise<void> {
       namespace: config.temporalNamespace,
       taskQueue: config.taskQueue,
       llmConcurrency: config.llmConcurrency,
-      deps: activityDepsFromConfig(config, store),
+      deps: activityDepsFromConfig(config, store, roster),
     });
     logger.info({ taskQueue: config.taskQueue, llmConcurrency: config.llmConcurrency }, 'worker running');
     await workers.run();
@@ -104,7 +108,7 @@ export async function runWorker(config: Config, store: Store): Promise<void> {
 }
 
 /** One silence-check schedule per ORGANIC_CHANNELS entry; existing ones are kept as they are. */
-async function ensureOrganicSchedulesOf(config: Config): Promise<void> {
+async function ensureOrganicSchedulesOf(config: Config, roster: CharacterDefinition[]): Promise<void> {
   if (config.organicChannels.length === 0) return;
   const connection = await Connection.connect({ address: config.temporalAddress });
   try {
@@ -114,7 +118,7 @@ async function ensureOrganicSchedulesOf(config: Config): Promise<void> {
         taskQueue: config.taskQueue,
         channelIds: config.organicChannels,
         settings: organicSettingsFromConfig(config),
-        followUps: followUpPolicy(config, loadRoster(config.characters, config.charactersFile)),
+        followUps: followUpPolicy(config, roster),
       },
     );
     logger.info({ schedules: outcomes }, 'organic conversation schedules ensured');

@@ -7,6 +7,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { chooseNextSpeaker } from './nextSpeaker';
+import { DISCORD_READ_OPTIONS } from './retryPolicies';
 import type { ReplyWorkflow } from './reply';
 import {
   followUpWorkflowId,
@@ -18,10 +19,7 @@ import {
 } from './types';
 
 /** A quick read; if Discord does not answer, the chain ends rather than talk over someone. */
-const { lastChannelMessageAt } = proxyActivities<Activities>({
-  startToCloseTimeout: '15 seconds',
-  retry: { initialInterval: '1 second', maximumAttempts: 3 },
-});
+const { lastChannelMessageAt } = proxyActivities<Activities>(DISCORD_READ_OPTIONS);
 
 /**
  * After a character's line, maybe another character answers it: within the chain cap,

@@ -13,6 +13,7 @@ import { deadLetterStep } from './deadLetters';
 import {
   DELIVERY_MAX_ATTEMPTS,
   DELIVERY_OPTIONS,
+  DISCORD_READ_OPTIONS,
   GENERATE_MAX_ATTEMPTS,
   LLM_OPTIONS,
   RETRIEVAL_OPTIONS,
@@ -36,10 +37,7 @@ const { loadChannelActivity, loadHistory, loadCharacterPrompt, persistBotTurn } 
 const { retrieveContext } = proxyActivities<Activities>(RETRIEVAL_OPTIONS);
 const { deliverReply } = proxyActivities<Activities>(DELIVERY_OPTIONS);
 /** A quick read; if Discord does not answer, this check fails and the next one tries again. */
-const { lastChannelMessageAt } = proxyActivities<Activities>({
-  startToCloseTimeout: '15 seconds',
-  retry: { initialInterval: '1 second', maximumAttempts: 3 },
-});
+const { lastChannelMessageAt } = proxyActivities<Activities>(DISCORD_READ_OPTIONS);
 
 /**
  * Run by a Temporal Schedule per monitored channel (overlap SKIP): starts an organic

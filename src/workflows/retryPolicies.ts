@@ -51,3 +51,9 @@ export const LLM_OPTIONS: ActivityOptions = {
     maximumAttempts: GENERATE_MAX_ATTEMPTS,
   },
 };
+
+/** Reading a channel's newest message: quick; if Discord does not answer, the caller skips a turn. */
+export const DISCORD_READ_OPTIONS: ActivityOptions = {
+  startToCloseTimeout: '15 seconds',
+  retry: { initialInterval: '1 second', maximumAttempts: 3 },
+};
