@@ -7,7 +7,7 @@
  * (test/unit/config.test.ts keeps them in step).
  */
 
-import type { FollowUpPolicy } from './workflows/types';
+import type { FollowUpPolicy, QcPolicy } from './workflows/types';
 
 export interface Setting {
   name: string;
@@ -80,6 +80,44 @@ export const SETTINGS = [
   },
   { name: 'FOLLOW_UP_DELAY_SECONDS', default: '3', doc: 'pause before a character answers another' },
   { name: 'FOLLOW_UP_IDLE_MINUTES', default: '10', doc: 'no bot chatter once no human spoke for this long' },
+  {
+    name: 'QC_ENABLED',
+    default: 'true',
+    doc: 'score every reply with the LLM and rule checks before it is sent',
+  },
+  { name: 'QC_MIN_SCORE', default: '3', doc: 'QC score (1-5) a reply needs to be sent without regenerating' },
+  { name: 'QC_MAX_REGENERATIONS', default: '3', doc: 'new candidates generated when QC rejects one' },
+  { name: 'QC_MAX_REPLY_CHARS', default: '800', doc: 'QC rule: replies longer than this count as rambling' },
+  {
+    name: 'PROMPT_REVIEW_MINUTES',
+    default: '60',
+    doc: 'how often prompt metrics are refreshed and challengers judged (a Temporal Schedule)',
+  },
+  {
+    name: 'PROMPT_OPTIMIZE_MIN_RATINGS',
+    default: '10',
+    doc: 'ratings a default prompt needs before the optimiser may replace it',
+  },
+  {
+    name: 'PROMPT_OPTIMIZE_BELOW',
+    default: '3',
+    doc: 'average rating (1-5) under which the optimiser writes a challenger prompt',
+  },
+  {
+    name: 'PROMPT_CHALLENGER_PERCENTAGE',
+    default: '20',
+    doc: 'share of sessions (0-100) a new challenger gets',
+  },
+  {
+    name: 'PROMPT_PROMOTE_MIN_RATINGS',
+    default: '20',
+    doc: 'ratings a challenger needs before it can be promoted or retired',
+  },
+  {
+    name: 'PROMPT_PROMOTE_MARGIN',
+    default: '0.25',
+    doc: 'how much higher (1-5 scale) a challenger must average than the default to be promoted',
+  },
   { name: 'ADMIN_HOST', default: '127.0.0.1', doc: 'admin HTTP API bind address' },
   { name: 'ADMIN_PORT', default: '8080', doc: 'admin HTTP API port' },
   {
@@ -132,6 +170,16 @@ export interface Config {
   followUpMaxChain: number;
   followUpDelaySeconds: number;
   followUpIdleMinutes: number;
+  qcEnabled: boolean;
+  qcMinScore: number;
+  qcMaxRegenerations: number;
+  qcMaxReplyChars: number;
+  promptReviewMinutes: number;
+  promptOptimizeMinRatings: number;
+  promptOptimizeBelow: number;
+  promptChallengerPercentage: number;
+  promptPromoteMinRatings: number;
+  promptPromoteMargin: number;
   adminHost: string;
   adminPort: number;
   adminToken: string | undefined;
@@ -163,6 +211,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       );
     }
     return value;
+  };
+  const boolean = (name: SettingName): boolean => {
+    const text = raw(name).toLowerCase();
+    if (['true', '1', 'yes', 'on'].includes(text)) return true;
+    if (['false', '0', 'no', 'off'].includes(text)) return false;
+    problems.push(`${name}=${JSON.stringify(text)}: expected true or false`);
+    return false;
   };
   const url = (name: SettingName, protocols: string[]): string => {
     const text = raw(name).replace(/\/+$/, '');
@@ -243,6 +298,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     followUpMaxChain: number('FOLLOW_UP_MAX_CHAIN', 0, 20),
     followUpDelaySeconds: number('FOLLOW_UP_DELAY_SECONDS', 0, 600, false),
     followUpIdleMinutes: number('FOLLOW_UP_IDLE_MINUTES', 0, 1440, false),
+    qcEnabled: boolean('QC_ENABLED'),
+    qcMinScore: number('QC_MIN_SCORE', 1, 5, false),
+    qcMaxRegenerations: number('QC_MAX_REGENERATIONS', 0, 10),
+    qcMaxReplyChars: number('QC_MAX_REPLY_CHARS', 50, 20_000),
+    promptReviewMinutes: number('PROMPT_REVIEW_MINUTES', 1, 10_080, false),
+    promptOptimizeMinRatings: number('PROMPT_OPTIMIZE_MIN_RATINGS', 1, 100_000),
+    promptOptimizeBelow: number('PROMPT_OPTIMIZE_BELOW', 1, 5, false),
+    promptChallengerPercentage: number('PROMPT_CHALLENGER_PERCENTAGE', 1, 100),
+    promptPromoteMinRatings: number('PROMPT_PROMOTE_MIN_RATINGS', 1, 100_000),
+    promptPromoteMargin: number('PROMPT_PROMOTE_MARGIN', 0, 4, false),
     adminHost: raw('ADMIN_HOST'),
     adminPort: number('ADMIN_PORT', 0, 65535),
     adminToken: raw('ADMIN_TOKEN') || undefined,
@@ -282,6 +347,16 @@ export function followUpPolicy(
       aliases: c.aliases,
       talkativeness: c.talkativeness ?? DEFAULT_TALKATIVENESS,
     })),
+  };
+}
+
+/** How replies are checked before they are sent; null when QC is off. */
+export function qcPolicy(config: Config): QcPolicy | null {
+  if (!config.qcEnabled) return null;
+  return {
+    minScore: config.qcMinScore,
+    maxRegenerations: config.qcMaxRegenerations,
+    maxReplyChars: config.qcMaxReplyChars,
   };
 }
 

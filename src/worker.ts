@@ -2,7 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, createLlmActivities, type ActivityDeps } from './activities';
 import { loadRoster, type CharacterDefinition } from './characters/roster';
-import { followUpPolicy, loadConfig, type Config } from './config';
+import { followUpPolicy, loadConfig, qcPolicy, type Config } from './config';
 import { createDiscordPoster } from './discord/rest';
 import { createWikiKnowledge } from './knowledge/wikiKnowledge';
 import { createOllamaLlm } from './llm/ollamaChat';
@@ -83,6 +83,7 @@ export function activityDepsFromConfig(
     }),
     characterNames: roster.map((c) => c.name),
     historyWindow: config.historyWindow,
+    qc: qcPolicy(config),
   };
 }
 

@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { HistoryLine } from '../llm/prompt';
-import { botTurnId, userTurnId, type RagSnippet } from '../store/conversationHistory';
+import { pickPromptVersion } from '../prompts/abSplit';
+import { botTurnId, userTurnId, type QcTurnResult, type RagSnippet } from '../store/conversationHistory';
 import type { Store } from '../store/mongo';
 import {
   sessionIdFor,
@@ -20,6 +21,7 @@ export interface BotTurnInput {
   llmResponseRaw: string | null;
   llmResponseFinal: string;
   isOrganicInitiation: boolean;
+  qcResult: QcTurnResult | null;
 }
 
 /** Activities over conversation_history and character_prompts. */
@@ -58,16 +60,25 @@ export function createConversationActivities(deps: { store: Store; historyWindow
       }));
     },
 
-    async loadCharacterPrompt(character: string): Promise<CharacterPromptChoice> {
-      const stored = await characterPrompts.findDefault(character);
-      if (stored) {
-        const { prompt_version, prompt_text, fallback_line } = stored;
-        return { prompt_version, prompt_text, fallback_line };
+    /** The session's prompt version: the default, or a challenger for its A/B share of sessions. */
+    async choosePromptVersion(input: {
+      character: string;
+      sessionId: string;
+    }): Promise<CharacterPromptChoice> {
+      const { default: current, challengers } = await characterPrompts.findServing(input.character);
+      if (!current) {
+        throw ApplicationFailure.nonRetryable(
+          `no default prompt for character "${input.character}" in character_prompts (is it in CHARACTERS?)`,
+          'UnknownCharacter',
+        );
       }
-      throw ApplicationFailure.nonRetryable(
-        `no default prompt for character "${character}" in character_prompts (is it in CHARACTERS?)`,
-        'UnknownCharacter',
+      const { prompt_version, prompt_text, fallback_line } = pickPromptVersion(
+        current,
+        challengers,
+        input.character,
+        input.sessionId,
       );
+      return { prompt_version, prompt_text, fallback_line };
     },
 
     async loadChannelActivity(channelId: string): Promise<ChannelActivity> {
@@ -98,6 +109,7 @@ export function createConversationActivities(deps: { store: Store; historyWindow
         reply_to_message_id: input.replyToMessageId,
         delivered_message_ids: [],
         prompt_version_used: input.promptVersion,
+        qc_result: input.qcResult,
       });
       return { session_id: turn.session_id, turn_id: turn.turn_id };
     },

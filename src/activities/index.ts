@@ -2,11 +2,13 @@ import type { DiscordPoster } from '../discord/rest';
 import type { WikiKnowledge } from '../knowledge/wikiKnowledge';
 import type { LlmClient } from '../llm/ollamaChat';
 import type { Store } from '../store/mongo';
+import type { QcPolicy } from '../workflows/types';
 import { createConversationActivities } from './conversation';
 import { createDeadLetterActivities } from './deadLetters';
 import { createDeliveryActivities } from './delivery';
 import { createKnowledgeActivities } from './knowledge';
 import { createLlmActivities } from './llm';
+import { createQualityActivities } from './quality';
 import { createCrawlActivities } from './wikiCrawl';
 
 /** Everything activities touch, built once by the worker (or a test, over fakes). */
@@ -18,6 +20,8 @@ export interface ActivityDeps {
   knowledge: WikiKnowledge;
   characterNames: string[];
   historyWindow: number;
+  /** QC settings; null when QC is off. */
+  qc: QcPolicy | null;
 }
 
 /** Activities on the main task queue: MongoDB, Chroma, wiki and Discord I/O. */
@@ -28,6 +32,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createCrawlActivities(deps),
     ...createDeliveryActivities(deps),
     ...createDeadLetterActivities(deps),
+    ...createQualityActivities(deps),
   };
 }
 

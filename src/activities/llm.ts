@@ -9,7 +9,9 @@ import {
   type StarterPrompt,
 } from '../llm/organicPrompt';
 import { buildReplyMessages, type HistoryLine, type ReplyPrompt } from '../llm/prompt';
-import type { GeneratedReply } from '../workflows/types';
+import { buildQcMessages, parseQcVerdict } from '../llm/qcPrompt';
+import { checkReply, describeViolations, unfixedViolations } from '../llm/qcRules';
+import { QC_FALLBACK_SCORE, type GeneratedReply, type QcAssessment } from '../workflows/types';
 
 /** LLM activities; the worker runs them on their own task queue with bounded concurrency. */
 export function createLlmActivities(deps: { llm: LlmClient; characterNames: string[] }) {
@@ -32,6 +34,53 @@ export function createLlmActivities(deps: { llm: LlmClient; characterNames: stri
         );
       }
       return { raw, final };
+    },
+
+    /**
+     * QC of one candidate: the rule checks first (a candidate that breaks one is scored
+     * 1-2 without an LLM call), then the reviewer prompt, whose JSON verdict is parsed
+     * strictly; an unparseable verdict falls back to the rule checks' pass.
+     */
+    async assessReply(input: {
+      prompt: ReplyPrompt;
+      candidate: GeneratedReply;
+      maxReplyChars: number;
+    }): Promise<QcAssessment> {
+      const { prompt, candidate } = input;
+      const violations = checkReply({
+        raw: candidate.raw,
+        final: candidate.final,
+        character: prompt.character,
+        otherCharacters: deps.characterNames.filter((name) => name !== prompt.character),
+        maxChars: input.maxReplyChars,
+      });
+      const rules = violations.map((v) => v.rule);
+      const blocking = unfixedViolations(violations);
+      if (blocking.length > 0) {
+        return {
+          score: blocking.length > 1 ? 1 : 2,
+          feedback: `rule checks failed: ${describeViolations(violations)}`,
+          method: 'rules',
+          rules,
+        };
+      }
+      const context = Context.current();
+      const answer = await deps.llm.chat(buildQcMessages(prompt, candidate.final), {
+        json: true,
+        onProgress: (chars) => context.heartbeat(chars),
+        signal: context.cancellationSignal,
+      });
+      const notes = violations.length > 0 ? ` [rule checks: ${describeViolations(violations)}]` : '';
+      const verdict = parseQcVerdict(answer);
+      if (!verdict) {
+        return {
+          score: QC_FALLBACK_SCORE,
+          feedback: `reviewer's answer was not the JSON asked for (${JSON.stringify(answer.slice(0, 200))}); rule checks passed${notes}`,
+          method: 'fallback',
+          rules,
+        };
+      }
+      return { score: verdict.score, feedback: verdict.justification + notes, method: 'llm', rules };
     },
 
     /**

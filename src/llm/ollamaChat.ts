@@ -7,6 +7,8 @@ export interface ChatOptions {
   onProgress?: (charsSoFar: number) => void;
   /** Aborts the call, e.g. when Temporal cancels the activity. */
   signal?: AbortSignal;
+  /** Ask Ollama to constrain the output to JSON (its `format: "json"`). */
+  json?: boolean;
 }
 
 /** What the activities need from an LLM: one chat completion. */
@@ -32,11 +34,12 @@ const PROGRESS_TICK_MS = 2000;
 export function createOllamaLlm(settings: OllamaSettings): LlmClient {
   const ollama = new Ollama({ host: settings.host });
   return {
-    async chat(messages, { onProgress, signal } = {}) {
+    async chat(messages, { onProgress, signal, json } = {}) {
       const stream = await ollama.chat({
         model: settings.model,
         messages,
         stream: true,
+        ...(json ? { format: 'json' } : {}),
         options: { temperature: settings.temperature, num_ctx: settings.numCtx },
       });
       let text = '';

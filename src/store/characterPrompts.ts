@@ -3,20 +3,49 @@ import type { CharacterDefinition } from '../characters/roster';
 import { isDuplicateKeyError } from './errors';
 import { createIndexes } from './indexes';
 
+/** One entry of a version's change log: nothing about a prompt is changed without one. */
+export interface PromptChange {
+  timestamp: Date;
+  action: 'created' | 'promoted' | 'demoted' | 'traffic';
+  /** "seed", "admin", "prompt_review", "prompt_optimizer", or an admin's name. */
+  by: string;
+  reason: string;
+  /** promoted: the default it replaced (what a rollback returns to). */
+  replaced_version?: string | null;
+  /** traffic: the new ab_test_percentage. */
+  ab_test_percentage?: number;
+}
+
 /** A versioned system prompt, as in the design document's `character_prompts`. */
 export interface CharacterPrompt {
   character_name: string;
   prompt_version: string;
   prompt_text: string;
   is_default: boolean;
+  /** Share of sessions (0-100) that use this version while it is not the default. */
   ab_test_percentage: number;
   creation_date: Date;
+  /** Refreshed by PromptReviewWorkflow (see src/prompts/metrics.ts for the keys). */
   performance_metrics: Record<string, number>;
   /** Posted in character when the LLM fails. */
   fallback_line: string;
+  /** When it last became the default; the newest wins if two ever claim it. */
+  default_since: Date | null;
+  /** The version it was derived from (optimiser challengers), else null. */
+  based_on: string | null;
+  /** Who made it: "seed", "admin", or the optimiser workflow's id (its idempotency key). */
+  created_by: string;
+  change_log: PromptChange[];
 }
 
 export const SEED_PROMPT_VERSION = 'v1.0';
+
+export class UnknownPromptVersionError extends Error {
+  constructor(character: string, version: string) {
+    super(`character "${character}" has no prompt version "${version}"`);
+    this.name = 'UnknownPromptVersionError';
+  }
+}
 
 export class CharacterPrompts {
   readonly collection: Collection<CharacterPrompt>;
@@ -40,15 +69,16 @@ export class CharacterPrompts {
     for (const character of roster) {
       if (await this.collection.findOne({ character_name: character.name })) continue;
       try {
-        await this.collection.insertOne({
+        await this.create({
           character_name: character.name,
           prompt_version: SEED_PROMPT_VERSION,
           prompt_text: character.promptText,
           is_default: true,
           ab_test_percentage: 0,
-          creation_date: new Date(),
-          performance_metrics: {},
           fallback_line: character.fallbackLine,
+          based_on: null,
+          created_by: 'seed',
+          reason: 'built-in prompt',
         });
       } catch (err) {
         if (!isDuplicateKeyError(err)) throw err; // another process seeded it first
@@ -56,11 +86,146 @@ export class CharacterPrompts {
     }
   }
 
+  /** Stores a new version (a duplicate version name is a duplicate-key error). */
+  async create(input: {
+    character_name: string;
+    prompt_version: string;
+    prompt_text: string;
+    is_default: boolean;
+    ab_test_percentage: number;
+    fallback_line: string;
+    based_on: string | null;
+    created_by: string;
+    reason: string;
+  }): Promise<CharacterPrompt> {
+    const now = new Date();
+    const { reason, ...fields } = input;
+    const doc: CharacterPrompt = {
+      ...fields,
+      creation_date: now,
+      performance_metrics: {},
+      default_since: input.is_default ? now : null,
+      change_log: [{ timestamp: now, action: 'created', by: input.created_by, reason }],
+    };
+    await this.collection.insertOne({ ...doc });
+    return doc;
+  }
+
   /** The character's default prompt version. */
   findDefault(characterName: string): Promise<CharacterPrompt | null> {
     return this.collection.findOne(
       { character_name: characterName, is_default: true },
-      { projection: { _id: 0 }, sort: { creation_date: -1 } },
+      { projection: { _id: 0 }, sort: { default_since: -1, creation_date: -1 } },
+    );
+  }
+
+  findVersion(characterName: string, version: string): Promise<CharacterPrompt | null> {
+    return this.collection.findOne(
+      { character_name: characterName, prompt_version: version },
+      { projection: { _id: 0 } },
+    );
+  }
+
+  findCreatedBy(characterName: string, createdBy: string): Promise<CharacterPrompt | null> {
+    return this.collection.findOne(
+      { character_name: characterName, created_by: createdBy },
+      { projection: { _id: 0 } },
+    );
+  }
+
+  /** Every version of a character (or of everyone), oldest first. */
+  list(characterName?: string): Promise<CharacterPrompt[]> {
+    return this.collection
+      .find(characterName ? { character_name: characterName } : {}, { projection: { _id: 0 } })
+      .sort({ character_name: 1, creation_date: 1 })
+      .toArray();
+  }
+
+  /** The versions a reply can get: the default and every challenger with traffic. */
+  async findServing(
+    characterName: string,
+  ): Promise<{ default: CharacterPrompt | null; challengers: CharacterPrompt[] }> {
+    const [current, challengers] = await Promise.all([
+      this.findDefault(characterName),
+      this.collection
+        .find(
+          { character_name: characterName, is_default: false, ab_test_percentage: { $gt: 0 } },
+          { projection: { _id: 0 } },
+        )
+        .sort({ creation_date: 1 })
+        .toArray(),
+    ]);
+    return { default: current, challengers };
+  }
+
+  /**
+   * Makes `version` the default (its A/B share ends) and demotes the previous one. The
+   * new default is marked first, so a reader in between finds it (newest default_since).
+   * Returns the version it replaced; promoting the current default changes nothing.
+   */
+  async promote(characterName: string, version: string, by: string, reason: string): Promise<string | null> {
+    const target = await this.findVersion(characterName, version);
+    if (!target) throw new UnknownPromptVersionError(characterName, version);
+    const current = await this.findDefault(characterName);
+    if (current?.prompt_version === version) return null;
+    const now = new Date();
+    const replaced = current?.prompt_version ?? null;
+    await this.collection.updateOne(
+      { character_name: characterName, prompt_version: version },
+      {
+        $set: { is_default: true, ab_test_percentage: 0, default_since: now },
+        $push: { change_log: { timestamp: now, action: 'promoted', by, reason, replaced_version: replaced } },
+      },
+    );
+    await this.collection.updateMany(
+      { character_name: characterName, is_default: true, prompt_version: { $ne: version } },
+      {
+        $set: { is_default: false },
+        $push: {
+          change_log: { timestamp: now, action: 'demoted', by, reason: `${version} promoted: ${reason}` },
+        },
+      },
+    );
+    return replaced;
+  }
+
+  /** The version a rollback returns to: the one the current default replaced. */
+  async rollbackTarget(characterName: string): Promise<string | null> {
+    const current = await this.findDefault(characterName);
+    const promotion = current?.change_log.filter((change) => change.action === 'promoted').at(-1);
+    return promotion?.replaced_version ?? null;
+  }
+
+  /** Changes a non-default version's A/B share (0 retires a challenger). */
+  async setTraffic(
+    characterName: string,
+    version: string,
+    percentage: number,
+    by: string,
+    reason: string,
+  ): Promise<void> {
+    const result = await this.collection.updateOne(
+      { character_name: characterName, prompt_version: version, is_default: false },
+      {
+        $set: { ab_test_percentage: percentage },
+        $push: {
+          change_log: {
+            timestamp: new Date(),
+            action: 'traffic',
+            by,
+            reason,
+            ab_test_percentage: percentage,
+          },
+        },
+      },
+    );
+    if (result.matchedCount === 0) throw new UnknownPromptVersionError(characterName, version);
+  }
+
+  async setMetrics(characterName: string, version: string, metrics: Record<string, number>): Promise<void> {
+    await this.collection.updateOne(
+      { character_name: characterName, prompt_version: version },
+      { $set: { performance_metrics: metrics } },
     );
   }
 }

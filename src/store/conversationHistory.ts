@@ -39,6 +39,19 @@ export interface ConversationTurn {
   /** Bot turns: the Discord ids of every part posted so far (a long reply is split). */
   delivered_message_ids?: string[];
   prompt_version_used?: string | null;
+  /** Bot turns: the QC pass of the reply that was sent (null when QC is off). */
+  qc_result?: QcTurnResult | null;
+}
+
+/** What QC decided about the reply that was sent; every assessment is in fine_tuning_data. */
+export interface QcTurnResult {
+  score: number;
+  feedback: string;
+  method: 'llm' | 'rules' | 'fallback';
+  /** Candidates generated, the first included. */
+  attempts: number;
+  /** False when no candidate reached the minimum score and the best one was sent. */
+  accepted: boolean;
 }
 
 export type NewTurn = Omit<ConversationTurn, 'turn_id'>;

@@ -1,5 +1,6 @@
 // The workflow bundle's entry point: every workflow type the worker runs.
 export { ReplyWorkflow } from './reply';
+export { QualityControlWorkflow } from './qualityControl';
 export { WikiCrawlWorkflow } from './wikiCrawl';
 export { OrganicConversationWorkflow, SilenceCheckWorkflow } from './organic';
 export { FollowUpWorkflow } from './followUp';

@@ -32,7 +32,7 @@ import {
   type SilenceCheckOutcome,
 } from './types';
 
-const { loadChannelActivity, loadHistory, loadCharacterPrompt, persistBotTurn } =
+const { loadChannelActivity, loadHistory, choosePromptVersion, persistBotTurn } =
   proxyLocalActivities<Activities>(STORE_OPTIONS);
 const { retrieveContext } = proxyActivities<Activities>(RETRIEVAL_OPTIONS);
 const { deliverReply } = proxyActivities<Activities>(DELIVERY_OPTIONS);
@@ -126,7 +126,7 @@ export async function OrganicConversationWorkflow(
     log.info('initiator answer was not a roster name; fell back', { raw: choice.raw, initiator });
 
   const [prompt, snippets] = await Promise.all([
-    loadCharacterPrompt(initiator),
+    choosePromptVersion({ character: initiator, sessionId: sessionIdFor(input.channelId) }),
     retrieveContext(initiator).catch((err: unknown): RagSnippet[] => {
       log.warn('no wiki snippet for this starter: retrieval failed', { error: String(err) });
       return [];
@@ -158,6 +158,7 @@ export async function OrganicConversationWorkflow(
     llmResponseRaw: starter.raw,
     llmResponseFinal: starter.final,
     isOrganicInitiation: true,
+    qcResult: null,
   });
   let deliveredMessageIds: string[] = [];
   try {

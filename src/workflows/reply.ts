@@ -1,4 +1,4 @@
-import { log, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
+import { executeChild, log, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities, LlmActivities } from '../activities';
 import type { RagSnippet } from '../store/conversationHistory';
 import { deadLetterStep } from './deadLetters';
@@ -11,17 +11,26 @@ import {
   STORE_OPTIONS,
 } from './retryPolicies';
 import { startFollowUp } from './followUp';
-import { llmTaskQueueFor, type GeneratedReply, type ReplyInput, type ReplyResult } from './types';
+import { QualityControlWorkflow } from './qualityControl';
+import {
+  llmTaskQueueFor,
+  qualityControlWorkflowId,
+  sessionIdFor,
+  type GeneratedReply,
+  type ReplyInput,
+  type ReplyResult,
+} from './types';
+import type { QcTurnResult } from '../store/conversationHistory';
 
-const { persistUserTurn, loadHistory, loadCharacterPrompt, persistBotTurn } =
+const { persistUserTurn, loadHistory, choosePromptVersion, loadQcPolicy, persistBotTurn } =
   proxyLocalActivities<Activities>(STORE_OPTIONS);
 const { retrieveContext } = proxyActivities<Activities>(RETRIEVAL_OPTIONS);
 const { deliverReply } = proxyActivities<Activities>(DELIVERY_OPTIONS);
 
 /**
  * Answers one Discord message in character: remember the user's turn, gather history,
- * wiki context and the character's prompt, generate, remember the bot's turn, post it.
- * If generation fails for good, the failure is dead-lettered and the character posts
+ * wiki context and the session's prompt version, generate (through the QC child workflow
+ * when QC is on), remember the bot's turn, post it. If generation fails for good, the failure is dead-lettered and the character posts
  * its fallback line, so the user is never left without an answer.
  */
 export async function ReplyWorkflow(input: ReplyInput): Promise<ReplyResult> {
@@ -38,24 +47,44 @@ export async function ReplyWorkflow(input: ReplyInput): Promise<ReplyResult> {
 
   // A follow-up answers a character's line, which is already a turn; a human's is stored now.
   const userTurn = input.chain?.answeredTurn ?? (await persistUserTurn(message));
-  const [history, context, prompt] = await Promise.all([
+  const [history, context, prompt, qcPolicy] = await Promise.all([
     loadHistory(userTurn),
     retrieveContext(message.content).catch((err: unknown): RagSnippet[] => {
       log.warn('no wiki context for this reply: retrieval failed', { error: String(err) });
       return [];
     }),
-    loadCharacterPrompt(character),
+    choosePromptVersion({ character, sessionId: sessionIdFor(message.channelId) }),
+    loadQcPolicy(),
   ]);
 
+  const replyPrompt = {
+    character,
+    systemPrompt: prompt.prompt_text,
+    history,
+    context,
+    userMessage: input.chain ? `[${message.authorName}] ${message.content}` : message.content,
+  };
   let reply: GeneratedReply | undefined;
+  let qcResult: QcTurnResult | null = null;
   try {
-    reply = await generateReply({
-      character,
-      systemPrompt: prompt.prompt_text,
-      history,
-      context,
-      userMessage: input.chain ? `[${message.authorName}] ${message.content}` : message.content,
-    });
+    if (qcPolicy) {
+      const qc = await executeChild(QualityControlWorkflow, {
+        workflowId: qualityControlWorkflowId(workflowId),
+        args: [
+          {
+            responseId: workflowId,
+            prompt: replyPrompt,
+            promptVersion: prompt.prompt_version,
+            policy: qcPolicy,
+          },
+        ],
+      });
+      reply = qc.reply;
+      const { score, feedback, method } = qc.assessment;
+      qcResult = { score, feedback, method, attempts: qc.attempts, accepted: qc.accepted };
+    } else {
+      reply = await generateReply(replyPrompt);
+    }
   } catch (err) {
     await deadLetter('generateReply', err, GENERATE_MAX_ATTEMPTS);
   }
@@ -71,6 +100,7 @@ export async function ReplyWorkflow(input: ReplyInput): Promise<ReplyResult> {
     llmResponseRaw: reply?.raw ?? null,
     llmResponseFinal: text,
     isOrganicInitiation: false,
+    qcResult,
   });
 
   let deliveredMessageIds: string[] = [];

@@ -2,6 +2,7 @@
  * Types shared by workflows, activities, the bots and the admin API. Plain data only:
  * this file is loaded inside the workflow sandbox.
  */
+import type { ReplyPrompt } from '../llm/prompt';
 
 /** A Discord message as the bots hand it to a workflow. */
 export interface IncomingMessage {
@@ -93,10 +94,61 @@ export interface TurnRef {
   turn_id: number;
 }
 
+/** The prompt version a reply uses (the session's A/B choice) and its fallback line. */
 export interface CharacterPromptChoice {
   prompt_version: string;
   prompt_text: string;
   fallback_line: string;
+}
+
+/** How replies are checked before they are sent; null from loadQcPolicy when QC is off. */
+export interface QcPolicy {
+  /** Score (1-5) a candidate needs to be sent without regenerating. */
+  minScore: number;
+  /** New candidates after the first one is rejected. */
+  maxRegenerations: number;
+  /** Longer candidates fail the length rule. */
+  maxReplyChars: number;
+}
+
+/** llm: the reviewer's JSON; rules: a rule check failed (no LLM call); fallback: unparseable answer. */
+export type QcMethod = 'llm' | 'rules' | 'fallback';
+
+/**
+ * Score recorded when the reviewer's answer cannot be parsed or the reviewer cannot be
+ * reached: the rule checks passed, and sampling again would not make the reviewer more
+ * legible, so the candidate is sent. Averages leave these scores out.
+ */
+export const QC_FALLBACK_SCORE = 3;
+
+export interface QcAssessment {
+  score: number;
+  feedback: string;
+  method: QcMethod;
+  /** Rule names the candidate broke (including ones cleaning removed). */
+  rules: string[];
+}
+
+export interface QualityControlInput {
+  /** The reply's response id: every assessment is logged against it. */
+  responseId: string;
+  prompt: ReplyPrompt;
+  promptVersion: string;
+  policy: QcPolicy;
+}
+
+export interface QualityControlResult {
+  /** The best-scoring candidate (the first of equals). */
+  reply: GeneratedReply;
+  assessment: QcAssessment;
+  /** Candidates generated, the first included. */
+  attempts: number;
+  /** False when no candidate reached the minimum score and the best was sent anyway. */
+  accepted: boolean;
+}
+
+export function qualityControlWorkflowId(replyWorkflowId: string): string {
+  return `${replyWorkflowId}-qc`;
 }
 
 export interface GeneratedReply {

@@ -45,7 +45,7 @@ export interface Harness {
 let workflowBundle: Awaited<ReturnType<typeof bundleWorkflowCode>> | undefined;
 
 export async function startHarness(
-  /** `env` overrides the worker's and bots' settings (follow-ups are off unless it turns them on). */
+  /** `env` overrides the worker's and bots' settings (follow-ups and QC are off unless it turns them on). */
   options: { worker?: boolean; llmConcurrency?: number; env?: NodeJS.ProcessEnv } = {},
 ): Promise<Harness> {
   installTemporalRuntime();
@@ -73,6 +73,7 @@ export async function startHarness(
     LLM_CONCURRENCY: String(options.llmConcurrency ?? 4),
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
     FOLLOW_UP_MAX_CHAIN: '0',
+    QC_ENABLED: 'false',
     ...Object.fromEntries(
       CHARACTERS.map((name) => [`DISCORD_TOKEN_${name.toUpperCase()}`, botUsers[name].token]),
     ),

@@ -1,0 +1,74 @@
+import type { ChatMessage } from './ollamaChat';
+import type { ReplyPrompt } from './prompt';
+
+/** How many earlier lines the reviewer sees: enough to judge fit, short enough to stay cheap. */
+const QC_HISTORY_LINES = 4;
+/** The character sheet is long; the reviewer needs its gist. */
+const QC_CHARACTER_SHEET_CHARS = 3000;
+const MAX_JUSTIFICATION_CHARS = 1000;
+
+export const QC_SYSTEM_INTRO = 'You are the quality reviewer of a Family Guy role-play Discord bot.';
+
+export interface QcVerdict {
+  score: number;
+  justification: string;
+}
+
+/**
+ * The assessment prompt (the design document's "QC Prompt B"), weighted as the original
+ * system's was: speech patterns 25%, personality 25%, character knowledge 20%, humour
+ * 20%, fit to the conversation 10%. The answer is asked for as JSON so it can be parsed
+ * strictly.
+ */
+export function buildQcMessages(prompt: ReplyPrompt, candidate: string): ChatMessage[] {
+  const recent = prompt.history
+    .slice(-QC_HISTORY_LINES)
+    .map(
+      (turn) =>
+        `${turn.speaker_type === 'BOT' ? (turn.bot_name ?? 'Someone') : 'User'}: ${turn.message_content}`,
+    )
+    .join('\n');
+  return [
+    {
+      role: 'system',
+      content:
+        `${QC_SYSTEM_INTRO} Rate how well a reply stays in character as ${prompt.character}.\n` +
+        `Weigh: speech patterns and catchphrases 25%, personality 25%, character knowledge 20%, ` +
+        `humour 20%, fit to the conversation 10%. Penalise: talking about ${prompt.character} in the third person, ` +
+        `a "${prompt.character}:" label, *stage directions*, speaking as another character, rambling, ` +
+        `repeating itself, or mentioning being an AI.\n` +
+        `Answer with JSON only: {"score": <integer 1-5>, "justification": "<one or two sentences>"}.\n\n` +
+        `CHARACTER SHEET:\n${prompt.systemPrompt.slice(0, QC_CHARACTER_SHEET_CHARS)}`,
+    },
+    {
+      role: 'user',
+      content:
+        (recent ? `EARLIER:\n${recent}\n\n` : '') +
+        `MESSAGE:\n${prompt.userMessage}\n\nREPLY BY ${prompt.character.toUpperCase()}:\n${candidate}`,
+    },
+  ];
+}
+
+/**
+ * Reads the reviewer's verdict: one JSON object (a ```json fence around it is tolerated)
+ * with an integer score 1-5 and a non-empty justification. Anything else is null, and
+ * the caller falls back to the rule checks.
+ */
+export function parseQcVerdict(raw: string): QcVerdict | null {
+  const text = raw
+    .trim()
+    .replace(/^```(?:json)?\s*/i, '')
+    .replace(/\s*```$/, '');
+  if (!text.startsWith('{') || !text.endsWith('}')) return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (typeof parsed !== 'object' || parsed === null) return null;
+  const { score, justification } = parsed as Record<string, unknown>;
+  if (typeof score !== 'number' || !Number.isInteger(score) || score < 1 || score > 5) return null;
+  if (typeof justification !== 'string' || justification.trim() === '') return null;
+  return { score, justification: justification.trim().slice(0, MAX_JUSTIFICATION_CHARS) };
+}

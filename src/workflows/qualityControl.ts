@@ -1,0 +1,68 @@
+import { log, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
+import type { Activities, LlmActivities } from '../activities';
+import { LLM_OPTIONS, STORE_OPTIONS } from './retryPolicies';
+import {
+  llmTaskQueueFor,
+  QC_FALLBACK_SCORE,
+  type GeneratedReply,
+  type QcAssessment,
+  type QualityControlInput,
+  type QualityControlResult,
+} from './types';
+
+const { recordQcAssessment } = proxyLocalActivities<Activities>(STORE_OPTIONS);
+
+/**
+ * Generates candidates until one scores at least the minimum (or regenerations run out)
+ * and returns the best. Every assessment is logged to fine_tuning_data. A child of
+ * ReplyWorkflow, so each QC pass is its own run in the Temporal UI.
+ */
+export async function QualityControlWorkflow(input: QualityControlInput): Promise<QualityControlResult> {
+  const { generateReply, assessReply } = proxyActivities<LlmActivities>({
+    ...LLM_OPTIONS,
+    taskQueue: llmTaskQueueFor(workflowInfo().taskQueue),
+  });
+  const { prompt, policy } = input;
+  let best: { reply: GeneratedReply; assessment: QcAssessment } | undefined;
+  let attempts = 0;
+
+  while (attempts <= policy.maxRegenerations) {
+    let reply: GeneratedReply;
+    try {
+      reply = await generateReply(prompt);
+    } catch (err) {
+      // The first candidate's failure is the reply's failure (dead-lettered by the parent);
+      // a later one only ends the search with the best candidate so far.
+      if (!best) throw err;
+      log.warn('regeneration failed; sending the best candidate so far', { error: String(err) });
+      break;
+    }
+    attempts++;
+    let assessment: QcAssessment;
+    try {
+      assessment = await assessReply({ prompt, candidate: reply, maxReplyChars: policy.maxReplyChars });
+    } catch (err) {
+      // The reviewer being unreachable is no reason to keep the user waiting.
+      assessment = {
+        score: QC_FALLBACK_SCORE,
+        feedback: `QC could not run: ${String(err)}`,
+        method: 'fallback',
+        rules: [],
+      };
+    }
+    await recordQcAssessment({
+      responseId: input.responseId,
+      character: prompt.character,
+      promptVersion: input.promptVersion,
+      attempt: attempts,
+      candidate: reply.final,
+      assessment,
+    });
+    // Without a verdict, sampling again cannot help the reviewer: this candidate goes out.
+    if (assessment.method === 'fallback') return { reply, assessment, attempts, accepted: true };
+    if (!best || assessment.score > best.assessment.score) best = { reply, assessment };
+    if (assessment.score >= policy.minScore) return { ...best, attempts, accepted: true };
+  }
+  if (!best) throw new Error('unreachable: the loop generates at least one candidate');
+  return { ...best, attempts, accepted: false };
+}

@@ -1,0 +1,187 @@
+import type { GenerationBody } from '../fakes/scriptedOllama';
+import { QC_SYSTEM_INTRO } from '../../src/llm/qcPrompt';
+import { botTurnId } from '../../src/store/conversationHistory';
+import { replyWorkflowId, type ReplyResult } from '../../src/workflows/types';
+import { waitFor } from '../fakes/waitFor';
+import { startHarness, type CharacterName, type Harness } from './harness';
+
+/** What the scripted model says for one test: candidate replies and reviewer verdicts, in order. */
+interface Script {
+  candidates: string[];
+  verdicts: string[];
+}
+
+const verdict = (score: number, justification = `scored ${score}`) =>
+  JSON.stringify({ score, justification });
+
+function isQcRequest(body: GenerationBody): boolean {
+  return body.messages?.[0]?.content.startsWith(QC_SYSTEM_INTRO) ?? false;
+}
+
+describe('quality control of replies (QC on)', () => {
+  let h: Harness;
+  /** Scripts by a marker word in the user's message, so each test scripts its own reply. */
+  const scripts = new Map<string, Script>();
+
+  beforeAll(async () => {
+    h = await startHarness({
+      env: { QC_ENABLED: 'true', QC_MIN_SCORE: '3', QC_MAX_REGENERATIONS: '2', QC_MAX_REPLY_CHARS: '300' },
+    });
+    h.ollama.reply((body) => {
+      // The reviewer also sees earlier lines (other tests' markers): look at the message only.
+      const message = (body.messages?.at(-1)?.content ?? '').split('MESSAGE:\n').at(-1) ?? '';
+      const script = [...scripts.entries()].find(([marker]) => message.includes(marker))?.[1];
+      if (!script) return 'Hehehehe.';
+      const next = isQcRequest(body) ? script.verdicts.shift() : script.candidates.shift();
+      return next ?? 'script ran out';
+    });
+  });
+
+  afterAll(async () => {
+    await h?.stop();
+  });
+
+  async function askAndWait(character: CharacterName, marker: string, script: Script) {
+    scripts.set(marker, script);
+    const message = await h.discord.userSays({
+      channelId: h.channelId,
+      content: `hey ${character}, ${marker}?`,
+    });
+    const result: ReplyResult = await waitFor(
+      () => h.temporal.workflow.getHandle(replyWorkflowId(message.id, character)).result(),
+      { what: `${character}'s reply` },
+    );
+    const posted = h.discord
+      .botMessages(h.channelId)
+      .filter((m) => m.message_reference?.message_id === message.id);
+    const turn = await h.store.conversationHistory.findByResponseId(result.responseId);
+    const assessments = await h.store.fineTuningData.collection
+      .find({ response_id: result.responseId })
+      .sort({ _id: 1 })
+      .toArray();
+    const qcCalls = h.ollama.requests.filter(
+      (r) =>
+        isQcRequest(r.body) &&
+        (r.body.messages?.at(-1)?.content.split('MESSAGE:\n').at(-1) ?? '').includes(marker),
+    );
+    return { message, result, posted, turn, assessments, qcCalls };
+  }
+
+  it('regenerates a reply scored 2, sends the one scored 4, and logs both assessments', async () => {
+    const { posted, turn, assessments, result } = await askAndWait('Brian', 'opera tickets', {
+      candidates: ['Opera is fine I guess.', 'Ah, Tosca. Puccini understood suffering, much like my novel.'],
+      verdicts: [verdict(2, 'flat, not Brian'), verdict(4, 'pretentious and literary')],
+    });
+
+    expect(posted.map((m) => m.content)).toEqual([
+      'Ah, Tosca. Puccini understood suffering, much like my novel.',
+    ]);
+    expect(assessments).toHaveLength(2);
+    expect(assessments.map((a) => a.rating_score)).toEqual([2, 4]);
+    for (const entry of assessments) {
+      expect(entry).toMatchObject({
+        response_id: result.responseId,
+        rating_type: 'QC_AUTOMATED',
+        rated_by: 'qc_module',
+        prompt_version_used: 'v1.0',
+        character_name: 'Brian',
+        qc_method: 'llm',
+      });
+      expect(entry.timestamp).toBeInstanceOf(Date);
+    }
+    expect(assessments.map((a) => a.feedback_text)).toEqual(['flat, not Brian', 'pretentious and literary']);
+    expect(assessments[0]?.response_text).toBe('Opera is fine I guess.');
+    expect(turn).toMatchObject({
+      _id: botTurnId(result.responseId),
+      llm_response_final: 'Ah, Tosca. Puccini understood suffering, much like my novel.',
+      message_content: 'Ah, Tosca. Puccini understood suffering, much like my novel.',
+      qc_result: {
+        score: 4,
+        method: 'llm',
+        attempts: 2,
+        accepted: true,
+        feedback: 'pretentious and literary',
+      },
+    });
+  });
+
+  it('falls back without failing the reply when the reviewer answers something unparseable', async () => {
+    const { posted, turn, assessments, result } = await askAndWait('Peter', 'beer tonight', {
+      candidates: ['Heck yeah, the Clam at eight!'],
+      verdicts: ['Rating: 4/5. Strengths: sounds like Peter.'],
+    });
+
+    expect(result.usedFallback).toBe(false);
+    expect(posted.map((m) => m.content)).toEqual(['Heck yeah, the Clam at eight!']);
+    expect(assessments).toHaveLength(1);
+    expect(assessments[0]).toMatchObject({
+      rating_type: 'QC_AUTOMATED',
+      rating_score: 3,
+      qc_method: 'fallback',
+    });
+    expect(assessments[0]?.feedback_text).toContain('not the JSON asked for');
+    expect(turn?.qc_result).toMatchObject({ method: 'fallback', attempts: 1, accepted: true });
+  });
+
+  it('rejects a rule-breaking candidate without asking the reviewer', async () => {
+    const { posted, assessments, qcCalls } = await askAndWait('Stewie', 'world domination', {
+      candidates: [
+        '*rubs hands together* Stewie thinks the plan is brilliant.',
+        'Victory is mine! The plan proceeds.',
+      ],
+      verdicts: [verdict(5, 'menacing and British')],
+    });
+
+    expect(posted.map((m) => m.content)).toEqual(['Victory is mine! The plan proceeds.']);
+    expect(assessments.map((a) => [a.rating_score, a.qc_method])).toEqual([
+      [1, 'rules'],
+      [5, 'llm'],
+    ]);
+    expect(assessments[0]?.feedback_text).toMatch(/stage_direction.*third_person/);
+    // Only the second candidate reached the LLM reviewer.
+    expect(qcCalls).toHaveLength(1);
+  });
+
+  it('sends the best candidate when none reaches the minimum score', async () => {
+    const { posted, turn, assessments } = await askAndWait('Brian', 'bad novel', {
+      candidates: ['First try.', 'Second try, slightly better.', 'Third try.'],
+      verdicts: [verdict(1), verdict(2), verdict(1)],
+    });
+
+    expect(assessments.map((a) => a.rating_score)).toEqual([1, 2, 1]);
+    expect(posted.map((m) => m.content)).toEqual(['Second try, slightly better.']);
+    expect(turn?.qc_result).toMatchObject({ score: 2, attempts: 3, accepted: false });
+  });
+});
+
+describe('quality control off', () => {
+  let h: Harness;
+
+  beforeAll(async () => {
+    h = await startHarness({ env: { QC_ENABLED: 'false' } });
+    h.ollama.reply('Roadhouse!');
+  });
+
+  afterAll(async () => {
+    await h?.stop();
+  });
+
+  it('makes no QC call and logs no assessment', async () => {
+    const message = await h.discord.userSays({
+      channelId: h.channelId,
+      content: 'hey Peter, sing something',
+    });
+    const result: ReplyResult = await waitFor(
+      () => h.temporal.workflow.getHandle(replyWorkflowId(message.id, 'Peter')).result(),
+      { what: "Peter's reply" },
+    );
+    expect(result.text).toBe('Roadhouse!');
+    expect(h.ollama.requests.length).toBeGreaterThan(0);
+    expect(h.ollama.requests.filter((r) => isQcRequest(r.body))).toEqual([]);
+    expect(await h.store.fineTuningData.collection.countDocuments({ response_id: result.responseId })).toBe(
+      0,
+    );
+    const turn = await h.store.conversationHistory.findByResponseId(result.responseId);
+    expect(turn?.qc_result).toBeNull();
+  });
+});
