@@ -1,4 +1,10 @@
-import { ActivityFailure, log, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ChildWorkflowFailure,
+  log,
+  proxyLocalActivities,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { STORE_RETRY } from './retryPolicies';
 
@@ -10,7 +16,8 @@ const { recordDeadLetter } = proxyLocalActivities<Activities>({
 /**
  * Writes the dead_letter_queue entry of a step whose retries are exhausted (once per
  * workflow and step) and returns its id, so an admin can see and replay the run.
- * Anything but an activity failure is a bug and is rethrown.
+ * Anything but an activity failure (directly or in a child workflow such as QC) is a
+ * bug and is rethrown.
  */
 export async function deadLetterStep(options: {
   step: string;
@@ -20,8 +27,11 @@ export async function deadLetterStep(options: {
   /** The workflow's input: what a replay starts again with. */
   payload: Record<string, unknown>;
 }): Promise<string> {
-  const { error } = options;
-  if (!(error instanceof ActivityFailure)) throw error;
+  const error =
+    options.error instanceof ChildWorkflowFailure && options.error.cause instanceof ActivityFailure
+      ? options.error.cause
+      : options.error;
+  if (!(error instanceof ActivityFailure)) throw options.error;
   const { workflowId, workflowType } = workflowInfo();
   const details = describeFailure(error);
   log.warn('dead-lettering a failed step', { step: options.step, error: details });

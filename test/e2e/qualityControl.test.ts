@@ -152,6 +152,28 @@ describe('quality control of replies (QC on)', () => {
     expect(posted.map((m) => m.content)).toEqual(['Second try, slightly better.']);
     expect(turn?.qc_result).toMatchObject({ score: 2, attempts: 3, accepted: false });
   });
+
+  it('still answers with the fallback line, and dead-letters the failure, when the LLM is down', async () => {
+    h.ollama.failAll(500);
+    try {
+      const message = await h.discord.userSays({
+        channelId: h.channelId,
+        content: 'hey Stewie, llm outage?',
+      });
+      const result: ReplyResult = await waitFor(
+        () => h.temporal.workflow.getHandle(replyWorkflowId(message.id, 'Stewie')).result(),
+        { what: "Stewie's reply", timeoutMs: 60_000 },
+      );
+      const prompt = await h.store.characterPrompts.findDefault('Stewie');
+      expect(result.usedFallback).toBe(true);
+      expect(result.text).toBe(prompt?.fallback_line);
+      expect(result.deadLetterIds).toHaveLength(1);
+      const [entry] = await h.store.deadLetterQueue.list();
+      expect(entry?.failed_step).toBe('generateReply');
+    } finally {
+      h.ollama.recover();
+    }
+  }, 90_000);
 });
 
 describe('quality control off', () => {
