@@ -7,6 +7,7 @@
  * (test/unit/config.test.ts keeps them in step).
  */
 
+import type { PromptReviewPolicy } from './prompts/review';
 import type { FollowUpPolicy, QcPolicy } from './workflows/types';
 
 export interface Setting {
@@ -357,6 +358,17 @@ export function qcPolicy(config: Config): QcPolicy | null {
     minScore: config.qcMinScore,
     maxRegenerations: config.qcMaxRegenerations,
     maxReplyChars: config.qcMaxReplyChars,
+  };
+}
+
+/** When the prompt review optimises, promotes and retires prompt versions. */
+export function promptReviewPolicy(config: Config): PromptReviewPolicy {
+  return {
+    optimizeMinRatings: config.promptOptimizeMinRatings,
+    optimizeBelow: config.promptOptimizeBelow,
+    challengerPercentage: config.promptChallengerPercentage,
+    promoteMinRatings: config.promptPromoteMinRatings,
+    promoteMargin: config.promptPromoteMargin,
   };
 }
 

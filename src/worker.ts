@@ -2,7 +2,8 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, createLlmActivities, type ActivityDeps } from './activities';
 import { loadRoster, type CharacterDefinition } from './characters/roster';
-import { followUpPolicy, loadConfig, qcPolicy, type Config } from './config';
+import { followUpPolicy, loadConfig, promptReviewPolicy, qcPolicy, type Config } from './config';
+import { ensurePromptReviewSchedule } from './prompts/reviewSchedule';
 import { createDiscordPoster } from './discord/rest';
 import { createWikiKnowledge } from './knowledge/wikiKnowledge';
 import { createOllamaLlm } from './llm/ollamaChat';
@@ -87,11 +88,11 @@ export function activityDepsFromConfig(
   };
 }
 
-/** Opens the store, seeds the roster's v1.0 prompts, ensures the organic schedules and runs the workers until a signal stops them. */
+/** Opens the store, seeds the roster's v1.0 prompts, ensures the schedules and runs the workers until a signal stops them. */
 export async function runWorker(config: Config, store: Store): Promise<void> {
   const roster = loadRoster(config.characters, config.charactersFile);
   await store.characterPrompts.seedDefaults(roster);
-  await ensureOrganicSchedulesOf(config, roster);
+  await ensureSchedules(config, roster);
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   try {
     const workers = await createWorkers({
@@ -108,20 +109,31 @@ export async function runWorker(config: Config, store: Store): Promise<void> {
   }
 }
 
-/** One silence-check schedule per ORGANIC_CHANNELS entry; existing ones are kept as they are. */
-async function ensureOrganicSchedulesOf(config: Config, roster: CharacterDefinition[]): Promise<void> {
-  if (config.organicChannels.length === 0) return;
+/**
+ * The schedules the worker's workflows run on: the prompt review (updated to the
+ * environment's settings) and one silence check per ORGANIC_CHANNELS entry (existing
+ * ones are kept as admins left them).
+ */
+async function ensureSchedules(config: Config, roster: CharacterDefinition[]): Promise<void> {
   const connection = await Connection.connect({ address: config.temporalAddress });
   try {
-    const outcomes = await ensureOrganicSchedules(
-      new Client({ connection, namespace: config.temporalNamespace }),
-      {
-        taskQueue: config.taskQueue,
-        channelIds: config.organicChannels,
-        settings: organicSettingsFromConfig(config),
-        followUps: followUpPolicy(config, roster),
-      },
+    const temporal = new Client({ connection, namespace: config.temporalNamespace });
+    const review = await ensurePromptReviewSchedule(temporal, {
+      taskQueue: config.taskQueue,
+      everyMinutes: config.promptReviewMinutes,
+      policy: promptReviewPolicy(config),
+    });
+    logger.info(
+      { schedule: review, everyMinutes: config.promptReviewMinutes },
+      'prompt review schedule ensured',
     );
+    if (config.organicChannels.length === 0) return;
+    const outcomes = await ensureOrganicSchedules(temporal, {
+      taskQueue: config.taskQueue,
+      channelIds: config.organicChannels,
+      settings: organicSettingsFromConfig(config),
+      followUps: followUpPolicy(config, roster),
+    });
     logger.info({ schedules: outcomes }, 'organic conversation schedules ensured');
   } finally {
     await connection.close();

@@ -8,7 +8,9 @@ import { createDeadLetterActivities } from './deadLetters';
 import { createDeliveryActivities } from './delivery';
 import { createKnowledgeActivities } from './knowledge';
 import { createLlmActivities } from './llm';
+import { createPromptActivities } from './prompts';
 import { createQualityActivities } from './quality';
+import { createRatingActivities } from './ratings';
 import { createCrawlActivities } from './wikiCrawl';
 
 /** Everything activities touch, built once by the worker (or a test, over fakes). */
@@ -33,6 +35,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createDeliveryActivities(deps),
     ...createDeadLetterActivities(deps),
     ...createQualityActivities(deps),
+    ...createRatingActivities(deps),
+    ...createPromptActivities(deps),
   };
 }
 

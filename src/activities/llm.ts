@@ -8,6 +8,7 @@ import {
   tidyStarter,
   type StarterPrompt,
 } from '../llm/organicPrompt';
+import { buildOptimizerMessages, tidySuggestedPrompt, type OptimizerPrompt } from '../llm/optimizerPrompt';
 import { buildReplyMessages, type HistoryLine, type ReplyPrompt } from '../llm/prompt';
 import { buildQcMessages, parseQcVerdict } from '../llm/qcPrompt';
 import { checkReply, describeViolations, unfixedViolations } from '../llm/qcRules';
@@ -81,6 +82,23 @@ export function createLlmActivities(deps: { llm: LlmClient; characterNames: stri
         };
       }
       return { score: verdict.score, feedback: verdict.justification + notes, method: 'llm', rules };
+    },
+
+    /** The optimiser's rewrite of a character's prompt, from its lowest- and highest-rated replies. */
+    async suggestPromptImprovement(prompt: OptimizerPrompt): Promise<string> {
+      const context = Context.current();
+      const raw = await deps.llm.chat(buildOptimizerMessages(prompt), {
+        onProgress: (chars) => context.heartbeat(chars),
+        signal: context.cancellationSignal,
+      });
+      const suggested = tidySuggestedPrompt(raw, prompt.currentPrompt);
+      if (!suggested) {
+        throw ApplicationFailure.retryable(
+          `the model's prompt rewrite is not a usable prompt (${raw.length} characters): ${JSON.stringify(raw.slice(0, 200))}`,
+          'UnusablePrompt',
+        );
+      }
+      return suggested;
     },
 
     /**

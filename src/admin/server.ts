@@ -6,6 +6,7 @@ import type { WikiCrawlParams } from '../workflows/types';
 import { crawlRoutes } from './crawlRoutes';
 import { authorize, HttpError, send, type Route } from './http';
 import { organicRoutes } from './organicRoutes';
+import { promptRoutes } from './promptRoutes';
 
 /** A named dependency check for GET /health. */
 export type HealthCheck = () => Promise<void>;
@@ -51,6 +52,7 @@ export async function startAdminServer(
     },
     ...crawlRoutes(options),
     ...organicRoutes(options),
+    ...promptRoutes(options),
   ];
 
   const server = createServer((req, res) => {

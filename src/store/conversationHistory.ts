@@ -1,4 +1,5 @@
 import type { Collection, Db, Filter } from 'mongodb';
+import type { EngagementRow } from '../prompts/metrics';
 import { isDuplicateKeyError } from './errors';
 import { createIndexes } from './indexes';
 
@@ -128,6 +129,41 @@ export class ConversationHistory {
     return { lastTurn, lastOrganicStart };
   }
 
+  /**
+   * Per character and prompt version: bot replies, and how many of them a human answered
+   * (the session's next turn is a user's). Scans every turn; run by the prompt review.
+   */
+  async engagementRows(): Promise<EngagementRow[]> {
+    type Seen = Pick<ConversationTurn, 'session_id' | 'speaker_type' | 'bot_name' | 'prompt_version_used'>;
+    const rows = new Map<string, EngagementRow>();
+    const count = (reply: Seen | null, next: Seen | null) => {
+      if (reply?.speaker_type !== 'BOT' || !reply.bot_name || !reply.prompt_version_used) return;
+      const key = `${reply.bot_name}\u0000${reply.prompt_version_used}`;
+      const row = rows.get(key) ?? {
+        character_name: reply.bot_name,
+        prompt_version_used: reply.prompt_version_used,
+        responses: 0,
+        answered: 0,
+      };
+      row.responses++;
+      if (next?.session_id === reply.session_id && next.speaker_type === 'USER') row.answered++;
+      rows.set(key, row);
+    };
+    let previous: Seen | null = null;
+    const turns = this.collection
+      .find(
+        {},
+        { projection: { _id: 0, session_id: 1, speaker_type: 1, bot_name: 1, prompt_version_used: 1 } },
+      )
+      .sort({ session_id: 1, turn_id: 1 });
+    for await (const turn of turns) {
+      count(previous, turn);
+      previous = turn;
+    }
+    count(previous, null); // the very last reply: nobody has answered it yet
+    return [...rows.values()];
+  }
+
   findByResponseId(responseId: string): Promise<ConversationTurn | null> {
     return this.collection.findOne({ _id: botTurnId(responseId) });
   }
@@ -143,6 +179,29 @@ export class ConversationHistory {
         },
       },
     );
+  }
+
+  /** The bot turn in `channelId` one of whose posted parts is Discord message `messageId`. */
+  findBotTurnByMessageId(channelId: string, messageId: string): Promise<ConversationTurn | null> {
+    return this.collection.findOne({
+      channel_id: channelId,
+      speaker_type: 'BOT',
+      delivered_message_ids: messageId,
+    });
+  }
+
+  /** A character's newest bot turn in a channel that was posted (its first part is on Discord). */
+  findLatestDeliveredBotTurn(channelId: string, character: string): Promise<ConversationTurn | null> {
+    return this.collection
+      .find({
+        channel_id: channelId,
+        speaker_type: 'BOT',
+        bot_name: character,
+        original_message_id: { $ne: null },
+      })
+      .sort({ turn_id: -1 })
+      .limit(1)
+      .next();
   }
 }
 

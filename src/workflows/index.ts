@@ -4,3 +4,5 @@ export { QualityControlWorkflow } from './qualityControl';
 export { WikiCrawlWorkflow } from './wikiCrawl';
 export { OrganicConversationWorkflow, SilenceCheckWorkflow } from './organic';
 export { FollowUpWorkflow } from './followUp';
+export { UserRatingWorkflow } from './ratings';
+export { PromptOptimizerWorkflow, PromptReviewWorkflow, PromptVersionsWorkflow } from './prompts';

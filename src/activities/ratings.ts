@@ -1,0 +1,79 @@
+import type { ConversationTurn } from '../store/conversationHistory';
+import { userRatingId } from '../store/fineTuningData';
+import type { Store } from '../store/mongo';
+import type { RatedReply } from '../workflows/types';
+
+/** Where a rating points: a Discord message, or (messageId null) a character's newest reply. */
+export interface RatingTarget {
+  channelId: string;
+  messageId: string | null;
+  character: string;
+}
+
+export interface UserRatingWrite {
+  reply: RatedReply;
+  userId: string;
+  score: number;
+  feedbackText: string;
+  source: string;
+  eventAt: number;
+}
+
+export interface UserRatingRemoval {
+  responseId: string;
+  userId: string;
+  source: string;
+  eventAt: number;
+}
+
+/** Users' ratings of replies (USER_SUBMITTED entries of fine_tuning_data). */
+export function createRatingActivities(deps: { store: Store }) {
+  const { conversationHistory, fineTuningData } = deps.store;
+  return {
+    /** The bot turn a rating is about, or null when the message is not a character's reply. */
+    async findRatedReply(target: RatingTarget): Promise<RatedReply | null> {
+      const turn = target.messageId
+        ? await conversationHistory.findBotTurnByMessageId(target.channelId, target.messageId)
+        : await conversationHistory.findLatestDeliveredBotTurn(target.channelId, target.character);
+      return turn ? ratedReply(turn) : null;
+    },
+
+    async recordUserRating(
+      input: UserRatingWrite,
+    ): Promise<{ ratingId: string; result: 'recorded' | 'updated' | 'superseded' }> {
+      const { reply, userId } = input;
+      const ratingId = userRatingId(reply.responseId, userId);
+      const result = await fineTuningData.upsertUserRating({
+        _id: ratingId,
+        response_id: reply.responseId,
+        rating_type: 'USER_SUBMITTED',
+        rating_score: input.score,
+        feedback_text: input.feedbackText,
+        rated_by: userId,
+        timestamp: new Date(input.eventAt),
+        prompt_version_used: reply.promptVersion,
+        character_name: reply.character,
+        response_text: reply.text,
+        rating_source: input.source,
+      });
+      return { ratingId, result };
+    },
+
+    async removeUserRating(input: UserRatingRemoval): Promise<{ ratingId: string; removed: boolean }> {
+      const ratingId = userRatingId(input.responseId, input.userId);
+      const removed = await fineTuningData.removeUserRating(ratingId, input.source, new Date(input.eventAt));
+      return { ratingId, removed };
+    },
+  };
+}
+
+function ratedReply(turn: ConversationTurn): RatedReply | null {
+  if (turn.speaker_type !== 'BOT' || !turn.response_id || !turn.bot_name) return null;
+  return {
+    responseId: turn.response_id,
+    character: turn.bot_name,
+    promptVersion: turn.prompt_version_used ?? 'unknown',
+    text: turn.llm_response_final ?? turn.message_content,
+    usedFallback: turn.llm_response_raw === null,
+  };
+}

@@ -1,0 +1,178 @@
+import { randomUUID } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import { isDuplicateKeyError } from '../store/errors';
+import type { CharacterPrompt } from '../store/characterPrompts';
+import type { Store } from '../store/mongo';
+import {
+  promptChangesQuery,
+  promoteVersionSignal,
+  PromptVersionsWorkflow,
+  rollBackDefaultSignal,
+} from '../workflows/prompts';
+import { promptVersionsWorkflowId, type PromptChangeOutcome } from '../workflows/types';
+import { HttpError, readJsonObject, type Route } from './http';
+
+const MAX_PROMPT_CHARS = 12_000;
+/** How long a promote or rollback request waits for PromptVersionsWorkflow's outcome. */
+const CHANGE_WAIT_MS = 15_000;
+
+/**
+ * Prompt versions: GET /prompts lists them (with performance_metrics and change logs),
+ * POST /prompts/:character creates one (optionally on an A/B test), and
+ * POST /prompts/:character/{promote,rollback} change the default through
+ * PromptVersionsWorkflow's signals, waiting for the outcome.
+ */
+export function promptRoutes(options: { store: Store; temporal: Client; taskQueue: string }): Route[] {
+  const { characterPrompts } = options.store;
+  const versionsOf = async (character: string): Promise<CharacterPrompt[]> => {
+    const versions = await characterPrompts.list(character);
+    if (versions.length === 0) throw new HttpError(404, `no prompts for character "${character}"`);
+    return versions;
+  };
+
+  /** Signals the change (starting the workflow if needed) and waits for its outcome. */
+  const requestChange = async (
+    change:
+      | { action: 'promote'; character: string; version: string; reason: string }
+      | { action: 'rollback'; character: string; reason: string },
+  ): Promise<[number, unknown]> => {
+    const requestId = randomUUID();
+    const start = {
+      workflowId: promptVersionsWorkflowId(options.taskQueue),
+      taskQueue: options.taskQueue,
+      args: [{}] as Parameters<typeof PromptVersionsWorkflow>,
+    };
+    const { action, ...fields } = change;
+    const handle =
+      change.action === 'promote'
+        ? await options.temporal.workflow.signalWithStart(PromptVersionsWorkflow, {
+            ...start,
+            signal: promoteVersionSignal,
+            signalArgs: [{ requestId, by: 'admin', ...change }],
+          })
+        : await options.temporal.workflow.signalWithStart(PromptVersionsWorkflow, {
+            ...start,
+            signal: rollBackDefaultSignal,
+            signalArgs: [{ requestId, by: 'admin', ...fields }],
+          });
+    const deadline = Date.now() + CHANGE_WAIT_MS;
+    while (Date.now() < deadline) {
+      const outcomes: PromptChangeOutcome[] = await handle.query(promptChangesQuery);
+      const outcome = outcomes.find((o) => o.requestId === requestId);
+      if (outcome?.ok) return [200, outcome.result];
+      if (outcome) throw new HttpError(409, outcome.error);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return [202, { status: 'pending', action, request_id: requestId, workflow_id: start.workflowId }];
+  };
+
+  return [
+    {
+      method: 'GET',
+      path: /^\/prompts$/,
+      handle: async () => [200, { prompts: await characterPrompts.list() }],
+    },
+    {
+      method: 'GET',
+      path: /^\/prompts\/(?<character>[\w-]{1,64})$/,
+      handle: async (_req, { character }) => [200, { prompts: await versionsOf(character as string) }],
+    },
+    {
+      method: 'POST',
+      path: /^\/prompts\/(?<character>[\w-]{1,64})$/,
+      handle: async (req, { character }) => {
+        const name = character as string;
+        const body = newVersionRequest(await readJsonObject(req));
+        const versions = await versionsOf(name);
+        const current = versions.find((v) => v.is_default);
+        const testing = versions
+          .filter((v) => !v.is_default)
+          .reduce((sum, v) => sum + v.ab_test_percentage, 0);
+        if (testing + body.ab_test_percentage > 100) {
+          throw new HttpError(
+            400,
+            `ab_test_percentage ${body.ab_test_percentage}: other versions of ${name} already take ${testing}% (at most 100% in total)`,
+          );
+        }
+        try {
+          const created = await characterPrompts.create({
+            character_name: name,
+            prompt_version: body.prompt_version,
+            prompt_text: body.prompt_text,
+            is_default: false,
+            ab_test_percentage: body.ab_test_percentage,
+            fallback_line: body.fallback_line ?? current?.fallback_line ?? '',
+            based_on: current?.prompt_version ?? null,
+            created_by: 'admin',
+            reason: body.reason,
+          });
+          return [201, created];
+        } catch (err) {
+          if (isDuplicateKeyError(err))
+            throw new HttpError(409, `${name} already has a prompt version "${body.prompt_version}"`);
+          throw err;
+        }
+      },
+    },
+    {
+      method: 'POST',
+      path: /^\/prompts\/(?<character>[\w-]{1,64})\/promote$/,
+      handle: async (req, { character }) => {
+        const name = character as string;
+        const body = await readJsonObject(req);
+        const version = requiredString(body, 'version', 64);
+        if (!(await versionsOf(name)).some((v) => v.prompt_version === version))
+          throw new HttpError(404, `${name} has no prompt version "${version}"`);
+        return requestChange({
+          action: 'promote',
+          character: name,
+          version,
+          reason: optionalString(body, 'reason') ?? 'promoted through the admin API',
+        });
+      },
+    },
+    {
+      method: 'POST',
+      path: /^\/prompts\/(?<character>[\w-]{1,64})\/rollback$/,
+      handle: async (req, { character }) => {
+        const name = character as string;
+        const body = await readJsonObject(req);
+        await versionsOf(name);
+        return requestChange({
+          action: 'rollback',
+          character: name,
+          reason: optionalString(body, 'reason') ?? 'rolled back through the admin API',
+        });
+      },
+    },
+  ];
+}
+
+function requiredString(body: Record<string, unknown>, field: string, max: number): string {
+  const value = body[field];
+  if (typeof value !== 'string' || value.trim() === '')
+    throw new HttpError(400, `${field}: expected a non-empty string`);
+  if (value.length > max) throw new HttpError(400, `${field}: at most ${max} characters`);
+  return value.trim();
+}
+
+function optionalString(body: Record<string, unknown>, field: string): string | undefined {
+  return body[field] === undefined ? undefined : requiredString(body, field, 500);
+}
+
+function newVersionRequest(body: Record<string, unknown>) {
+  const prompt_version = requiredString(body, 'prompt_version', 64);
+  if (!/^[\w.-]+$/.test(prompt_version))
+    throw new HttpError(400, 'prompt_version: letters, digits, ".", "_" and "-" only');
+  const prompt_text = requiredString(body, 'prompt_text', MAX_PROMPT_CHARS);
+  const share = body.ab_test_percentage ?? 0;
+  if (typeof share !== 'number' || !Number.isInteger(share) || share < 0 || share > 100)
+    throw new HttpError(400, 'ab_test_percentage: expected an integer 0-100');
+  return {
+    prompt_version,
+    prompt_text,
+    ab_test_percentage: share,
+    fallback_line: optionalString(body, 'fallback_line'),
+    reason: optionalString(body, 'reason') ?? 'created through the admin API',
+  };
+}
