@@ -164,6 +164,17 @@ export class ConversationHistory {
     return [...rows.values()];
   }
 
+  /** Bot replies to messages (organic starters answer nothing), oldest first, as a cursor. */
+  botReplies(character?: string): AsyncIterable<ConversationTurn> {
+    return this.collection
+      .find({
+        speaker_type: 'BOT',
+        is_organic_initiation: false,
+        ...(character ? { bot_name: character } : {}),
+      })
+      .sort({ timestamp: 1 });
+  }
+
   findByResponseId(responseId: string): Promise<ConversationTurn | null> {
     return this.collection.findOne({ _id: botTurnId(responseId) });
   }

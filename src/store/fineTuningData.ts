@@ -70,6 +70,22 @@ export class FineTuningData {
       .toArray() as Promise<RatingRow[]>;
   }
 
+  /** Each rated response's average user rating, by response_id. */
+  async userRatingAverages(): Promise<Map<string, number>> {
+    const sums = new Map<string, { total: number; count: number }>();
+    const rows = this.collection.find(
+      { rating_type: 'USER_SUBMITTED' },
+      { projection: { _id: 0, response_id: 1, rating_score: 1 } },
+    );
+    for await (const row of rows) {
+      const sum = sums.get(row.response_id) ?? { total: 0, count: 0 };
+      sum.total += row.rating_score;
+      sum.count++;
+      sums.set(row.response_id, sum);
+    }
+    return new Map([...sums].map(([id, { total, count }]) => [id, total / count]));
+  }
+
   /**
    * A version's rated texts, lowest or highest first (QC fallback scores left out): what
    * the optimiser learns from.

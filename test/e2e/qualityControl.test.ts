@@ -1,3 +1,7 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { GenerationBody } from '../fakes/scriptedOllama';
 import { QC_SYSTEM_INTRO } from '../../src/llm/qcPrompt';
 import { botTurnId } from '../../src/store/conversationHistory';
@@ -174,6 +178,42 @@ describe('quality control of replies (QC on)', () => {
       h.ollama.recover();
     }
   }, 90_000);
+
+  it('exports the replies rated 4 or more as chat-format JSONL for fine-tuning', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'fg-export-')), 'examples.jsonl');
+    const cli = await runCli(['--out', out, '--min-score', '4']);
+    expect(cli.code).toBe(0);
+    expect(cli.stderr).toMatch(/2 examples written to/);
+    const examples = readFileSync(out, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { messages: Array<{ role: string; content: string }> });
+    // Brian's opera reply (QC 4) and Stewie's plan (QC 5); the 2s, the unparseable verdict and the fallback are left out.
+    expect(examples.map((e) => e.messages.at(-1))).toEqual([
+      { role: 'assistant', content: 'Ah, Tosca. Puccini understood suffering, much like my novel.' },
+      { role: 'assistant', content: 'Victory is mine! The plan proceeds.' },
+    ]);
+    const [opera] = examples;
+    const brian = await h.store.characterPrompts.findVersion('Brian', 'v1.0');
+    expect(opera?.messages[0]).toEqual({ role: 'system', content: brian?.prompt_text });
+    expect(opera?.messages.at(-2)).toEqual({ role: 'user', content: 'hey Brian, opera tickets?' });
+
+    const bad = await runCli(['--min-score', '4']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('--out is required');
+  }, 60_000);
+
+  function runCli(args: string[]): Promise<{ code: number | null; stderr: string }> {
+    return new Promise((resolve) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/admin/exportCli.ts', ...args], {
+        env: { ...process.env, ...h.workerEnv },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.on('close', (code) => resolve({ code, stderr }));
+    });
+  }
 });
 
 describe('quality control off', () => {
