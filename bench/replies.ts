@@ -43,7 +43,12 @@ export async function benchReplies(h: Harness): Promise<void> {
  * Sends one message naming `character`; resolves with ms until its reply was posted
  * (and, with `settle`, after its workflow has also finished its bookkeeping).
  */
-async function replyOnce(h: Harness, channelId: string, character: string, settle = false): Promise<number> {
+export async function replyOnce(
+  h: Harness,
+  channelId: string,
+  character: string,
+  settle = false,
+): Promise<number> {
   const started = performance.now();
   const message = await h.discord.userSays({ channelId, content: `${character}, say something` });
   await h.discord.replyTo(message.id);

@@ -2,7 +2,7 @@
  * `npm run bench`: prints numbers, asserts nothing. Everything runs on a throwaway local
  * stack (Temporal dev server, FerretDB, Chroma) with the real worker, bots and clients;
  * only Discord and Ollama are the test fakes (an instant scripted LLM).
- *   BENCH=replies|knowledge runs one part.
+ *   BENCH=replies|knowledge|qc runs one part.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import { findRepoRoot, resolveServerTools } from '../src/stack/tools';
 import { startLocalStack } from '../src/stack/localStack';
 import { startHarness } from '../test/e2e/harness';
 import { benchKnowledge } from './knowledge';
+import { benchQc } from './qc';
 import { benchReplies } from './replies';
 
 async function main(): Promise<void> {
@@ -32,6 +33,7 @@ async function main(): Promise<void> {
   try {
     if (part === 'all' || part === 'replies') await benchReplies(h);
     if (part === 'all' || part === 'knowledge') await benchKnowledge(h);
+    if (part === 'all' || part === 'qc') await benchQc();
   } finally {
     await h.stop();
     await stack.stop();
