@@ -10,6 +10,7 @@ import {
   type IncomingMessage,
 } from '../workflows/types';
 import { addressedCharacters, type RosterMember } from './addressing';
+import { attachRatings } from './ratings';
 
 export interface CharacterBotOptions {
   character: CharacterDefinition;
@@ -47,12 +48,17 @@ export async function startCharacterBot(options: CharacterBotOptions): Promise<C
       GatewayIntentBits.GuildMessages,
       GatewayIntentBits.MessageContent,
       GatewayIntentBits.DirectMessages,
+      GatewayIntentBits.GuildMessageReactions, // rating reactions
+      GatewayIntentBits.DirectMessageReactions,
     ],
-    partials: [Partials.Channel], // DM channels arrive uncached
+    // DM channels arrive uncached; reactions may concern messages and users not in the cache.
+    partials: [Partials.Channel, Partials.Message, Partials.Reaction, Partials.User],
     rest: { api: options.apiUrl },
   });
   const self = roster.find((member) => member.name === character.name);
   if (!self) throw new Error(`${character.name} is not in the roster`);
+
+  attachRatings({ client, character: character.name, temporal, taskQueue, log });
 
   client.on(Events.MessageCreate, (message) => {
     void onMessage(message).catch((err: unknown) =>

@@ -72,6 +72,8 @@ export class ConversationHistory {
       { key: { session_id: 1, turn_id: 1 }, name: 'session_turn', unique: true },
       { key: { channel_id: 1, timestamp: -1 }, name: 'channel_recent' },
       { key: { response_id: 1 }, name: 'response_id' },
+      // Ratings find the reply a reaction is on by any of its posted parts.
+      { key: { delivered_message_ids: 1 }, name: 'delivered_message_ids' },
     ]);
   }
 

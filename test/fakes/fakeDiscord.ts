@@ -17,14 +17,22 @@
  * - Intents: MESSAGE_CREATE only to sessions that identified with GuildMessages / DirectMessages, and
  *   without MessageContent the content is blanked except in DMs, the bot's own and mentioning messages.
  * - REST: validation errors with Discord's codes and shapes, enforce_nonce, replies (message_reference,
- *   referenced_message, type 19), mentions parsed from `<@id>` and filtered by allowed_mentions,
- *   injected 429s with retry_after / Retry-After that discord.js waits out.
+ *   referenced_message, type 19), mentions (`<@id>`, `<@&id>`, @everyone/@here) filtered by
+ *   allowed_mentions into mentions / mention_roles / mention_everyone, injected 429s (per route or global)
+ *   with retry_after / Retry-After that discord.js waits out; request bodies are kept in `restCalls`.
  * - REST message objects carry no guild_id/member; gateway ones do (plus channel_type).
+ * - Reactions: `react`/`unreact` (humans) and a bot's PUT .../reactions/:emoji/@me dispatch
+ *   MESSAGE_REACTION_ADD / _REMOVE (with member and message_author_id) to sessions with the reactions intent.
+ * - Slash commands: PUT/GET /applications/:id/commands (global, bulk overwrite, validated); `useCommand`
+ *   dispatches INTERACTION_CREATE to the command's bot only; POST /interactions/:id/:token/callback
+ *   (types 4 and 5, within 3 s, once) and GET/PATCH /webhooks/:app/:token/messages/@original, unauthenticated
+ *   like Discord's; `interactionResponse` shows what the user sees.
  *
  * Not implemented (on purpose): transport compression (a `compress` query parameter is ignored, frames
  * stay JSON text, which discord.js accepts), ETF, heartbeat timeouts, session expiry, rate-limit buckets
  * (no x-ratelimit-* headers unless a 429 is injected), permissions, privileged-intent approval, file
- * uploads, message edit/delete, and typing/reaction gateway events (both are recorded, not dispatched).
+ * uploads, message edit/delete, typing gateway events (recorded, not dispatched), other interaction types and
+ * callback types, follow-up messages, and posting a non-ephemeral interaction response into the channel.
  */
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -51,6 +59,20 @@ import {
   type GatewayReadyDispatchData,
   type RESTGetAPIGatewayBotResult,
   type RESTPostAPIChannelMessageJSONBody,
+  ApplicationCommandOptionType,
+  ApplicationCommandType,
+  ApplicationIntegrationType,
+  InteractionContextType,
+  InteractionResponseType,
+  InteractionType,
+  MessageFlags,
+  ReactionType,
+  type APIApplicationCommand,
+  type APIApplicationCommandInteractionDataBasicOption,
+  type APIApplicationCommandOption,
+  type APIChatInputApplicationCommandInteraction,
+  type GatewayMessageReactionAddDispatchData,
+  type GatewayMessageReactionRemoveDispatchData,
 } from 'discord.js';
 
 export interface BotUser {
@@ -73,6 +95,8 @@ export interface UserSaysOptions {
   replyTo?: string;
   /** Like the Discord client's "@ ON" reply toggle (default true): mention the replied-to author. */
   mentionRepliedUser?: boolean;
+  /** Files sent with the message (metadata only; nothing is uploaded). */
+  attachments?: Array<{ filename: string; size?: number; contentType?: string }>;
 }
 
 export interface RestCall {
@@ -84,6 +108,8 @@ export interface RestCall {
   botId?: string;
   /** True when the answer came from `failNext`. */
   injected?: boolean;
+  /** The parsed JSON body the client sent, if any (e.g. a message's allowed_mentions). */
+  body?: unknown;
 }
 
 export interface TypingEvent {
@@ -110,11 +136,34 @@ export interface FailureInjection {
   times?: number;
   /** For 429: retry_after and Retry-After in seconds (default 0.1; Discord's are usually whole seconds). */
   retryAfterSeconds?: number;
+  /** For 429: the global limit (X-RateLimit-Global, scope global, `global: true`) instead of a route's. */
+  global?: boolean;
   /**
    * Carry the request out first, then answer `status` anyway: a response lost after Discord
    * acted (a timeout at the edge), which is what makes retried posts dangerous.
    */
   afterEffect?: boolean;
+}
+
+export interface UseCommandOptions {
+  /** The bot (application) whose command is used. */
+  applicationId: string;
+  channelId: string;
+  /** The human using it; defaults to the guild owner ('tester'), or to the DM's user in a DM. */
+  user?: { id: string; username: string };
+  name: string;
+  /** Option values by name (chat-input commands without subcommands). */
+  options?: Record<string, string | number | boolean>;
+}
+
+/** A bot's answer to an interaction, as the user sees it. */
+export interface InteractionResponseView {
+  /** 4: a message; 5: deferred ("<bot> is thinking..."). */
+  type: InteractionResponseType;
+  /** Only the user who used the command sees it. */
+  ephemeral: boolean;
+  /** The response's text; null while it is deferred and the bot has not edited it yet. */
+  content: string | null;
 }
 
 export interface FakeDiscordOptions {
@@ -148,6 +197,17 @@ interface ChannelRecord {
   dm?: { botId: string; userId: string };
   position: number;
   lastMessageId: string | null;
+}
+
+interface InteractionRecord {
+  id: string;
+  token: string;
+  applicationId: string;
+  channelId: string;
+  user: APIUser;
+  createdAt: number;
+  /** The initial response (then edited through the webhook routes); null until acknowledged. */
+  response: { type: InteractionResponseType; message: APIMessage } | null;
 }
 
 interface BotRecord extends BotUser {
@@ -228,6 +288,13 @@ function mentionedIdsIn(content: string): string[] {
   return [...new Set([...content.matchAll(/<@!?(\d{15,25})>/g)].map((match) => match[1] ?? ''))];
 }
 
+/** Role ids written as <@&id> in a message (any id: the fake does not check that the role exists). */
+function mentionedRoleIdsIn(content: string): string[] {
+  return [...new Set([...content.matchAll(/<@&(\d{15,25})>/g)].map((match) => match[1] ?? ''))];
+}
+
+const MENTIONS_EVERYONE = /@(?:everyone|here)\b/;
+
 /** A copy of `value` without `keys`. */
 function omit<T extends object, K extends keyof T>(value: T, ...keys: K[]): Omit<T, K> {
   const copy: Partial<T> = structuredClone(value);
@@ -243,6 +310,115 @@ async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/** A 50035 error for a nested field, e.g. ['0', 'options', '1', 'name'] of a command list. */
+function invalidFormAt(path: string[], code: string, message: string): HttpError {
+  let errors: object = { _errors: [{ code, message }] };
+  for (const key of [...path].reverse()) errors = { [key]: errors };
+  return new HttpError(400, {
+    code: RESTJSONErrorCodes.InvalidFormBodyOrContentType,
+    message: 'Invalid Form Body',
+    errors,
+  });
+}
+
+/** Discord's rule for command and option names (chat-input ones are lower case). */
+const COMMAND_NAME = /^[-_'\p{L}\p{N}\p{sc=Deva}\p{sc=Thai}]{1,32}$/u;
+
+/** What Discord would refuse in a registered command (a subset of its checks), or null. */
+function commandProblem(
+  command: Record<string, unknown>,
+  type: ApplicationCommandType,
+): { path: string[]; code: string; message: string } | null {
+  const chatInput = type === ApplicationCommandType.ChatInput;
+  const badName = (name: unknown): boolean =>
+    typeof name !== 'string' || !COMMAND_NAME.test(name) || (chatInput && name !== name.toLowerCase());
+  const badDescription = (text: unknown): boolean =>
+    typeof text !== 'string' || text.length < 1 || text.length > 100;
+  const regex = { code: 'STRING_TYPE_REGEX', message: 'String value did not match validation regex.' };
+  const length = { code: 'BASE_TYPE_BAD_LENGTH', message: 'Must be between 1 and 100 in length.' };
+  if (badName(command.name)) return { path: ['name'], ...regex };
+  if (!chatInput) return null;
+  if (badDescription(command.description)) return { path: ['description'], ...length };
+  const options: unknown[] = Array.isArray(command.options) ? command.options : [];
+  if (options.length > 25) {
+    return { path: ['options'], code: 'BASE_TYPE_MAX_LENGTH', message: 'Must be 25 or fewer in length.' };
+  }
+  let optionalSeen = false;
+  for (const [index, raw] of options.entries()) {
+    const option = isRecord(raw) ? raw : {};
+    if (badName(option.name)) return { path: ['options', String(index), 'name'], ...regex };
+    if (badDescription(option.description))
+      return { path: ['options', String(index), 'description'], ...length };
+    if (option.required === true && optionalSeen) {
+      return {
+        path: ['options'],
+        code: 'APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID',
+        message: 'Required options must be placed before non-required options',
+      };
+    }
+    optionalSeen ||= option.required !== true;
+  }
+  return null;
+}
+
+/**
+ * The `options` of a use of `command`, checked as a Discord client checks them before sending (required
+ * options present, types, min/max values and lengths, choices). Throws for what a client would not send.
+ */
+function commandOptions(
+  command: APIApplicationCommand,
+  given: Record<string, string | number | boolean>,
+): APIApplicationCommandInteractionDataBasicOption[] {
+  const defined = command.options ?? [];
+  const refuse = (why: string): never => {
+    throw new Error(`/${command.name}: ${why} (a Discord client would not send it)`);
+  };
+  for (const option of defined) {
+    if ('required' in option && option.required && !(option.name in given)) {
+      refuse(`option ${option.name} is required`);
+    }
+  }
+  return Object.entries(given).map(([name, value]) => {
+    const option = defined.find((candidate) => candidate.name === name);
+    if (!option) return refuse(`there is no option ${name}`);
+    const spec = option as {
+      min_value?: number;
+      max_value?: number;
+      min_length?: number;
+      max_length?: number;
+      choices?: Array<{ value: unknown }>;
+    };
+    const expected = {
+      [ApplicationCommandOptionType.String]: 'string',
+      [ApplicationCommandOptionType.Integer]: 'number',
+      [ApplicationCommandOptionType.Number]: 'number',
+      [ApplicationCommandOptionType.Boolean]: 'boolean',
+    }[option.type as number];
+    if (!expected) refuse(`option type ${option.type} is not supported by this fake`);
+    if (
+      typeof value !== expected ||
+      (option.type === ApplicationCommandOptionType.Integer && !Number.isInteger(value))
+    ) {
+      refuse(`${name} must be of option type ${option.type}`);
+    }
+    if (typeof value === 'number') {
+      if (value < (spec.min_value ?? -Infinity) || value > (spec.max_value ?? Infinity)) {
+        refuse(`${name} must be between ${spec.min_value} and ${spec.max_value}`);
+      }
+    }
+    if (typeof value === 'string') {
+      const chars = [...value].length;
+      if (chars < (spec.min_length ?? 0) || chars > (spec.max_length ?? 6000)) {
+        refuse(`${name} has ${chars} characters`);
+      }
+    }
+    if (spec.choices?.length && !spec.choices.some((choice) => choice.value === value)) {
+      refuse(`${name} must be one of its choices`);
+    }
+    return { name, type: option.type, value } as APIApplicationCommandInteractionDataBasicOption;
+  });
 }
 
 export class FakeDiscord {
@@ -267,6 +443,10 @@ export class FakeDiscord {
   private readonly sessions = new Map<string, Session>();
   private readonly connections = new Set<Connection>();
   private readonly injections: Injection[] = [];
+  /** Humans' reactions held now: `<message id> <user id> <emoji>`. */
+  private readonly heldReactions = new Set<string>();
+  private readonly commandsByApp = new Map<string, APIApplicationCommand[]>();
+  private readonly interactions = new Map<string, InteractionRecord>();
   /** Emits 'sessions' whenever a gateway session comes up or goes away. */
   // One listener per pending replyTo(): many at once in a benchmark.
   private readonly events = new EventEmitter().setMaxListeners(0);
@@ -370,9 +550,26 @@ export class FakeDiscord {
     const message = this.createMessage(channel, author, {
       content: options.content,
       mentions: [...mentionIds].map((id) => this.userById(id)),
+      // Humans here may mention everyone and any role (the owner has every permission).
+      mentionEveryone: !channel.dm && MENTIONS_EVERYONE.test(options.content),
+      mentionRoles: channel.dm ? [] : mentionedRoleIdsIn(options.content),
       replied,
       mentionRepliedUser: options.mentionRepliedUser ?? true,
     });
+    if (options.attachments) {
+      message.attachments = options.attachments.map((file) => {
+        const id = nextSnowflake();
+        const url = `https://cdn.discordapp.com/attachments/${channel.id}/${id}/${file.filename}`;
+        return {
+          id,
+          filename: file.filename,
+          size: file.size ?? 1024,
+          url,
+          proxy_url: url.replace('cdn.discordapp.com', 'media.discordapp.net'),
+          ...(file.contentType && { content_type: file.contentType }),
+        };
+      });
+    }
     await this.deliverMessage(message);
     return structuredClone(message);
   }
@@ -382,6 +579,120 @@ export class FakeDiscord {
     const message = this.store.find((candidate) => candidate.id === messageId);
     if (!message) throw new Error(`unknown message ${messageId}`);
     await this.deliverMessage(message);
+  }
+
+  // ----- reactions and slash commands -------------------------------------------------------------
+
+  /**
+   * A human reacts to a message (`emoji`: a unicode emoji, or 'name:id' for a custom one). Every session
+   * with the GuildMessageReactions (DMs: DirectMessageReactions) intent that can see the channel gets
+   * MESSAGE_REACTION_ADD; reacting again with the same emoji does nothing, as on Discord.
+   */
+  async react(userId: string, channelId: string, messageId: string, emoji: string): Promise<void> {
+    const { channel, message, user } = this.reactionTarget(userId, channelId, messageId);
+    const key = `${messageId} ${userId} ${emoji}`;
+    if (this.heldReactions.has(key)) return;
+    this.heldReactions.add(key);
+    await this.dispatchReaction('add', channel, message, user, emoji);
+  }
+
+  /** The human takes a reaction back: MESSAGE_REACTION_REMOVE (nothing if they had not reacted so). */
+  async unreact(userId: string, channelId: string, messageId: string, emoji: string): Promise<void> {
+    const { channel, message, user } = this.reactionTarget(userId, channelId, messageId);
+    if (!this.heldReactions.delete(`${messageId} ${userId} ${emoji}`)) return;
+    await this.dispatchReaction('remove', channel, message, user, emoji);
+  }
+
+  /** The global application commands a bot registered (PUT /applications/:id/commands). */
+  commands(applicationId: string): APIApplicationCommand[] {
+    return structuredClone(this.commandsByApp.get(applicationId) ?? []);
+  }
+
+  /**
+   * A human uses a bot's chat-input (slash) command: INTERACTION_CREATE to that bot, as a Discord client
+   * sends it, so the options must fit the registered command (an error is thrown otherwise, since the
+   * client would not send it). Read the bot's answer with `interactionResponse(id)`.
+   */
+  async useCommand(options: UseCommandOptions): Promise<{ id: string; token: string }> {
+    const channel = this.channels.get(options.channelId);
+    if (!channel) throw new Error(`unknown channel ${options.channelId}`);
+    const bot = [...this.botsByToken.values()].find((candidate) => candidate.id === options.applicationId);
+    if (!bot) throw new Error(`unknown application ${options.applicationId}`);
+    const command = this.commandsByApp.get(bot.id)?.find((c) => c.name === options.name);
+    if (!command) throw new Error(`${bot.username} has not registered /${options.name}`);
+    let user = channel.dm ? this.userById(channel.dm.userId) : this.owner;
+    if (options.user) {
+      user = makeUser(options.user.id, options.user.username);
+      this.users.set(user.id, user);
+    }
+    if (channel.dm && (channel.dm.userId !== user.id || channel.dm.botId !== bot.id)) {
+      throw new Error("a DM command is used by the DM's user with the DM's bot");
+    }
+    const record: InteractionRecord = {
+      id: nextSnowflake(),
+      token: `aW50ZXJhY3Rpb24${randomBytes(24).toString('base64url')}`,
+      applicationId: bot.id,
+      channelId: channel.id,
+      user,
+      createdAt: Date.now(),
+      response: null,
+    };
+    const common = {
+      id: record.id,
+      application_id: bot.id,
+      type: InteractionType.ApplicationCommand as const,
+      token: record.token,
+      version: 1 as const,
+      data: {
+        id: command.id,
+        name: command.name,
+        type: ApplicationCommandType.ChatInput as const,
+        options: commandOptions(command, options.options ?? {}),
+      },
+      channel: this.channelObject(channel),
+      channel_id: channel.id,
+      app_permissions: EVERYONE_PERMISSIONS,
+      locale: Locale.EnglishUS,
+      entitlements: [],
+      attachment_size_limit: 10 * 1024 * 1024,
+    };
+    const interaction: APIChatInputApplicationCommandInteraction = channel.dm
+      ? {
+          ...common,
+          user,
+          // "0": a DM with the app's bot user.
+          authorizing_integration_owners: { [ApplicationIntegrationType.GuildInstall]: '0' },
+          context: InteractionContextType.BotDM,
+        }
+      : {
+          ...common,
+          guild_id: this.guildId,
+          guild: { id: this.guildId, locale: Locale.EnglishUS, features: [] },
+          guild_locale: Locale.EnglishUS,
+          member: { ...this.memberFields(), user, permissions: EVERYONE_PERMISSIONS },
+          authorizing_integration_owners: { [ApplicationIntegrationType.GuildInstall]: this.guildId },
+          context: InteractionContextType.Guild,
+        };
+    this.interactions.set(record.id, record);
+    await Promise.all(
+      this.liveSessions()
+        .filter((session) => session.bot.id === bot.id)
+        .map((session) => this.dispatch(session, GatewayDispatchEvents.InteractionCreate, interaction)),
+    );
+    return { id: record.id, token: record.token };
+  }
+
+  /** How the bot answered an interaction so far (undefined while it has not acknowledged it). */
+  interactionResponse(interactionId: string): InteractionResponseView | undefined {
+    const response = this.interactions.get(interactionId)?.response;
+    if (!response) return undefined;
+    const { flags = 0 } = response.message;
+    return {
+      type: response.type,
+      ephemeral: (flags & MessageFlags.Ephemeral) !== 0,
+      // A deferred response shows "<bot> is thinking..." until the original response is edited.
+      content: flags & MessageFlags.Loading ? null : response.message.content,
+    };
   }
 
   /** All stored messages (users' and bots'), oldest first; copies. */
@@ -428,6 +739,7 @@ export class FakeDiscord {
     times = 1,
     retryAfterSeconds = 0.1,
     afterEffect = false,
+    global = false,
   }: FailureInjection): void {
     this.injections.push({
       method: method?.toUpperCase(),
@@ -436,6 +748,7 @@ export class FakeDiscord {
       times,
       retryAfterSeconds,
       afterEffect,
+      global,
     });
   }
 
@@ -614,6 +927,8 @@ export class FakeDiscord {
     args: {
       content: string;
       mentions: APIUser[];
+      mentionEveryone?: boolean;
+      mentionRoles?: string[];
       replied?: StoredMessage;
       mentionRepliedUser: boolean;
     } & Partial<Pick<APIMessage, 'nonce' | 'embeds'>> & { viaRest?: boolean },
@@ -639,9 +954,9 @@ export class FakeDiscord {
       timestamp: snowflakeTime(id),
       edited_timestamp: null,
       tts: false,
-      mention_everyone: false,
+      mention_everyone: args.mentionEveryone ?? false,
       mentions,
-      mention_roles: [],
+      mention_roles: args.mentionRoles ?? [],
       attachments: [],
       embeds: args.embeds ?? [],
       pinned: false,
@@ -868,12 +1183,19 @@ export class FakeDiscord {
     };
     try {
       const raw = await readBody(req);
+      try {
+        call.body = raw ? (JSON.parse(raw) as unknown) : undefined;
+      } catch {
+        // not JSON: answered below
+      }
       const injection = this.takeInjection(method, path);
       if (injection && !injection.afterEffect) {
         call.injected = true;
         return this.replyInjected(injection, reply);
       }
       if (method === 'GET' && path === '/gateway') return reply(200, { url: this.gatewayUrl });
+      const interactionResult = this.interactionRoute(method, path, url.searchParams, raw);
+      if (interactionResult) return reply(interactionResult.status, interactionResult.body);
       const token = /^Bot (.+)$/.exec(req.headers.authorization ?? '')?.[1];
       const bot = token === undefined ? undefined : this.botsByToken.get(token);
       if (!bot) throw fail(401, 0, '401: Unauthorized');
@@ -910,19 +1232,20 @@ export class FakeDiscord {
   }
 
   private replyInjected(
-    { status, retryAfterSeconds: after }: Injection,
+    { status, retryAfterSeconds: after, global }: Injection,
     reply: (status: number, body?: object, headers?: Record<string, string>) => void,
   ): void {
     if (status !== 429) {
       return reply(status, { message: `${status}: ${STATUS_CODES[status] ?? 'Error'}`, code: 0 });
     }
-    // A per-route ("user" scope) limit, with the headers Discord sends along.
+    // A per-route ("user" scope) or the global limit, with the headers Discord sends along.
     reply(
       429,
-      { message: 'You are being rate limited.', retry_after: after, global: false },
+      { message: 'You are being rate limited.', retry_after: after, global },
       {
         'retry-after': String(after),
-        'x-ratelimit-scope': 'user',
+        ...(global && { 'x-ratelimit-global': 'true' }),
+        'x-ratelimit-scope': global ? 'global' : 'user',
         'x-ratelimit-limit': '5',
         'x-ratelimit-remaining': '0',
         'x-ratelimit-reset': String(Date.now() / 1000 + after),
@@ -950,6 +1273,8 @@ export class FakeDiscord {
     if (method === 'GET' && path === '/users/@me') {
       return { status: 200, body: { ...bot.user, verified: true } };
     }
+    const [, applicationId] = /^\/applications\/(\d+)\/commands$/.exec(path) ?? [];
+    if (applicationId) return this.applicationCommands(method, applicationId, bot, body);
 
     const [, channelId = '', rest = ''] = /^\/channels\/(\d+)(\/.*)?$/.exec(path) ?? [];
     if (!channelId) throw notFound();
@@ -976,6 +1301,7 @@ export class FakeDiscord {
     const reaction = { channelId, messageId, userId: bot.id, emoji: decodeURIComponent(emoji ?? '') };
     if (!this.reactions.some((r) => JSON.stringify(r) === JSON.stringify(reaction))) {
       this.reactions.push(reaction);
+      await this.dispatchReaction('add', channel, message, bot.user, reaction.emoji);
     }
     return { status: 204 };
   }
@@ -1019,9 +1345,16 @@ export class FakeDiscord {
     const userIds = mentionedIdsIn(content).filter(
       (id) => this.users.has(id) && (parseUsers || (allowed?.users ?? []).includes(id)),
     );
+    // @everyone/@here and roles likewise (bots are taken to have the Mention Everyone permission).
+    const parses = (kind: 'everyone' | 'roles'): boolean =>
+      !allowed || (allowed.parse ?? []).some((parsed) => parsed === kind);
     const message = this.createMessage(channel, bot.user, {
       content,
       mentions: userIds.map((id) => this.userById(id)),
+      mentionEveryone: !channel.dm && parses('everyone') && MENTIONS_EVERYONE.test(content),
+      mentionRoles: channel.dm
+        ? []
+        : mentionedRoleIdsIn(content).filter((id) => parses('roles') || (allowed?.roles ?? []).includes(id)),
       replied,
       mentionRepliedUser: allowed ? allowed.replied_user === true : true,
       nonce,
@@ -1031,6 +1364,235 @@ export class FakeDiscord {
     if (nonce !== undefined) this.nonces.set(nonceKey, { message, at: Date.now() });
     await this.deliverMessage(message);
     return omit(message, 'guild_id');
+  }
+
+  private reactionTarget(
+    userId: string,
+    channelId: string,
+    messageId: string,
+  ): { channel: ChannelRecord; message: StoredMessage; user: APIUser } {
+    const channel = this.channels.get(channelId);
+    if (!channel) throw new Error(`unknown channel ${channelId}`);
+    const message = this.findMessage(channelId, messageId);
+    if (!message) throw new Error(`unknown message ${messageId}`);
+    if (this.isBot(userId)) throw new Error('bots react through REST, not react()/unreact()');
+    if (channel.dm && channel.dm.userId !== userId) throw new Error('only the DM user can react in a DM');
+    return { channel, message, user: this.userById(userId) };
+  }
+
+  /** MESSAGE_REACTION_ADD / _REMOVE to the sessions with the reactions intent that can see the channel. */
+  private async dispatchReaction(
+    kind: 'add' | 'remove',
+    channel: ChannelRecord,
+    message: StoredMessage,
+    user: APIUser,
+    emoji: string,
+  ): Promise<void> {
+    const intent = channel.dm
+      ? GatewayIntentBits.DirectMessageReactions
+      : GatewayIntentBits.GuildMessageReactions;
+    const sessions = this.liveSessions().filter(
+      (session) => session.intents & intent && (!channel.dm || channel.dm.botId === session.bot.id),
+    );
+    const [name = emoji, id] = /^(.+):(\d+)$/.exec(emoji)?.slice(1) ?? [];
+    const removed: GatewayMessageReactionRemoveDispatchData = {
+      type: ReactionType.Normal,
+      user_id: user.id,
+      channel_id: channel.id,
+      message_id: message.id,
+      ...(!channel.dm && { guild_id: this.guildId }),
+      emoji: id ? { id, name, animated: false } : { id: null, name },
+      burst: false,
+    };
+    const added: GatewayMessageReactionAddDispatchData = {
+      ...removed,
+      ...(!channel.dm && { member: { ...this.memberFields(), user } }),
+      message_author_id: message.author.id,
+      burst_colors: [],
+    };
+    const [event, data] =
+      kind === 'add'
+        ? [GatewayDispatchEvents.MessageReactionAdd, added]
+        : [GatewayDispatchEvents.MessageReactionRemove, removed];
+    await Promise.all(sessions.map((session) => this.dispatch(session, event, structuredClone(data))));
+  }
+
+  /** PUT (bulk overwrite) and GET /applications/:id/commands: a bot's global commands. */
+  private applicationCommands(
+    method: string,
+    applicationId: string,
+    bot: BotRecord,
+    body: unknown,
+  ): { status: number; body: APIApplicationCommand[] } {
+    if (applicationId !== bot.id) throw fail(403, RESTJSONErrorCodes.MissingAccess, 'Missing Access');
+    if (method === 'GET') return { status: 200, body: this.commands(bot.id) };
+    if (method !== 'PUT') throw fail(405, 0, '405: Method Not Allowed');
+    if (!Array.isArray(body)) throw invalidForm('_errors', 'LIST_TYPE_CONVERT', 'Must be an array.');
+    const previous = this.commandsByApp.get(bot.id) ?? [];
+    const names = new Set<string>();
+    const commands = body.map((raw: unknown, index): APIApplicationCommand => {
+      const command = isRecord(raw) ? raw : {};
+      const type = (command.type as ApplicationCommandType | undefined) ?? ApplicationCommandType.ChatInput;
+      const problem = commandProblem(command, type);
+      if (problem) throw invalidFormAt([String(index), ...problem.path], problem.code, problem.message);
+      const name = command.name as string;
+      if (names.has(name)) {
+        throw invalidFormAt([String(index), 'name'], 'APPLICATION_COMMANDS_DUPLICATE_NAME', 'Duplicate name');
+      }
+      names.add(name);
+      return {
+        id: previous.find((c) => c.name === name && c.type === type)?.id ?? nextSnowflake(),
+        type,
+        application_id: bot.id,
+        name,
+        description: typeof command.description === 'string' ? command.description : '',
+        ...(Array.isArray(command.options) && { options: command.options as APIApplicationCommandOption[] }),
+        default_member_permissions: (command.default_member_permissions as string | null | undefined) ?? null,
+        nsfw: command.nsfw === true,
+        contexts: (command.contexts as InteractionContextType[] | undefined) ?? null,
+        integration_types: (command.integration_types as ApplicationIntegrationType[] | undefined) ?? [
+          ApplicationIntegrationType.GuildInstall,
+        ],
+        version: nextSnowflake(),
+      };
+    });
+    this.commandsByApp.set(bot.id, commands);
+    return { status: 200, body: this.commands(bot.id) };
+  }
+
+  /**
+   * The unauthenticated interaction routes: POST /interactions/:id/:token/callback (types 4 and 5 only)
+   * and GET / PATCH /webhooks/:application/:token/messages/@original. Undefined for any other path.
+   */
+  private interactionRoute(
+    method: string,
+    path: string,
+    query: URLSearchParams,
+    raw: string,
+  ): { status: number; body?: object } | undefined {
+    const callback = /^\/interactions\/(\d+)\/([^/]+)\/callback$/.exec(path);
+    const original = /^\/webhooks\/(\d+)\/([^/]+)\/messages\/(?:@|%40)original$/.exec(path);
+    if (!callback && !original) return undefined;
+    let body: unknown;
+    try {
+      body = raw ? JSON.parse(raw) : undefined;
+    } catch {
+      throw fail(
+        400,
+        RESTJSONErrorCodes.RequestBodyContainsInvalidJSON,
+        'The request body contains invalid JSON.',
+      );
+    }
+    if (callback) {
+      if (method !== 'POST') throw fail(405, 0, '405: Method Not Allowed');
+      const [, id = '', token] = callback;
+      const record = this.interactions.get(id);
+      // An interaction not acknowledged within 3 s is gone, as on Discord.
+      if (!record || record.token !== token || (!record.response && Date.now() - record.createdAt > 3_000)) {
+        throw fail(404, RESTJSONErrorCodes.UnknownInteraction, 'Unknown interaction');
+      }
+      if (record.response) {
+        throw fail(
+          400,
+          RESTJSONErrorCodes.InteractionHasAlreadyBeenAcknowledged,
+          'Interaction has already been acknowledged.',
+        );
+      }
+      return this.acknowledge(record, isRecord(body) ? body : {}, query.get('with_response') === 'true');
+    }
+    const [, applicationId, token] = original ?? [];
+    const record = [...this.interactions.values()].find(
+      (candidate) => candidate.token === token && candidate.applicationId === applicationId,
+    );
+    if (!record) throw fail(404, RESTJSONErrorCodes.UnknownWebhook, 'Unknown Webhook');
+    const message = record.response?.message;
+    if (!message) throw fail(404, RESTJSONErrorCodes.UnknownMessage, 'Unknown Message');
+    if (method === 'GET') return { status: 200, body: structuredClone(message) };
+    if (method !== 'PATCH') throw fail(405, 0, '405: Method Not Allowed');
+    const edit = isRecord(body) ? body : {};
+    if (edit.content !== undefined && edit.content !== null) {
+      if (typeof edit.content !== 'string') {
+        throw invalidForm('content', 'STRING_TYPE_CONVERT', 'Could not interpret value as string.');
+      }
+      if ([...edit.content].length > 2000) {
+        throw invalidForm('content', 'BASE_TYPE_MAX_LENGTH', 'Must be 2000 or fewer in length.');
+      }
+      message.content = edit.content;
+    }
+    const wasLoading = (message.flags ?? 0) & MessageFlags.Loading;
+    message.flags = ((message.flags ?? 0) & ~MessageFlags.Loading) as MessageFlags;
+    if (!wasLoading) message.edited_timestamp = snowflakeTime(nextSnowflake());
+    return { status: 200, body: structuredClone(message) };
+  }
+
+  /** The initial response: a message (4) or "thinking..." (5), ephemeral with flag 64. */
+  private acknowledge(
+    record: InteractionRecord,
+    body: Record<string, unknown>,
+    withResponse: boolean,
+  ): { status: number; body?: object } {
+    const type = body.type;
+    if (
+      type !== InteractionResponseType.ChannelMessageWithSource &&
+      type !== InteractionResponseType.DeferredChannelMessageWithSource
+    ) {
+      throw invalidForm('type', 'BASE_TYPE_CHOICES', 'Value must be one of {4, 5} (all this fake supports).');
+    }
+    const data = isRecord(body.data) ? body.data : {};
+    const content = type === InteractionResponseType.ChannelMessageWithSource ? data.content : '';
+    if (typeof content !== 'string' || [...content].length > 2000) {
+      throw invalidForm('data.content', 'BASE_TYPE_MAX_LENGTH', 'Must be 2000 or fewer in length.');
+    }
+    if (type === InteractionResponseType.ChannelMessageWithSource && !content.trim()) {
+      throw fail(400, RESTJSONErrorCodes.CannotSendAnEmptyMessage, 'Cannot send an empty message');
+    }
+    const ephemeral = typeof data.flags === 'number' && (data.flags & MessageFlags.Ephemeral) !== 0;
+    const bot = this.userById(record.applicationId);
+    const id = nextSnowflake();
+    const flags =
+      (ephemeral ? MessageFlags.Ephemeral : 0) |
+      (type === InteractionResponseType.DeferredChannelMessageWithSource ? MessageFlags.Loading : 0);
+    const message: APIMessage = {
+      id,
+      channel_id: record.channelId,
+      author: bot,
+      content,
+      timestamp: snowflakeTime(id),
+      edited_timestamp: null,
+      tts: false,
+      mention_everyone: false,
+      mentions: [],
+      mention_roles: [],
+      attachments: [],
+      embeds: [],
+      pinned: false,
+      type: MessageType.ChatInputCommand,
+      flags: flags as MessageFlags,
+      components: [],
+      webhook_id: record.applicationId,
+      application_id: record.applicationId,
+      interaction_metadata: {
+        id: record.id,
+        type: InteractionType.ApplicationCommand,
+        user: record.user,
+        authorizing_integration_owners: {},
+      },
+    };
+    record.response = { type, message };
+    if (!withResponse) return { status: 204 };
+    return {
+      status: 200,
+      body: {
+        interaction: {
+          id: record.id,
+          type: InteractionType.ApplicationCommand,
+          response_message_id: id,
+          response_message_loading: type === InteractionResponseType.DeferredChannelMessageWithSource,
+          response_message_ephemeral: ephemeral,
+        },
+        resource: { type, ...(type === InteractionResponseType.ChannelMessageWithSource && { message }) },
+      },
+    };
   }
 
   /** GET /channels/:id/messages with limit/before/after (not `around`); newest first, as Discord. */
