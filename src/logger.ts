@@ -8,6 +8,9 @@ import pino from 'pino';
 export const logger = pino({
   level: process.env.LOG_LEVEL ?? 'info',
   base: { service: 'family-guy-bots' },
+  // Temporal's SDK logs failures under `error` (e.g. "Activity failed"): keep their message
+  // and stack, not just the enumerable fields of the Error.
+  serializers: { err: pino.stdSerializers.err, error: pino.stdSerializers.err },
   redact: {
     paths: [
       'token',

@@ -18,6 +18,7 @@ export interface RosterMember {
 
 /**
  * The characters a message is addressed to, as seen by the bot `recipient`:
+ * - a message without text addresses nobody;
  * - a DM addresses the bot it was sent to;
  * - otherwise explicit addressing wins: @mentions of the characters and the author of
  *   the message being replied to;
@@ -29,6 +30,9 @@ export function addressedCharacters(
   roster: RosterMember[],
   recipient: string,
 ): string[] {
+  // No text, nothing to answer (an attachment or sticker alone, whitespace): the
+  // characters only read text, and an empty prompt makes the model invent a message.
+  if (message.content.trim() === '') return [];
   if (message.isDirectMessage) return [recipient];
   const explicit = roster.filter(
     (member) =>

@@ -1,6 +1,6 @@
 import type { RagSnippet } from '../store/conversationHistory';
 import type { ChatMessage } from './ollamaChat';
-import type { HistoryLine } from './prompt';
+import { boundedHistory, type HistoryLine } from './prompt';
 
 /** Discord's own limit is 2000; an opener that starts a chat is a line, not a speech. */
 export const MAX_STARTER_CHARS = 200;
@@ -20,7 +20,7 @@ export interface StarterPrompt {
 }
 
 export function buildInitiatorChoiceMessages(prompt: InitiatorChoicePrompt): ChatMessage[] {
-  const recent = prompt.history
+  const recent = boundedHistory(prompt.history)
     .map(
       (turn) =>
         `${turn.speaker_type === 'BOT' ? (turn.bot_name ?? 'Someone') : 'User'}: ${turn.message_content}`,
@@ -61,7 +61,7 @@ export function buildStarterMessages(prompt: StarterPrompt): ChatMessage[] {
     system += `\n\nA FACT FROM THE FAMILY GUY WIKI you may bring up, in your own voice: ${prompt.snippet.text.trim()}`;
   }
   const messages: ChatMessage[] = [{ role: 'system', content: system }];
-  for (const turn of prompt.history) {
+  for (const turn of boundedHistory(prompt.history)) {
     const speaker = turn.speaker_type === 'BOT' ? (turn.bot_name ?? 'Someone') : 'User';
     messages.push({ role: 'user', content: `[${speaker}] ${turn.message_content}` });
   }

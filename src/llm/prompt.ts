@@ -17,6 +17,47 @@ export interface ReplyPrompt {
 }
 
 /**
+ * Longest message given to the model as the one to answer (Discord's own limit, with
+ * Nitro, is 4000). A longer one is cut, with a note saying so; the stored turn keeps it all.
+ */
+export const MAX_PROMPT_MESSAGE_CHARS = 4000;
+/** Longest earlier turn given to the model (Discord's usual message limit). */
+export const MAX_PROMPT_TURN_CHARS = 2000;
+/**
+ * Earlier turns given to the model, newest first, until this many characters; older ones
+ * are left out. With the message, the wiki facts and a character prompt this stays well
+ * inside OLLAMA_NUM_CTX's default of 8192 tokens, whatever users paste into the channel.
+ */
+export const MAX_PROMPT_HISTORY_CHARS = 12_000;
+
+/** `text`, or its first `limit` characters and a note when it is longer. */
+export function boundedText(text: string, limit: number): string {
+  if (text.length <= limit) return text;
+  let end = limit;
+  const code = text.charCodeAt(end - 1);
+  if (code >= 0xd800 && code <= 0xdbff) end -= 1; // do not split a surrogate pair
+  return `${text.slice(0, end)}… [cut: ${text.length} characters in all]`;
+}
+
+/**
+ * The newest earlier turns that fit MAX_PROMPT_HISTORY_CHARS, each at most
+ * MAX_PROMPT_TURN_CHARS long, oldest first: every prompt built from a channel's history
+ * stays bounded however long the messages in it were.
+ */
+export function boundedHistory(history: HistoryLine[]): HistoryLine[] {
+  const kept: HistoryLine[] = [];
+  let total = 0;
+  for (let index = history.length - 1; index >= 0; index--) {
+    const turn = history[index] as HistoryLine;
+    const message_content = boundedText(turn.message_content, MAX_PROMPT_TURN_CHARS);
+    total += message_content.length;
+    if (total > MAX_PROMPT_HISTORY_CHARS) break;
+    kept.push({ ...turn, message_content });
+  }
+  return kept.reverse();
+}
+
+/**
  * System prompt (+ wiki facts) -> earlier turns -> the message to answer. The
  * character's own turns are the assistant's; everyone else's are user turns labelled
  * with the speaker, so the model knows who said what without being invited to write
@@ -29,7 +70,7 @@ export function buildReplyMessages(prompt: ReplyPrompt): ChatMessage[] {
     system += `\n\nFACTS FROM THE FAMILY GUY WIKI (use them if they help, in your own voice; never list sources):\n${facts.join('\n')}`;
   }
   const messages: ChatMessage[] = [{ role: 'system', content: system }];
-  for (const turn of prompt.history) {
+  for (const turn of boundedHistory(prompt.history)) {
     if (turn.speaker_type === 'BOT' && turn.bot_name === prompt.character) {
       messages.push({ role: 'assistant', content: turn.message_content });
     } else {
@@ -37,6 +78,6 @@ export function buildReplyMessages(prompt: ReplyPrompt): ChatMessage[] {
       messages.push({ role: 'user', content: `[${speaker}] ${turn.message_content}` });
     }
   }
-  messages.push({ role: 'user', content: prompt.userMessage });
+  messages.push({ role: 'user', content: boundedText(prompt.userMessage, MAX_PROMPT_MESSAGE_CHARS) });
   return messages;
 }

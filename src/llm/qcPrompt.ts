@@ -1,5 +1,5 @@
 import type { ChatMessage } from './ollamaChat';
-import type { ReplyPrompt } from './prompt';
+import { boundedHistory, boundedText, MAX_PROMPT_MESSAGE_CHARS, type ReplyPrompt } from './prompt';
 
 /** How many earlier lines the reviewer sees: enough to judge fit, short enough to stay cheap. */
 const QC_HISTORY_LINES = 4;
@@ -21,8 +21,7 @@ export interface QcVerdict {
  * strictly.
  */
 export function buildQcMessages(prompt: ReplyPrompt, candidate: string): ChatMessage[] {
-  const recent = prompt.history
-    .slice(-QC_HISTORY_LINES)
+  const recent = boundedHistory(prompt.history.slice(-QC_HISTORY_LINES))
     .map(
       (turn) =>
         `${turn.speaker_type === 'BOT' ? (turn.bot_name ?? 'Someone') : 'User'}: ${turn.message_content}`,
@@ -44,7 +43,8 @@ export function buildQcMessages(prompt: ReplyPrompt, candidate: string): ChatMes
       role: 'user',
       content:
         (recent ? `EARLIER:\n${recent}\n\n` : '') +
-        `MESSAGE:\n${prompt.userMessage}\n\nREPLY BY ${prompt.character.toUpperCase()}:\n${candidate}`,
+        `MESSAGE:\n${boundedText(prompt.userMessage, MAX_PROMPT_MESSAGE_CHARS)}\n\n` +
+        `REPLY BY ${prompt.character.toUpperCase()}:\n${boundedText(candidate, MAX_PROMPT_MESSAGE_CHARS)}`,
     },
   ];
 }

@@ -6,7 +6,13 @@
  */
 import { parseArgs } from 'node:util';
 
-import { localStackStatus, startLocalStack, stopLocalStack, type LocalStackOptions } from './localStack';
+import {
+  localStackStatus,
+  startLocalStack,
+  stopLocalStack,
+  withoutPassword,
+  type LocalStackOptions,
+} from './localStack';
 
 const USAGE = `usage: npm run stack -- <up|down|status> [options]
   --data-dir DIR      state folder (default .data/local)
@@ -62,7 +68,7 @@ async function main(argv: string[]): Promise<number> {
       const stack = await startLocalStack(options);
       out(`Temporal:    ${stack.temporalAddress}`);
       out(`Temporal UI: ${stack.temporalUiUrl ?? '(external Temporal; set TEMPORAL_UI_URL)'}`);
-      out(`MongoDB:     ${stack.mongodbUri}`);
+      out(`MongoDB:     ${withoutPassword(stack.mongodbUri)}`);
       out(`Chroma:      ${stack.chromaUrl}`);
       out(`Data:        ${stack.dataDir}`);
       out(`Logs:        ${stack.logDir}`);
@@ -79,7 +85,9 @@ async function main(argv: string[]): Promise<number> {
     case 'status': {
       const statuses = await localStackStatus({ dataDir });
       for (const s of statuses) {
-        const where = [s.address, s.uiUrl && `UI ${s.uiUrl}`].filter(Boolean).join(', ');
+        const where = [s.address && withoutPassword(s.address), s.uiUrl && `UI ${s.uiUrl}`]
+          .filter(Boolean)
+          .join(', ');
         const extra = [s.pid && `pid ${s.pid}`, s.detail].filter(Boolean).join('; ');
         out(`${s.name.padEnd(9)} ${s.state.padEnd(9)} ${where}${extra ? ` (${extra})` : ''}`.trimEnd());
       }

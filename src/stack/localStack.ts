@@ -187,6 +187,11 @@ const SERVICES: Record<ServiceName, ServiceDef> = {
   },
 };
 
+/** `uri` with the password of its user info (mongodb://user:password@host) masked, for logs and terminals. */
+export function withoutPassword(uri: string): string {
+  return uri.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/?#@]*):[^@/?#]*@/i, '$1:***@');
+}
+
 /** <repo>/.data/local */
 export function defaultDataDir(repoRoot: string = findRepoRoot()): string {
   return path.join(repoRoot, '.data', 'local');
@@ -376,7 +381,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const override = env[SERVICE_ENV[name]];
     if (override) {
       handles[name] = { name, mode: 'external', address: override };
-      log(`${name}: using ${SERVICE_ENV[name]}=${override} (not starting it)`);
+      log(`${name}: using ${SERVICE_ENV[name]}=${withoutPassword(override)} (not starting it)`);
     } else {
       toStart.push(name);
     }

@@ -70,23 +70,39 @@ it('starts without any Discord token, says what is missing, serves /health and s
   expect(await main.stop()).toBe(0);
 });
 
-it('never writes a Discord token or the admin token to its output, even at trace level', async () => {
+it('never writes a Discord token, the admin token or the MongoDB password to its output, even at trace level', async () => {
   const discord: FakeDiscord = await startFakeDiscord();
   try {
     const peterToken = 'peter-SECRET-token-9f8e7d';
+    const brianToken = 'brian-SECRET-token-4c5d6e';
+    const stewieToken = 'stewie-SECRET-token-unknown-to-discord';
     const adminToken = 'admin-SECRET-token-1a2b3c';
+    const mongoPassword = 'mongo-SECRET-password-7a8b9c';
     const peter = discord.addBot({ token: peterToken, username: 'Peter' });
+    discord.addBot({ token: brianToken, username: 'Brian' });
     const channelId = discord.createTextChannel('general');
+    // FerretDB accepts any user and password over PLAIN: enough for the password to travel everywhere.
+    const mongoUri = new URL(process.env.MONGODB_URI as string);
+    mongoUri.username = 'fgbots';
+    mongoUri.password = mongoPassword;
+    mongoUri.searchParams.set('authMechanism', 'PLAIN');
     const main = await startMain({
       DISCORD_API_URL: discord.apiUrl,
       DISCORD_TOKEN_PETER: peterToken,
+      DISCORD_TOKEN_BRIAN: brianToken,
+      DISCORD_TOKEN_STEWIE: stewieToken, // refused by Discord: the failed login is logged too
       ADMIN_TOKEN: adminToken,
+      MONGODB_URI: mongoUri.toString(),
       LOG_LEVEL: 'trace',
     });
     expect(main.output()).toContain('Peter (in Discord)');
-    // Exercise the paths that handle the secrets: admin auth (wrong and right), a reply as Peter.
+    expect(main.output()).toContain('Brian (in Discord)');
+    expect(main.output()).toContain('Stewie (Discord login failed)');
+    // Exercise the paths that handle the secrets: admin auth (wrong and right), the health check
+    // (MongoDB), a reply as Peter (MongoDB, Discord).
     await fetch(`${main.adminUrl}/dead_letters`, { headers: { authorization: 'Bearer wrong' } });
     await fetch(`${main.adminUrl}/dead_letters`, { headers: { authorization: `Bearer ${adminToken}` } });
+    expect((await fetch(`${main.adminUrl}/health`)).status).toBe(200);
     ollama.reply('Hehehe, sure.');
     const message = await discord.userSays({ channelId, content: 'Peter, hi' });
     await waitFor(
@@ -101,8 +117,9 @@ it('never writes a Discord token or the admin token to its output, even at trace
 
     const output = main.output();
     expect(output.length).toBeGreaterThan(1000); // trace level really logged things
-    expect(output).not.toContain(peterToken);
-    expect(output).not.toContain(adminToken);
+    for (const secret of [peterToken, brianToken, stewieToken, adminToken, mongoPassword]) {
+      expect(output).not.toContain(secret);
+    }
   } finally {
     await discord.close();
   }

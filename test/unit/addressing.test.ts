@@ -49,6 +49,13 @@ describe('addressedCharacters', () => {
     ).toEqual(['Brian']);
   });
 
+  it('addresses nobody with a message without text (an attachment alone, whitespace), even in a DM', () => {
+    for (const content of ['', '  \n\t ']) {
+      expect(addressedCharacters(message({ isDirectMessage: true, content }), roster, 'Brian')).toEqual([]);
+      expect(addressedCharacters(message({ content, repliedToUserId: '300' }), roster, 'Stewie')).toEqual([]);
+    }
+  });
+
   it('ignores a message that addresses nobody', () => {
     expect(addressedCharacters(message({ content: 'anyone seen the game?' }), roster, 'Peter')).toEqual([]);
   });
