@@ -8,10 +8,10 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { dependencyChecks } from './admin/healthChecks';
-import { startAdminServer } from './admin/server';
+import { adminSettings, startAdminServer } from './admin/server';
 import { startBots } from './bots';
 import { loadRoster } from './characters/roster';
-import { ConfigError, crawlDefaults, loadConfig } from './config';
+import { ConfigError, loadConfig } from './config';
 import { logger } from './logger';
 import { startLocalStack } from './stack/localStack';
 import { findRepoRoot, resolveServerTools } from './stack/tools';
@@ -53,13 +53,9 @@ async function main(): Promise<void> {
   const bots = await startBots({ config, roster, temporal, log: logger });
   const checks = dependencyChecks(config);
   const admin = await startAdminServer({
-    host: config.adminHost,
-    port: config.adminPort,
-    token: config.adminToken,
+    ...adminSettings(config, roster),
     store,
     temporal,
-    taskQueue: config.taskQueue,
-    crawlDefaults: crawlDefaults(config),
     checks,
     log: logger,
   });

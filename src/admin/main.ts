@@ -1,24 +1,21 @@
 /** The admin API process (production). */
 import { Client, Connection } from '@temporalio/client';
-import { crawlDefaults, loadConfig } from '../config';
+import { loadRoster } from '../characters/roster';
+import { loadConfig } from '../config';
 import { logger } from '../logger';
 import { stopOnSignals } from '../shutdown';
 import { openStore } from '../store/mongo';
 import { dependencyChecks } from './healthChecks';
-import { startAdminServer } from './server';
+import { adminSettings, startAdminServer } from './server';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const store = await openStore(config.mongodbUri, config.mongodbDb);
   const connection = await Connection.connect({ address: config.temporalAddress });
   const admin = await startAdminServer({
-    host: config.adminHost,
-    port: config.adminPort,
-    token: config.adminToken,
+    ...adminSettings(config, loadRoster(config.characters, config.charactersFile)),
     store,
     temporal: new Client({ connection, namespace: config.temporalNamespace }),
-    taskQueue: config.taskQueue,
-    crawlDefaults: crawlDefaults(config),
     checks: dependencyChecks(config),
     log: logger,
   });

@@ -1,12 +1,17 @@
 import { createServer, type Server } from 'node:http';
 import type { Client } from '@temporalio/client';
+import { crawlDefaults, type Config } from '../config';
 import type { Logger } from '../logger';
 import type { Store } from '../store/mongo';
 import type { WikiCrawlParams } from '../workflows/types';
 import { crawlRoutes } from './crawlRoutes';
 import { authorize, HttpError, send, type Route } from './http';
+import { deadLetterRoutes } from './deadLetterRoutes';
+import { OPENAPI_DOCUMENT } from './openapi';
+import { orchestrateRoutes, type OrchestrateCharacter } from './orchestrateRoutes';
 import { organicRoutes } from './organicRoutes';
 import { promptRoutes } from './promptRoutes';
+import { statsRoutes } from './statsRoutes';
 
 /** A named dependency check for GET /health. */
 export type HealthCheck = () => Promise<void>;
@@ -22,19 +27,31 @@ export interface AdminOptions {
   /** Defaults of a crawl started without parameters. */
   crawlDefaults: WikiCrawlParams;
   checks: Record<string, HealthCheck>;
+  /** Who can answer POST /orchestrate. */
+  characters: OrchestrateCharacter[];
   log: Logger;
 }
 
 const CHECK_TIMEOUT_MS = 3000;
 
-/**
- * The admin HTTP API: JSON in and out, errors as {error: message}, a bearer token on
- * every route but GET /health.
- */
-export async function startAdminServer(
-  options: AdminOptions,
-): Promise<{ server: Server; url: string; close(): Promise<void> }> {
-  const routes: Route[] = [
+/** The admin API's settings from configuration (where it listens, who may answer, crawl defaults). */
+export function adminSettings(
+  config: Config,
+  roster: OrchestrateCharacter[],
+): Pick<AdminOptions, 'host' | 'port' | 'token' | 'taskQueue' | 'crawlDefaults' | 'characters'> {
+  return {
+    host: config.adminHost,
+    port: config.adminPort,
+    token: config.adminToken,
+    taskQueue: config.taskQueue,
+    crawlDefaults: crawlDefaults(config),
+    characters: roster.map(({ name, aliases }) => ({ name, aliases })),
+  };
+}
+
+/** Every route of the admin API (GET /openapi.json documents them). */
+export function adminRoutes(options: AdminOptions): Route[] {
+  return [
     {
       method: 'GET',
       path: /^\/health$/,
@@ -45,15 +62,24 @@ export async function startAdminServer(
         return [healthy ? 200 : 503, { status: healthy ? 'ok' : 'degraded', checks: results }];
       },
     },
-    {
-      method: 'GET',
-      path: /^\/dead_letters$/,
-      handle: async () => [200, { dead_letters: await options.store.deadLetterQueue.list() }],
-    },
+    { method: 'GET', path: /^\/openapi\.json$/, open: true, handle: async () => [200, OPENAPI_DOCUMENT] },
+    ...orchestrateRoutes(options),
     ...crawlRoutes(options),
     ...organicRoutes(options),
     ...promptRoutes(options),
+    ...deadLetterRoutes(options),
+    ...statsRoutes(options),
   ];
+}
+
+/**
+ * The admin HTTP API: JSON in and out, errors as {error: message}, a bearer token on
+ * every route but GET /health.
+ */
+export async function startAdminServer(
+  options: AdminOptions,
+): Promise<{ server: Server; url: string; close(): Promise<void> }> {
+  const routes = adminRoutes(options);
 
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://admin').pathname;

@@ -166,6 +166,14 @@ export class ConversationHistory {
     return [...rows.values()];
   }
 
+  /** The QC results of every bot turn that went through QC. */
+  async qcResults(): Promise<QcTurnResult[]> {
+    const turns = await this.collection
+      .find({ speaker_type: 'BOT' }, { projection: { _id: 0, qc_result: 1 } })
+      .toArray();
+    return turns.flatMap((turn) => (turn.qc_result ? [turn.qc_result] : []));
+  }
+
   /** Bot replies to messages (organic starters answer nothing), oldest first, as a cursor. */
   botReplies(character?: string): AsyncIterable<ConversationTurn> {
     return this.collection

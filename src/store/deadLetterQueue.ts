@@ -15,7 +15,14 @@ export interface DeadLetter {
   workflow_id: string;
   failed_step: string;
   status: 'PENDING' | 'REPLAYED' | 'DISCARDED';
+  /** REPLAYED: the workflow the replay started. */
+  replay_workflow_id?: string;
+  /** When and by whom it was replayed or discarded. */
+  resolved_at?: Date;
+  resolved_by?: string;
 }
+
+export const DEAD_LETTER_STATUSES: ReadonlyArray<DeadLetter['status']> = ['PENDING', 'REPLAYED', 'DISCARDED'];
 
 export type NewDeadLetter = Omit<DeadLetter, '_id' | 'timestamp' | 'status'>;
 
@@ -46,5 +53,33 @@ export class DeadLetterQueue {
 
   list(status: DeadLetter['status'] = 'PENDING', limit = 50): Promise<DeadLetter[]> {
     return this.collection.find({ status }).sort({ timestamp: -1 }).limit(limit).toArray();
+  }
+
+  get(id: string): Promise<DeadLetter | null> {
+    return this.collection.findOne({ _id: id });
+  }
+
+  /**
+   * Moves a PENDING entry to REPLAYED or DISCARDED; false when it is not pending (any
+   * more), so two admins cannot both replay it.
+   */
+  async resolve(
+    id: string,
+    change: { status: 'REPLAYED'; replay_workflow_id: string } | { status: 'DISCARDED' },
+    by: string,
+  ): Promise<boolean> {
+    const result = await this.collection.updateOne(
+      { _id: id, status: 'PENDING' },
+      { $set: { ...change, resolved_at: new Date(), resolved_by: by } },
+    );
+    return result.modifiedCount === 1;
+  }
+
+  /** How many entries are in each status. */
+  async counts(): Promise<Record<DeadLetter['status'], number>> {
+    const entries = await Promise.all(
+      DEAD_LETTER_STATUSES.map(async (status) => [status, await this.collection.countDocuments({ status })]),
+    );
+    return Object.fromEntries(entries) as Record<DeadLetter['status'], number>;
   }
 }

@@ -104,16 +104,19 @@ export async function ReplyWorkflow(input: ReplyInput): Promise<ReplyResult> {
   });
 
   let deliveredMessageIds: string[] = [];
-  try {
-    deliveredMessageIds = await deliverReply({
-      responseId: workflowId,
-      character,
-      channelId: message.channelId,
-      replyTo: message.messageId,
-      text,
-    });
-  } catch (err) {
-    await deadLetter('deliverReply', err, DELIVERY_MAX_ATTEMPTS);
+  // POST /orchestrate answers over HTTP: there is no Discord message to reply to.
+  if (input.deliver !== false) {
+    try {
+      deliveredMessageIds = await deliverReply({
+        responseId: workflowId,
+        character,
+        channelId: message.channelId,
+        replyTo: message.messageId,
+        text,
+      });
+    } catch (err) {
+      await deadLetter('deliverReply', err, DELIVERY_MAX_ATTEMPTS);
+    }
   }
   const lastMessageId = deliveredMessageIds.at(-1);
   if (input.followUps && reply && lastMessageId) {
@@ -128,5 +131,14 @@ export async function ReplyWorkflow(input: ReplyInput): Promise<ReplyResult> {
       anchorAt: input.chain?.anchorAt ?? message.createdAt,
     });
   }
-  return { responseId: workflowId, text, deliveredMessageIds, usedFallback: !reply, deadLetterIds };
+  return {
+    responseId: workflowId,
+    character,
+    text,
+    promptVersion: prompt.prompt_version,
+    qc: qcResult,
+    deliveredMessageIds,
+    usedFallback: !reply,
+    deadLetterIds,
+  };
 }

@@ -3,6 +3,7 @@
  * this file is loaded inside the workflow sandbox.
  */
 import type { ReplyPrompt } from '../llm/prompt';
+import type { QcTurnResult } from '../store/conversationHistory';
 
 /** A Discord message as the bots hand it to a workflow. */
 export interface IncomingMessage {
@@ -24,6 +25,8 @@ export interface ReplyInput {
   followUps?: FollowUpPolicy;
   /** Set when this reply answers another character's line (a follow-up). */
   chain?: ChainPosition;
+  /** False for POST /orchestrate: the reply is stored and returned, not posted to Discord. */
+  deliver?: boolean;
 }
 
 /**
@@ -81,7 +84,11 @@ export function snowflakeTime(id: string): number {
 export interface ReplyResult {
   /** conversation_history.response_id of the bot turn (= the workflow id). */
   responseId: string;
+  character: string;
   text: string;
+  promptVersion: string;
+  /** The QC pass of the reply that was sent; null when QC is off or generation failed. */
+  qc: QcTurnResult | null;
   /** Discord ids of the posted parts; empty if delivery failed and was dead-lettered. */
   deliveredMessageIds: string[];
   usedFallback: boolean;

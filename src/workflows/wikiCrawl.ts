@@ -128,7 +128,7 @@ export async function WikiCrawlWorkflow(input: WikiCrawlInput): Promise<CrawlPro
           step: `crawlPage ${url}`,
           error: err,
           maxAttempts: PAGE_MAX_ATTEMPTS,
-          payload: { crawlId, url },
+          payload: { crawlId, url, baseUrl: input.baseUrl },
         });
         cursor.failed.push(url);
       }

@@ -10,8 +10,8 @@ import { bundleWorkflowCode, NativeConnection } from '@temporalio/worker';
 import { startBots } from '../../src/bots';
 import type { CharacterBot } from '../../src/bots/characterBot';
 import { loadRoster } from '../../src/characters/roster';
-import { startAdminServer } from '../../src/admin/server';
-import { crawlDefaults, loadConfig, type Config } from '../../src/config';
+import { adminSettings, startAdminServer } from '../../src/admin/server';
+import { loadConfig, type Config } from '../../src/config';
 import { logger } from '../../src/logger';
 import { openStore, type Store } from '../../src/store/mongo';
 import type { WikiKnowledge } from '../../src/knowledge/wikiKnowledge';
@@ -129,13 +129,12 @@ export async function startHarness(
     workerEnv,
     startAdmin: (token) =>
       startAdminServer({
+        ...adminSettings(config, roster),
         host: '127.0.0.1',
         port: 0,
         token,
         store,
         temporal,
-        taskQueue: config.taskQueue,
-        crawlDefaults: crawlDefaults(config),
         checks: {},
         log: logger,
       }),

@@ -1,0 +1,102 @@
+import { randomUUID } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import { mentionsName } from '../characters/names';
+import type { ReplyWorkflow } from '../workflows/reply';
+import { REPLY_WORKFLOW_TYPE, replyWorkflowId, type ReplyInput, type ReplyResult } from '../workflows/types';
+import { HttpError, readJsonObject, type Route } from './http';
+
+/** Discord's own message limit; the API takes the same. */
+const MAX_QUERY_CHARS = 4000;
+/** How long POST /orchestrate waits for the reply before answering 202 with the workflow id. */
+const REPLY_WAIT_MS = 120_000;
+
+export interface OrchestrateCharacter {
+  name: string;
+  aliases: string[];
+}
+
+/**
+ * POST /orchestrate (the design document's endpoint): {query, user, channel, character?}
+ * runs a ReplyWorkflow like a Discord message would, without posting to Discord, and
+ * answers with the reply. Without `character`, the first character named in the query
+ * answers, else the first of the roster.
+ */
+export function orchestrateRoutes(options: {
+  temporal: Client;
+  taskQueue: string;
+  characters: OrchestrateCharacter[];
+}): Route[] {
+  return [
+    {
+      method: 'POST',
+      path: /^\/orchestrate$/,
+      handle: async (req) => {
+        const body = await readJsonObject(req);
+        const query = text(body, 'query', MAX_QUERY_CHARS);
+        const user = text(body, 'user', 100);
+        const channel = text(body, 'channel', 100);
+        const character = chooseCharacter(options.characters, query, body.character);
+        const messageId = `api-${randomUUID()}`;
+        const input: ReplyInput = {
+          character,
+          deliver: false,
+          message: {
+            messageId,
+            channelId: channel,
+            guildId: null,
+            authorId: user,
+            authorName: user,
+            content: query,
+            createdAt: new Date().toISOString(),
+          },
+        };
+        const handle = await options.temporal.workflow.start<typeof ReplyWorkflow>(REPLY_WORKFLOW_TYPE, {
+          workflowId: replyWorkflowId(messageId, character),
+          taskQueue: options.taskQueue,
+          args: [input],
+        });
+        const result = await Promise.race([
+          handle.result(),
+          new Promise<null>((resolve) => setTimeout(resolve, REPLY_WAIT_MS, null).unref()),
+        ]);
+        if (!result) return [202, { status: 'running', workflow_id: handle.workflowId }];
+        return [200, describeReply(result)];
+      },
+    },
+  ];
+}
+
+function describeReply(result: ReplyResult) {
+  return {
+    response: result.text,
+    character: result.character,
+    response_id: result.responseId,
+    workflow_id: result.responseId,
+    prompt_version: result.promptVersion,
+    qc: result.qc,
+    used_fallback: result.usedFallback,
+    dead_letter_ids: result.deadLetterIds,
+  };
+}
+
+function text(body: Record<string, unknown>, field: string, max: number): string {
+  const value = body[field];
+  if (typeof value !== 'string' || value.trim() === '')
+    throw new HttpError(400, `${field}: expected a non-empty string`);
+  if (value.length > max) throw new HttpError(400, `${field}: at most ${max} characters`);
+  return value.trim();
+}
+
+function chooseCharacter(roster: OrchestrateCharacter[], query: string, requested: unknown): string {
+  if (requested !== undefined) {
+    const name = typeof requested === 'string' ? requested.trim().toLowerCase() : '';
+    const found = roster.find((c) => c.name.toLowerCase() === name);
+    if (!found)
+      throw new HttpError(400, `character: expected one of ${roster.map((c) => c.name).join(', ')}`);
+    return found.name;
+  }
+  const named = roster.find((c) => c.aliases.some((alias) => mentionsName(query, alias)));
+  const first = named ?? roster[0];
+  if (!first) throw new HttpError(503, 'no characters configured');
+  return first.name;
+}
