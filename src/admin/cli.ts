@@ -1,63 +1,166 @@
 /**
  * The admin CLI, over the admin HTTP API (so it works against a remote deployment too):
  *
- *   npm run crawl -- start [--max-pages N] [--delay-ms N] [--base-url URL] [--seed TITLE]... [--no-watch]
- *   npm run crawl -- watch|status|pause|resume|cancel <crawl id>
+ *   npm run admin -- crawl start [--max-pages N] [--delay-ms N] [--base-url URL] [--seed TITLE]... [--no-watch]
+ *   npm run admin -- crawl watch|status|pause|resume|cancel <crawl id>      (also: npm run crawl -- ...)
+ *   npm run admin -- orchestrate "<message>" [--user U] [--channel C] [--character NAME]
+ *   npm run admin -- dead-letters [list [PENDING|REPLAYED|DISCARDED]] | show|replay|discard <id>
+ *   npm run admin -- prompts [list [CHARACTER]] | promote CHARACTER VERSION | rollback CHARACTER
+ *   npm run admin -- prompts create CHARACTER VERSION --file PROMPT.txt [--ab-percentage N]
+ *   npm run admin -- stats | health | openapi
  *
  * ADMIN_URL (default http://ADMIN_HOST:ADMIN_PORT) and ADMIN_TOKEN say where and how.
- * `start` and `watch` draw a progress bar until the crawl ends.
+ * Answers are printed as JSON; crawl `start` and `watch` draw a progress bar until the
+ * crawl ends. Exit codes: 0 done, 1 the API refused or the crawl failed, 2 usage.
  */
+import { readFile } from 'node:fs/promises';
 import { loadConfig } from '../config';
 import type { CrawlProgress } from '../workflows/types';
 
 type Progress = CrawlProgress & { workflow_status: string };
+type Call = (method: 'GET' | 'POST', path: string, body?: unknown) => Promise<unknown>;
 
 const USAGE = `usage:
-  npm run crawl -- start [--max-pages N] [--delay-ms N] [--base-url URL] [--seed TITLE]... [--no-watch]
-  npm run crawl -- watch|status|pause|resume|cancel <crawl id>`;
+  npm run admin -- crawl start [--max-pages N] [--delay-ms N] [--base-url URL] [--seed TITLE]... [--no-watch]
+  npm run admin -- crawl watch|status|pause|resume|cancel <crawl id>
+  npm run admin -- orchestrate "<message>" [--user U] [--channel C] [--character NAME]
+  npm run admin -- dead-letters [list [PENDING|REPLAYED|DISCARDED]] | show|replay|discard <id>
+  npm run admin -- prompts [list [CHARACTER]] | promote CHARACTER VERSION | rollback CHARACTER
+  npm run admin -- prompts create CHARACTER VERSION --file PROMPT.txt [--ab-percentage N]
+  npm run admin -- stats | health | openapi`;
+
+class UsageError extends Error {}
+
+/** "--flag value" pairs after the positional arguments. */
+function flags(args: string[], known: string[]): { positional: string[]; values: Record<string, string[]> } {
+  const positional: string[] = [];
+  const values: Record<string, string[]> = {};
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (!arg.startsWith('--')) {
+      positional.push(arg);
+      continue;
+    }
+    const name = arg.slice(2);
+    if (!known.includes(name)) throw new UsageError(`unknown option ${arg}`);
+    if (name === 'no-watch') {
+      values[name] = ['true'];
+      continue;
+    }
+    const value = args[++i];
+    if (value === undefined) throw new UsageError(`${arg} needs a value`);
+    (values[name] ??= []).push(value);
+  }
+  return { positional, values };
+}
 
 async function main(argv: string[]): Promise<number> {
   const config = loadConfig();
   const base = process.env.ADMIN_URL?.replace(/\/+$/, '') ?? `http://${config.adminHost}:${config.adminPort}`;
-  const call = async (method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> => {
+  const call: Call = async (method, path, body) => {
     const response = await fetch(`${base}${path}`, {
       method,
       headers: { authorization: `Bearer ${config.adminToken ?? ''}`, 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(15_000),
+      // /orchestrate waits up to 2 minutes for the model.
+      signal: AbortSignal.timeout(path === '/orchestrate' ? 150_000 : 20_000),
     });
     const answer = (await response.json().catch(() => ({}))) as { error?: string };
-    if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${answer.error ?? ''}`);
+    // A degraded /health (503) is an answer, not a failure.
+    if (!response.ok && !(path === '/health' && response.status === 503))
+      throw new Error(`${method} ${path}: ${response.status} ${answer.error ?? ''}`);
     return answer;
   };
+  const print = (value: unknown) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  const [group, ...rest] = argv;
 
-  const [command, ...rest] = argv;
-  if (command === 'start') {
-    const body: Record<string, unknown> = {};
-    const seeds: string[] = [];
-    let watch = true;
-    for (let i = 0; i < rest.length; i++) {
-      const flag = rest[i];
-      const value = rest[i + 1];
-      if (flag === '--no-watch') watch = false;
-      else if (value === undefined) throw new Error(`${flag} needs a value\n${USAGE}`);
-      else if (flag === '--max-pages') body.max_pages = Number((i++, value));
-      else if (flag === '--delay-ms') body.delay_ms = Number((i++, value));
-      else if (flag === '--base-url') body.base_url = (i++, value);
-      else if (flag === '--seed') seeds.push((i++, value));
-      else throw new Error(`unknown option ${flag}\n${USAGE}`);
+  switch (group) {
+    case 'crawl':
+      return crawl(rest, call);
+    case 'orchestrate': {
+      const { positional, values } = flags(rest, ['user', 'channel', 'character']);
+      const query = positional.join(' ');
+      if (!query) throw new UsageError('orchestrate needs a message');
+      print(
+        await call('POST', '/orchestrate', {
+          query,
+          user: values.user?.[0] ?? 'admin-cli',
+          channel: values.channel?.[0] ?? 'admin-cli',
+          ...(values.character && { character: values.character[0] }),
+        }),
+      );
+      return 0;
     }
-    if (seeds.length > 0) body.seed_titles = seeds;
+    case 'dead-letters': {
+      const [command = 'list', arg] = rest;
+      if (command === 'list')
+        print(await call('GET', `/dead_letters${arg ? `?status=${encodeURIComponent(arg)}` : ''}`));
+      else if (!arg) throw new UsageError(`dead-letters ${command} needs an id`);
+      else if (command === 'show') print(await call('GET', `/dead_letters/${encodeURIComponent(arg)}`));
+      else if (command === 'replay' || command === 'discard')
+        print(await call('POST', `/dead_letters/${encodeURIComponent(arg)}/${command}`, {}));
+      else throw new UsageError(`unknown dead-letters command ${command}`);
+      return 0;
+    }
+    case 'prompts':
+      print(await prompts(rest, call));
+      return 0;
+    case 'stats':
+    case 'health':
+      print(await call('GET', `/${group}`));
+      return 0;
+    case 'openapi':
+      print(await call('GET', '/openapi.json'));
+      return 0;
+    default:
+      throw new UsageError(group ? `unknown command ${group}` : 'name a command');
+  }
+}
+
+async function prompts(args: string[], call: Call): Promise<unknown> {
+  const { positional, values } = flags(args, ['file', 'ab-percentage', 'reason']);
+  const [command = 'list', character, version] = positional;
+  const reason = values.reason?.[0];
+  if (command === 'list')
+    return call('GET', character ? `/prompts/${encodeURIComponent(character)}` : '/prompts');
+  if (!character) throw new UsageError(`prompts ${command} needs a character`);
+  const path = `/prompts/${encodeURIComponent(character)}`;
+  if (command === 'rollback') return call('POST', `${path}/rollback`, { ...(reason && { reason }) });
+  if (!version) throw new UsageError(`prompts ${command} needs a version`);
+  if (command === 'promote') return call('POST', `${path}/promote`, { version, ...(reason && { reason }) });
+  if (command === 'create') {
+    const file = values.file?.[0];
+    if (!file) throw new UsageError('prompts create needs --file PROMPT.txt');
+    return call('POST', path, {
+      prompt_version: version,
+      prompt_text: await readFile(file, 'utf8'),
+      ab_test_percentage: Number(values['ab-percentage']?.[0] ?? 0),
+      ...(reason && { reason }),
+    });
+  }
+  throw new UsageError(`unknown prompts command ${command}`);
+}
+
+async function crawl(args: string[], call: Call): Promise<number> {
+  const [command, ...rest] = args;
+  if (command === 'start') {
+    const { positional, values } = flags(rest, ['max-pages', 'delay-ms', 'base-url', 'seed', 'no-watch']);
+    if (positional.length > 0) throw new UsageError(`unexpected ${positional.join(' ')}`);
+    const body: Record<string, unknown> = {};
+    if (values['max-pages']) body.max_pages = Number(values['max-pages'][0]);
+    if (values['delay-ms']) body.delay_ms = Number(values['delay-ms'][0]);
+    if (values['base-url']) body.base_url = values['base-url'][0];
+    if (values.seed) body.seed_titles = values.seed;
     const started = (await call('POST', '/load_fandom_wiki', body)) as {
       crawl_id: string;
       workflow_id: string;
     };
     process.stdout.write(`crawl ${started.crawl_id} started (workflow ${started.workflow_id})\n`);
-    return watch ? watchCrawl(started.crawl_id, call) : 0;
+    return values['no-watch'] ? 0 : watchCrawl(started.crawl_id, call);
   }
   const crawlId = rest[0];
   if (!crawlId || !['watch', 'status', 'pause', 'resume', 'cancel'].includes(command ?? '')) {
-    throw new Error(USAGE);
+    throw new UsageError('crawl needs start, or watch|status|pause|resume|cancel and a crawl id');
   }
   if (command === 'watch') return watchCrawl(crawlId, call);
   const progress = (await call(
@@ -68,10 +171,7 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-async function watchCrawl(
-  crawlId: string,
-  call: (method: 'GET', path: string) => Promise<unknown>,
-): Promise<number> {
+async function watchCrawl(crawlId: string, call: Call): Promise<number> {
   const tty = process.stderr.isTTY;
   for (;;) {
     const progress = (await call('GET', `/crawls/${crawlId}`)) as Progress;
@@ -100,8 +200,9 @@ if (require.main === module) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (err: unknown) => {
-      process.stderr.write(`${(err as Error).message}\n`);
-      process.exit(2);
+      const usage = err instanceof UsageError;
+      process.stderr.write(`${(err as Error).message}${usage ? `\n${USAGE}` : ''}\n`);
+      process.exit(usage ? 2 : 1);
     },
   );
 }

@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { OPENAPI_DOCUMENT } from '../../src/admin/openapi';
 import { adminRoutes, adminSettings } from '../../src/admin/server';
 import { logger } from '../../src/logger';
@@ -229,14 +231,11 @@ describe('hostile admin requests', () => {
       400,
       'version: expected',
     ],
-  ] as const)(
-    'refuses %s, saying why',
-    async (_what, method, path, body, token, status, message) => {
-      const answer = await call(method, path, body, token);
-      expect(answer.status).toBe(status);
-      expect(answer.body.error).toEqual(expect.stringContaining(message));
-    },
-  );
+  ] as const)('refuses %s, saying why', async (_what, method, path, body, token, status, message) => {
+    const answer = await call(method, path, body, token);
+    expect(answer.status).toBe(status);
+    expect(answer.body.error).toEqual(expect.stringContaining(message));
+  });
 });
 
 describe('the OpenAPI document', () => {
@@ -269,4 +268,47 @@ describe('the OpenAPI document', () => {
       expect(routes.filter((r) => r.method === op.method && r.path.test(op.path))).not.toHaveLength(0);
     }
   });
+});
+
+describe('the admin CLI over the same API', () => {
+  function cli(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/admin/cli.ts', ...args], {
+        cwd: join(__dirname, '..', '..'),
+        env: { PATH: process.env.PATH, ADMIN_URL: admin.url, ADMIN_TOKEN: TOKEN },
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+  }
+
+  it('answers a message, lists prompt versions and dead letters, and explains bad usage', async () => {
+    h.ollama.reply('Giggity.');
+    const answer = await cli('orchestrate', 'hey', 'Stewie', '--channel', 'cli-channel');
+    expect(answer.code).toBe(0);
+    expect(JSON.parse(answer.stdout)).toMatchObject({ response: 'Giggity.', character: 'Stewie' });
+
+    const prompts = await cli('prompts', 'list', 'Brian');
+    expect(prompts.code).toBe(0);
+    expect(
+      (JSON.parse(prompts.stdout) as { prompts: Array<{ prompt_version: string }> }).prompts[0],
+    ).toMatchObject({
+      prompt_version: 'v1.0',
+    });
+
+    const letters = await cli('dead-letters', 'list', 'REPLAYED');
+    expect(letters.code).toBe(0);
+    expect(JSON.parse(letters.stdout)).toMatchObject({ counts: { REPLAYED: 1 } });
+
+    const refused = await cli('prompts', 'promote', 'Brian', 'v9');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('404 Brian has no prompt version "v9"');
+
+    const usage = await cli('prompts', 'promote');
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain('usage:');
+  }, 60_000);
 });

@@ -209,6 +209,7 @@ describe('crawl CLI', () => {
           '--import',
           'tsx',
           'src/admin/cli.ts',
+          'crawl',
           'start',
           '--max-pages',
           '3',
