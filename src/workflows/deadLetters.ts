@@ -53,3 +53,13 @@ function describeFailure(err: ActivityFailure): string {
   }
   return `${err.activityType}: ${parts.join(' <- ')}`;
 }
+
+/**
+ * What went wrong, from the innermost cause ("llama runner process has terminated"),
+ * not its wrappers ("Activity task failed"): for logs and admins.
+ */
+export function rootCause(err: unknown): string {
+  let current = err;
+  while (current instanceof Error && current.cause instanceof Error) current = current.cause;
+  return current instanceof Error ? current.message : String(current);
+}

@@ -9,7 +9,7 @@ import {
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities, LlmActivities } from '../activities';
 import type { RagSnippet } from '../store/conversationHistory';
-import { deadLetterStep } from './deadLetters';
+import { deadLetterStep, rootCause } from './deadLetters';
 import {
   DELIVERY_MAX_ATTEMPTS,
   DELIVERY_OPTIONS,
@@ -128,7 +128,7 @@ export async function OrganicConversationWorkflow(
   const [prompt, snippets] = await Promise.all([
     choosePromptVersion({ character: initiator, sessionId: sessionIdFor(input.channelId) }),
     retrieveContext(initiator).catch((err: unknown): RagSnippet[] => {
-      log.warn('no wiki snippet for this starter: retrieval failed', { error: String(err) });
+      log.warn('no wiki snippet for this starter: retrieval failed', { error: rootCause(err) });
       return [];
     }),
   ]);

@@ -12,8 +12,8 @@ import {
 } from '@temporalio/workflow';
 import type { Activities, LlmActivities } from '../activities';
 import { reviewPrompts, type PromptReviewPolicy, type ReviewAction } from '../prompts/review';
-import { deadLetterStep } from './deadLetters';
-import { GENERATE_MAX_ATTEMPTS, LLM_OPTIONS, STORE_OPTIONS } from './retryPolicies';
+import { deadLetterStep, rootCause } from './deadLetters';
+import { GENERATE_MAX_ATTEMPTS, LLM_OPTIONS, STORE_OPTIONS, STORE_RETRY } from './retryPolicies';
 import {
   llmTaskQueueFor,
   type PromptChangeOutcome,
@@ -21,13 +21,13 @@ import {
   type PromptOptimizerInput,
 } from './types';
 
-const {
-  refreshPromptMetrics,
-  loadOptimizerMaterial,
-  createChallengerPrompt,
-  changePromptDefault,
-  setPromptTraffic,
-} = proxyLocalActivities<Activities>(STORE_OPTIONS);
+const { loadOptimizerMaterial, createChallengerPrompt, changePromptDefault, setPromptTraffic } =
+  proxyLocalActivities<Activities>(STORE_OPTIONS);
+/** Reads every rating and turn: a regular activity with room to scan a large history. */
+const { refreshPromptMetrics } = proxyActivities<Activities>({
+  startToCloseTimeout: '10 minutes',
+  retry: STORE_RETRY,
+});
 
 /** Admins promote a version or roll back the default by signalling PromptVersionsWorkflow. */
 export const promoteVersionSignal =
@@ -82,7 +82,7 @@ export async function PromptVersionsWorkflow(
     try {
       return { requestId, ok: true, result: await changePromptDefault(request) };
     } catch (err) {
-      return { requestId, ok: false, error: rootMessage(err) };
+      return { requestId, ok: false, error: rootCause(err) };
     }
   };
   for (let handled = 0; handled < REQUESTS_PER_RUN && !workflowInfo().continueAsNewSuggested;) {
@@ -153,11 +153,4 @@ export async function PromptOptimizerWorkflow(input: PromptOptimizerInput): Prom
     ratingCount: material.ratingCount,
   });
   return version;
-}
-
-/** What was wrong, from the innermost cause ("... has no prompt version ..."), not the wrapper. */
-function rootMessage(err: unknown): string {
-  let current = err;
-  while (current instanceof Error && current.cause instanceof Error) current = current.cause;
-  return current instanceof Error ? current.message : String(current);
 }

@@ -1,5 +1,6 @@
 import { log, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities, LlmActivities } from '../activities';
+import { rootCause } from './deadLetters';
 import { LLM_OPTIONS, STORE_OPTIONS } from './retryPolicies';
 import {
   llmTaskQueueFor,
@@ -34,7 +35,7 @@ export async function QualityControlWorkflow(input: QualityControlInput): Promis
       // The first candidate's failure is the reply's failure (dead-lettered by the parent);
       // a later one only ends the search with the best candidate so far.
       if (!best) throw err;
-      log.warn('regeneration failed; sending the best candidate so far', { error: String(err) });
+      log.warn('regeneration failed; sending the best candidate so far', { error: rootCause(err) });
       break;
     }
     attempts++;
@@ -45,7 +46,7 @@ export async function QualityControlWorkflow(input: QualityControlInput): Promis
       // The reviewer being unreachable is no reason to keep the user waiting.
       assessment = {
         score: QC_FALLBACK_SCORE,
-        feedback: `QC could not run: ${String(err)}`,
+        feedback: `QC could not run: ${rootCause(err)}`,
         method: 'fallback',
         rules: [],
       };

@@ -1,7 +1,7 @@
 import { executeChild, log, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities, LlmActivities } from '../activities';
 import type { RagSnippet } from '../store/conversationHistory';
-import { deadLetterStep } from './deadLetters';
+import { deadLetterStep, rootCause } from './deadLetters';
 import {
   DELIVERY_MAX_ATTEMPTS,
   DELIVERY_OPTIONS,
@@ -50,7 +50,7 @@ export async function ReplyWorkflow(input: ReplyInput): Promise<ReplyResult> {
   const [history, context, prompt, qcPolicy] = await Promise.all([
     loadHistory(userTurn),
     retrieveContext(message.content).catch((err: unknown): RagSnippet[] => {
-      log.warn('no wiki context for this reply: retrieval failed', { error: String(err) });
+      log.warn('no wiki context for this reply: retrieval failed', { error: rootCause(err) });
       return [];
     }),
     choosePromptVersion({ character, sessionId: sessionIdFor(message.channelId) }),
