@@ -2,7 +2,8 @@
  * `npm run bench`: prints numbers, asserts nothing. Everything runs on a throwaway local
  * stack (Temporal dev server, FerretDB, Chroma) with the real worker, bots and clients;
  * only Discord and Ollama are the test fakes (an instant scripted LLM).
- *   BENCH=replies|knowledge|qc runs one part.
+ *   BENCH=replies|knowledge|qc runs one part; BENCH=load (bench/load.ts, not part of the
+ *   default run: several minutes) puts 50 channels of steady traffic through it.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import { findRepoRoot, resolveServerTools } from '../src/stack/tools';
 import { startLocalStack } from '../src/stack/localStack';
 import { startHarness } from '../test/e2e/harness';
 import { benchKnowledge } from './knowledge';
+import { benchLoad } from './load';
 import { benchQc } from './qc';
 import { benchReplies } from './replies';
 
@@ -34,6 +36,7 @@ async function main(): Promise<void> {
     if (part === 'all' || part === 'replies') await benchReplies(h);
     if (part === 'all' || part === 'knowledge') await benchKnowledge(h);
     if (part === 'all' || part === 'qc') await benchQc();
+    if (part === 'load') await benchLoad();
   } finally {
     await h.stop();
     await stack.stop();

@@ -16,8 +16,9 @@ export interface RagSnippet {
 export interface ConversationTurn {
   /**
    * Idempotency key (`user:<Discord message id>` or `bot:<response id>`): a retried
-   * persist finds the turn instead of writing a second one. It is the `_id` because
-   * FerretDB (the local stack) only uses an index for `{_id: value}` lookups.
+   * persist finds the turn instead of writing a second one. Being the `_id`, it needs no
+   * index of its own on MongoDB. (FerretDB v1 on SQLite, the local stack, scans even
+   * for `_id`: lookups slow down as the collection grows; see the README.)
    */
   _id: string;
   session_id: string;
