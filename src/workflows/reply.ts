@@ -1,6 +1,6 @@
 import { executeChild, log, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities, LlmActivities } from '../activities';
-import type { RagSnippet } from '../store/conversationHistory';
+import type { QcTurnResult, RagSnippet } from '../store/conversationHistory';
 import { deadLetterStep, rootCause } from './deadLetters';
 import {
   DELIVERY_MAX_ATTEMPTS,
@@ -20,7 +20,6 @@ import {
   type ReplyInput,
   type ReplyResult,
 } from './types';
-import type { QcTurnResult } from '../store/conversationHistory';
 
 const { persistUserTurn, loadHistory, choosePromptVersion, loadQcPolicy, persistBotTurn } =
   proxyLocalActivities<Activities>(STORE_OPTIONS);
@@ -30,8 +29,9 @@ const { deliverReply } = proxyActivities<Activities>(DELIVERY_OPTIONS);
 /**
  * Answers one Discord message in character: remember the user's turn, gather history,
  * wiki context and the session's prompt version, generate (through the QC child workflow
- * when QC is on), remember the bot's turn, post it. If generation fails for good, the failure is dead-lettered and the character posts
- * its fallback line, so the user is never left without an answer.
+ * when QC is on), remember the bot's turn, post it. If generation fails for good, the
+ * failure is dead-lettered and the character posts its fallback line, so the user is
+ * never left without an answer.
  */
 export async function ReplyWorkflow(input: ReplyInput): Promise<ReplyResult> {
   const { workflowId } = workflowInfo();
