@@ -57,7 +57,9 @@ export function promptRoutes(options: { store: Store; temporal: Client; taskQueu
           });
     const deadline = Date.now() + CHANGE_WAIT_MS;
     while (Date.now() < deadline) {
-      const outcomes: PromptChangeOutcome[] = await handle.query(promptChangesQuery);
+      // No worker to answer the query yet (e.g. restarting) is not an error: the signal
+      // is recorded and will be applied; past the deadline the caller gets 202.
+      const outcomes: PromptChangeOutcome[] = await handle.query(promptChangesQuery).catch(() => []);
       const outcome = outcomes.find((o) => o.requestId === requestId);
       if (outcome?.ok) return [200, outcome.result];
       if (outcome) throw new HttpError(409, outcome.error);
