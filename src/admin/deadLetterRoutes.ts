@@ -1,7 +1,7 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { DEAD_LETTER_STATUSES, type DeadLetter } from '../store/deadLetterQueue';
 import type { Store } from '../store/mongo';
-import { HttpError, readJsonObject, type Route } from './http';
+import { HttpError, optionalString, readJsonObject, type Route } from './http';
 import { replayPlan } from './replay';
 
 const MAX_LIST = 500;
@@ -19,12 +19,8 @@ export function deadLetterRoutes(options: { store: Store; temporal: Client; task
     if (entry.status !== 'PENDING') throw new HttpError(409, `dead letter ${id} is already ${entry.status}`);
     return entry;
   };
-  const by = async (req: Parameters<Route['handle']>[0]) => {
-    const body = await readJsonObject(req);
-    if (body.by !== undefined && (typeof body.by !== 'string' || body.by.length > 100))
-      throw new HttpError(400, 'by: expected a string of at most 100 characters');
-    return (body.by as string | undefined) ?? 'admin';
-  };
+  const by = async (req: Parameters<Route['handle']>[0]) =>
+    optionalString(await readJsonObject(req), 'by', 100) ?? 'admin';
   const idPath = (suffix = '') => new RegExp(`^/dead_letters/(?<id>[^/]{1,512})${suffix}$`);
 
   return [

@@ -61,6 +61,24 @@ export async function readJsonObject(req: IncomingMessage): Promise<Record<strin
   return parsed as Record<string, unknown>;
 }
 
+/** A required non-empty string field of a JSON body, trimmed; 400 naming the field otherwise. */
+export function requiredString(body: Record<string, unknown>, field: string, max: number): string {
+  const value = body[field];
+  if (typeof value !== 'string' || value.trim() === '')
+    throw new HttpError(400, `${field}: expected a non-empty string`);
+  if (value.length > max) throw new HttpError(400, `${field}: at most ${max} characters`);
+  return value.trim();
+}
+
+/** Like requiredString, for a field that may be left out. */
+export function optionalString(
+  body: Record<string, unknown>,
+  field: string,
+  max: number,
+): string | undefined {
+  return body[field] === undefined ? undefined : requiredString(body, field, max);
+}
+
 export function send(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
   res.end(JSON.stringify(body));

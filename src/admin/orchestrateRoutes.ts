@@ -3,7 +3,7 @@ import type { Client } from '@temporalio/client';
 import { mentionsName } from '../characters/names';
 import type { ReplyWorkflow } from '../workflows/reply';
 import { REPLY_WORKFLOW_TYPE, replyWorkflowId, type ReplyInput, type ReplyResult } from '../workflows/types';
-import { HttpError, readJsonObject, type Route } from './http';
+import { HttpError, readJsonObject, requiredString, type Route } from './http';
 
 /** Discord's own message limit; the API takes the same. */
 const MAX_QUERY_CHARS = 4000;
@@ -32,9 +32,9 @@ export function orchestrateRoutes(options: {
       path: /^\/orchestrate$/,
       handle: async (req) => {
         const body = await readJsonObject(req);
-        const query = text(body, 'query', MAX_QUERY_CHARS);
-        const user = text(body, 'user', 100);
-        const channel = text(body, 'channel', 100);
+        const query = requiredString(body, 'query', MAX_QUERY_CHARS);
+        const user = requiredString(body, 'user', 100);
+        const channel = requiredString(body, 'channel', 100);
         const character = chooseCharacter(options.characters, query, body.character);
         const messageId = `api-${randomUUID()}`;
         const input: ReplyInput = {
@@ -77,14 +77,6 @@ function describeReply(result: ReplyResult) {
     used_fallback: result.usedFallback,
     dead_letter_ids: result.deadLetterIds,
   };
-}
-
-function text(body: Record<string, unknown>, field: string, max: number): string {
-  const value = body[field];
-  if (typeof value !== 'string' || value.trim() === '')
-    throw new HttpError(400, `${field}: expected a non-empty string`);
-  if (value.length > max) throw new HttpError(400, `${field}: at most ${max} characters`);
-  return value.trim();
 }
 
 function chooseCharacter(roster: OrchestrateCharacter[], query: string, requested: unknown): string {

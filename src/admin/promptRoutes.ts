@@ -10,9 +10,11 @@ import {
   rollBackDefaultSignal,
 } from '../workflows/prompts';
 import { promptVersionsWorkflowId, type PromptChangeOutcome } from '../workflows/types';
-import { HttpError, readJsonObject, type Route } from './http';
+import { HttpError, optionalString, readJsonObject, requiredString, type Route } from './http';
 
 const MAX_PROMPT_CHARS = 12_000;
+/** Reasons and fallback lines. */
+const MAX_NOTE_CHARS = 500;
 /** How long a promote or rollback request waits for PromptVersionsWorkflow's outcome. */
 const CHANGE_WAIT_MS = 15_000;
 
@@ -129,7 +131,7 @@ export function promptRoutes(options: { store: Store; temporal: Client; taskQueu
           action: 'promote',
           character: name,
           version,
-          reason: optionalString(body, 'reason') ?? 'promoted through the admin API',
+          reason: optionalString(body, 'reason', MAX_NOTE_CHARS) ?? 'promoted through the admin API',
         });
       },
     },
@@ -143,23 +145,11 @@ export function promptRoutes(options: { store: Store; temporal: Client; taskQueu
         return requestChange({
           action: 'rollback',
           character: name,
-          reason: optionalString(body, 'reason') ?? 'rolled back through the admin API',
+          reason: optionalString(body, 'reason', MAX_NOTE_CHARS) ?? 'rolled back through the admin API',
         });
       },
     },
   ];
-}
-
-function requiredString(body: Record<string, unknown>, field: string, max: number): string {
-  const value = body[field];
-  if (typeof value !== 'string' || value.trim() === '')
-    throw new HttpError(400, `${field}: expected a non-empty string`);
-  if (value.length > max) throw new HttpError(400, `${field}: at most ${max} characters`);
-  return value.trim();
-}
-
-function optionalString(body: Record<string, unknown>, field: string): string | undefined {
-  return body[field] === undefined ? undefined : requiredString(body, field, 500);
 }
 
 function newVersionRequest(body: Record<string, unknown>) {
@@ -174,7 +164,7 @@ function newVersionRequest(body: Record<string, unknown>) {
     prompt_version,
     prompt_text,
     ab_test_percentage: share,
-    fallback_line: optionalString(body, 'fallback_line'),
-    reason: optionalString(body, 'reason') ?? 'created through the admin API',
+    fallback_line: optionalString(body, 'fallback_line', MAX_NOTE_CHARS),
+    reason: optionalString(body, 'reason', MAX_NOTE_CHARS) ?? 'created through the admin API',
   };
 }

@@ -1,4 +1,4 @@
-import { computeVersionMetrics, versionKey } from '../prompts/metrics';
+import { averageOf, computeVersionMetrics, versionKey } from '../prompts/metrics';
 import type { Store } from '../store/mongo';
 import type { Route } from './http';
 
@@ -31,17 +31,17 @@ export function statsRoutes(options: { store: Store }): Route[] {
           {
             qc: {
               assessments: qcScores.length,
-              average_score: average(
+              average_score: averageOf(
                 qcScores.filter((r) => r.qc_method !== 'fallback').map((r) => r.rating_score),
               ),
               by_method: byMethod,
               replies_checked: qcResults.length,
               replies_accepted: qcResults.filter((r) => r.accepted).length,
-              average_candidates_per_reply: average(qcResults.map((r) => r.attempts)),
+              average_candidates_per_reply: averageOf(qcResults.map((r) => r.attempts)),
             },
             user_ratings: {
               count: userScores.length,
-              average_score: average(userScores.map((r) => r.rating_score)),
+              average_score: averageOf(userScores.map((r) => r.rating_score)),
             },
             prompt_versions: versions.map((v) => {
               const now = live.get(versionKey(v.character_name, v.prompt_version));
@@ -63,10 +63,4 @@ export function statsRoutes(options: { store: Store }): Route[] {
       },
     },
   ];
-}
-
-function average(values: number[]): number | null {
-  return values.length === 0
-    ? null
-    : Math.round((values.reduce((a, b) => a + b, 0) / values.length) * 1000) / 1000;
 }

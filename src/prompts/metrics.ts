@@ -67,11 +67,11 @@ export function computeVersionMetrics(
     metrics.set(key, {
       responses: sum.responses,
       qc_count: sum.qc.length,
-      qc_avg: average(sum.qc),
+      qc_avg: averageOf(sum.qc) ?? 0,
       user_count: sum.user.length,
-      user_avg: average(sum.user),
+      user_avg: averageOf(sum.user) ?? 0,
       rating_count: all.length,
-      rating_avg: average(all),
+      rating_avg: averageOf(all) ?? 0,
       engagement_rate: sum.responses === 0 ? 0 : round(sum.answered / sum.responses),
       refreshed_at: now,
     });
@@ -93,8 +93,9 @@ export function emptyMetrics(now: number): VersionMetrics {
   };
 }
 
-function average(values: number[]): number {
-  return values.length === 0 ? 0 : round(values.reduce((a, b) => a + b, 0) / values.length);
+/** The mean to three decimals; null for no values. */
+export function averageOf(values: number[]): number | null {
+  return values.length === 0 ? null : round(values.reduce((a, b) => a + b, 0) / values.length);
 }
 
 function round(value: number): number {

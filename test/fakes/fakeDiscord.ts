@@ -255,6 +255,19 @@ class HttpError extends Error {
 
 const fail = (status: number, code: number, message: string): HttpError =>
   new HttpError(status, { message, code });
+
+/** A request's JSON body (undefined when empty); Discord's 400 for anything else. */
+function parseJsonBody(raw: string): unknown {
+  try {
+    return raw ? JSON.parse(raw) : undefined;
+  } catch {
+    throw fail(
+      400,
+      RESTJSONErrorCodes.RequestBodyContainsInvalidJSON,
+      'The request body contains invalid JSON.',
+    );
+  }
+}
 /** Discord's 50035 shape: { code, message, errors: { field: { _errors: [{ code, message }] } } }. */
 const invalidForm = (field: string, code: string, message: string): HttpError =>
   new HttpError(400, {
@@ -1200,16 +1213,7 @@ export class FakeDiscord {
       const bot = token === undefined ? undefined : this.botsByToken.get(token);
       if (!bot) throw fail(401, 0, '401: Unauthorized');
       call.botId = bot.id;
-      let body: unknown;
-      try {
-        body = raw ? JSON.parse(raw) : undefined;
-      } catch {
-        throw fail(
-          400,
-          RESTJSONErrorCodes.RequestBodyContainsInvalidJSON,
-          'The request body contains invalid JSON.',
-        );
-      }
+      const body = parseJsonBody(raw);
       const result = await this.route(method, path, url.searchParams, bot, body);
       if (injection) {
         call.injected = true;
@@ -1473,16 +1477,7 @@ export class FakeDiscord {
     const callback = /^\/interactions\/(\d+)\/([^/]+)\/callback$/.exec(path);
     const original = /^\/webhooks\/(\d+)\/([^/]+)\/messages\/(?:@|%40)original$/.exec(path);
     if (!callback && !original) return undefined;
-    let body: unknown;
-    try {
-      body = raw ? JSON.parse(raw) : undefined;
-    } catch {
-      throw fail(
-        400,
-        RESTJSONErrorCodes.RequestBodyContainsInvalidJSON,
-        'The request body contains invalid JSON.',
-      );
-    }
+    const body = parseJsonBody(raw);
     if (callback) {
       if (method !== 'POST') throw fail(405, 0, '405: Method Not Allowed');
       const [, id = '', token] = callback;
