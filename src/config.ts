@@ -39,9 +39,18 @@ export const SETTINGS = [
     doc: 'Chroma collection of the wiki knowledge base',
   },
   { name: 'OLLAMA_HOST', default: 'http://127.0.0.1:11434', doc: 'Ollama server' },
-  { name: 'OLLAMA_MODEL', default: 'mistral', doc: 'model used for replies' },
+  {
+    name: 'OLLAMA_MODEL',
+    default: 'mistral',
+    doc: 'model used for replies; unset with OLLAMA_HOST unset too: the bundled bundled-smollm2:135m',
+  },
   { name: 'OLLAMA_TEMPERATURE', default: '0.7', doc: 'sampling temperature (0-2)' },
   { name: 'OLLAMA_NUM_CTX', default: '8192', doc: 'context window passed to Ollama on every call' },
+  {
+    name: 'OLLAMA_NUM_PREDICT',
+    default: '512',
+    doc: 'most tokens the model writes in one answer (a model that rambles is cut off here)',
+  },
   { name: 'OLLAMA_TIMEOUT_MS', default: '120000', doc: 'give up on one Ollama call after this long' },
   { name: 'LLM_CONCURRENCY', default: '1', doc: 'LLM activities run at once per worker (protects one GPU)' },
   { name: 'HISTORY_WINDOW', default: '10', doc: 'earlier turns of the channel given to the LLM' },
@@ -149,6 +158,7 @@ export interface Config {
   ollamaModel: string;
   ollamaTemperature: number;
   ollamaNumCtx: number;
+  ollamaNumPredict: number;
   ollamaTimeoutMs: number;
   llmConcurrency: number;
   historyWindow: number;
@@ -279,6 +289,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ollamaModel: raw('OLLAMA_MODEL'),
     ollamaTemperature: number('OLLAMA_TEMPERATURE', 0, 2, false),
     ollamaNumCtx: number('OLLAMA_NUM_CTX', 512, 1_048_576),
+    ollamaNumPredict: number('OLLAMA_NUM_PREDICT', 16, 131_072),
     ollamaTimeoutMs: number('OLLAMA_TIMEOUT_MS', 1000, 3_600_000),
     llmConcurrency: number('LLM_CONCURRENCY', 1, 64),
     historyWindow: number('HISTORY_WINDOW', 0, 200),

@@ -1,6 +1,6 @@
 /**
- * The main job (`scripts/up`): the local stack (Temporal + UI, FerretDB, Chroma; each
- * skipped when its variable points elsewhere), the Temporal worker, one Discord bot per
+ * The main job (`scripts/up`): the local stack (Temporal + UI, FerretDB, Chroma, Ollama with
+ * the bundled small model; each skipped when its variable points elsewhere), the Temporal worker, one Discord bot per
  * character with a token, and the admin HTTP API, in one process. Ctrl-C stops it all.
  * In production these run as separate services (docker-compose.yml).
  */
@@ -41,6 +41,9 @@ async function main(): Promise<void> {
     TEMPORAL_ADDRESS: stack.temporalAddress,
     MONGODB_URI: stack.mongodbUri,
     CHROMA_URL: stack.chromaUrl,
+    OLLAMA_HOST: stack.ollamaHost,
+    // The stack's own Ollama has the bundled model; a model named in the environment wins.
+    OLLAMA_MODEL: process.env.OLLAMA_MODEL?.trim() || stack.bundledModel || settings.ollamaModel,
     TEMPORAL_UI_URL: stack.temporalUiUrl ?? settings.temporalUiUrl,
   });
   const roster = loadRoster(config.characters, config.charactersFile);
@@ -61,8 +64,13 @@ async function main(): Promise<void> {
   });
   const ollama = await checks.ollama?.().then(
     () => 'reachable',
-    () => 'NOT reachable: replies fall back to in-character lines until it is',
+    (err: unknown) =>
+      `NOT ready (${err instanceof Error ? err.message : String(err)}): replies fall back to in-character lines until it is`,
   );
+  const model =
+    config.ollamaModel === stack.bundledModel
+      ? `${config.ollamaModel} (bundled, 135M parameters: set OLLAMA_MODEL, or OLLAMA_HOST and OLLAMA_MODEL, for a bigger one)`
+      : config.ollamaModel;
   const online = new Set(bots.map((bot) => bot.character));
   const characterState = (name: string): string => {
     if (online.has(name)) return 'in Discord';
@@ -76,7 +84,7 @@ async function main(): Promise<void> {
       'Family Guy bots are running.',
       `  Temporal UI:  ${config.temporalUiUrl}`,
       `  Admin API:    ${admin.url}  (GET /health${config.adminToken ? '' : '; set ADMIN_TOKEN to enable the other routes'})`,
-      `  Ollama:       ${config.ollamaHost}, model ${config.ollamaModel}: ${ollama}`,
+      `  Ollama:       ${config.ollamaHost}, model ${model}: ${ollama}`,
       `  Characters:   ${roster.map((c) => `${c.name} (${characterState(c.name)})`).join(', ')}`,
       `  Service logs: ${stack.logDir}`,
       'Stop with Ctrl-C.',

@@ -72,6 +72,7 @@ export function activityDepsFromConfig(
       model: config.ollamaModel,
       temperature: config.ollamaTemperature,
       numCtx: config.ollamaNumCtx,
+      numPredict: config.ollamaNumPredict,
       timeoutMs: config.ollamaTimeoutMs,
     }),
     discord: createDiscordPoster(config.discordApiUrl, config.discordTokens),

@@ -4,13 +4,14 @@ import type { LlmClient } from '../llm/ollamaChat';
 import {
   buildInitiatorChoiceMessages,
   buildStarterMessages,
+  characterChoiceSchema,
   parseCharacterChoice,
   tidyStarter,
   type StarterPrompt,
 } from '../llm/organicPrompt';
 import { buildOptimizerMessages, tidySuggestedPrompt, type OptimizerPrompt } from '../llm/optimizerPrompt';
 import { buildReplyMessages, type HistoryLine, type ReplyPrompt } from '../llm/prompt';
-import { buildQcMessages, parseQcVerdict } from '../llm/qcPrompt';
+import { buildQcMessages, parseQcVerdict, QC_VERDICT_SCHEMA } from '../llm/qcPrompt';
 import { checkReply, describeViolations, unfixedViolations } from '../llm/qcRules';
 import { QC_FALLBACK_SCORE, type GeneratedReply, type QcAssessment } from '../workflows/types';
 
@@ -67,7 +68,7 @@ export function createLlmActivities(deps: { llm: LlmClient; characterNames: stri
       }
       const context = Context.current();
       const answer = await deps.llm.chat(buildQcMessages(prompt, candidate.final), {
-        json: true,
+        format: QC_VERDICT_SCHEMA,
         onProgress: (chars) => context.heartbeat(chars),
         signal: context.cancellationSignal,
       });
@@ -103,7 +104,7 @@ export function createLlmActivities(deps: { llm: LlmClient; characterNames: stri
 
     /**
      * Asks the model who should start a conversation. `choice` is null when the answer is
-     * not exactly a roster name; `candidates` (the roster without the last initiator) is
+     * not the JSON naming a roster character; `candidates` (the roster without the last initiator) is
      * what the workflow falls back to.
      */
     async chooseOrganicInitiator(input: {
@@ -113,6 +114,7 @@ export function createLlmActivities(deps: { llm: LlmClient; characterNames: stri
       const context = Context.current();
       const characters = deps.characterNames;
       const raw = await deps.llm.chat(buildInitiatorChoiceMessages({ ...input, characters }), {
+        format: characterChoiceSchema(characters),
         onProgress: (chars) => context.heartbeat(chars),
         signal: context.cancellationSignal,
       });

@@ -1,5 +1,5 @@
 import type { Config } from '../config';
-import { probeChroma, probeHttp, probeMongo, probeTemporal } from '../stack/health';
+import { probeChroma, probeMongo, probeOllama, probeTemporal } from '../stack/health';
 import type { HealthCheck } from './server';
 
 /** One check per external dependency, as GET /health reports them. */
@@ -8,6 +8,9 @@ export function dependencyChecks(config: Config): Record<string, HealthCheck> {
     temporal: () => probeTemporal(config.temporalAddress, { namespace: config.temporalNamespace }),
     mongodb: () => probeMongo(config.mongodbUri),
     chroma: () => probeChroma(config.chromaUrl),
-    ollama: () => probeHttp(`${config.ollamaHost}/api/version`),
+    ollama: async () => {
+      const version = await probeOllama(config.ollamaHost, { model: config.ollamaModel });
+      return `model ${config.ollamaModel} on Ollama ${version}`;
+    },
   };
 }

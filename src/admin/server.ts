@@ -13,8 +13,8 @@ import { organicRoutes } from './organicRoutes';
 import { promptRoutes } from './promptRoutes';
 import { statsRoutes } from './statsRoutes';
 
-/** A named dependency check for GET /health. */
-export type HealthCheck = () => Promise<void>;
+/** A named dependency check for GET /health; what it resolves to (e.g. the model in use) is shown as its detail. */
+export type HealthCheck = () => Promise<string | void>;
 
 export interface AdminOptions {
   host: string;
@@ -113,6 +113,7 @@ export async function startAdminServer(
 interface CheckResult {
   ok: boolean;
   latency_ms: number;
+  detail?: string;
   error?: string;
 }
 
@@ -121,8 +122,8 @@ async function runChecks(checks: Record<string, HealthCheck>): Promise<Record<st
     Object.entries(checks).map(async ([name, check]): Promise<[string, CheckResult]> => {
       const started = Date.now();
       try {
-        await withTimeout(check(), CHECK_TIMEOUT_MS);
-        return [name, { ok: true, latency_ms: Date.now() - started }];
+        const detail = await withTimeout(check(), CHECK_TIMEOUT_MS);
+        return [name, { ok: true, latency_ms: Date.now() - started, ...(detail && { detail }) }];
       } catch (err) {
         return [name, { ok: false, latency_ms: Date.now() - started, error: (err as Error).message }];
       }

@@ -7,8 +7,21 @@ export interface ChatOptions {
   onProgress?: (charsSoFar: number) => void;
   /** Aborts the call, e.g. when Temporal cancels the activity. */
   signal?: AbortSignal;
-  /** Ask Ollama to constrain the output to JSON (its `format: "json"`). */
-  json?: boolean;
+  /**
+   * A JSON schema the answer must follow (Ollama's structured outputs: sampling is constrained by a grammar).
+   * Small models still fill it with wrong values, so callers validate what comes back.
+   */
+  format?: JsonSchema;
+}
+
+/** The subset of JSON Schema this project hands to Ollama. */
+export interface JsonSchema {
+  type?: 'object' | 'string' | 'integer' | 'number' | 'boolean' | 'array';
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+  enum?: ReadonlyArray<string | number>;
+  minLength?: number;
+  maxLength?: number;
 }
 
 /** What the activities need from an LLM: one chat completion. */
@@ -22,6 +35,8 @@ export interface OllamaSettings {
   temperature: number;
   /** Always sent: Ollama's default context (2048) silently truncates long prompts. */
   numCtx: number;
+  /** Most tokens one answer may have: a model that does not stop is cut off here, not at the timeout. */
+  numPredict: number;
   timeoutMs: number;
 }
 
@@ -34,13 +49,17 @@ const PROGRESS_TICK_MS = 2000;
 export function createOllamaLlm(settings: OllamaSettings): LlmClient {
   const ollama = new Ollama({ host: settings.host });
   return {
-    async chat(messages, { onProgress, signal, json } = {}) {
+    async chat(messages, { onProgress, signal, format } = {}) {
       const stream = await ollama.chat({
         model: settings.model,
         messages,
         stream: true,
-        ...(json ? { format: 'json' } : {}),
-        options: { temperature: settings.temperature, num_ctx: settings.numCtx },
+        ...(format && { format }),
+        options: {
+          temperature: settings.temperature,
+          num_ctx: settings.numCtx,
+          num_predict: settings.numPredict,
+        },
       });
       let text = '';
       let timedOut = false;

@@ -1,5 +1,6 @@
 import type { RagSnippet } from '../store/conversationHistory';
-import type { ChatMessage } from './ollamaChat';
+import { parseJsonObject } from './json';
+import type { ChatMessage, JsonSchema } from './ollamaChat';
 import { boundedHistory, type HistoryLine } from './prompt';
 
 /** Discord's own limit is 2000; an opener that starts a chat is a line, not a speech. */
@@ -34,7 +35,7 @@ export function buildInitiatorChoiceMessages(prompt: InitiatorChoicePrompt): Cha
       role: 'system',
       content:
         `You pick which Family Guy character starts a new conversation in a quiet Discord channel.` +
-        ` Answer with exactly one name from this list and nothing else: ${prompt.characters.join(', ')}.${avoid}`,
+        ` Answer with JSON only: {"character": "<one name from this list>"}: ${prompt.characters.join(', ')}.${avoid}`,
     },
     {
       role: 'user',
@@ -43,16 +44,24 @@ export function buildInitiatorChoiceMessages(prompt: InitiatorChoicePrompt): Cha
   ];
 }
 
+/** The answer's shape, given to Ollama as its structured-output format: one name of the roster. */
+export function characterChoiceSchema(characters: string[]): JsonSchema {
+  return {
+    type: 'object',
+    properties: { character: { type: 'string', enum: characters } },
+    required: ['character'],
+  };
+}
+
 /**
- * Strict: the whole answer must be one roster name (case, surrounding quotes, markdown
- * emphasis and a final period forgiven). Anything chattier is not trusted as a choice.
+ * Strict: the answer must be the JSON object asked for, naming one roster character (case and
+ * surrounding spaces forgiven). Anything else is not trusted as a choice.
  */
 export function parseCharacterChoice(answer: string, characters: string[]): string | null {
-  const bare = answer
-    .trim()
-    .replace(/^[*_"'“`\s]+|[*_"'”`.!\s]+$/g, '')
-    .toLowerCase();
-  return characters.find((name) => name.toLowerCase() === bare) ?? null;
+  const choice = parseJsonObject(answer)?.character;
+  if (typeof choice !== 'string') return null;
+  const name = choice.trim().toLowerCase();
+  return characters.find((character) => character.toLowerCase() === name) ?? null;
 }
 
 export function buildStarterMessages(prompt: StarterPrompt): ChatMessage[] {

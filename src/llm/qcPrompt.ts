@@ -1,4 +1,5 @@
-import type { ChatMessage } from './ollamaChat';
+import { parseJsonObject } from './json';
+import type { ChatMessage, JsonSchema } from './ollamaChat';
 import { boundedHistory, boundedText, MAX_PROMPT_MESSAGE_CHARS, type ReplyPrompt } from './prompt';
 
 /** How many earlier lines the reviewer sees: enough to judge fit, short enough to stay cheap. */
@@ -13,6 +14,16 @@ export interface QcVerdict {
   score: number;
   justification: string;
 }
+
+/** The verdict's shape, given to Ollama as its structured-output format. */
+export const QC_VERDICT_SCHEMA: JsonSchema = {
+  type: 'object',
+  properties: {
+    score: { type: 'integer', enum: [1, 2, 3, 4, 5] },
+    justification: { type: 'string', minLength: 1 },
+  },
+  required: ['score', 'justification'],
+};
 
 /**
  * The assessment prompt (the design document's "QC Prompt B"), weighted as the original
@@ -55,19 +66,9 @@ export function buildQcMessages(prompt: ReplyPrompt, candidate: string): ChatMes
  * the caller falls back to the rule checks.
  */
 export function parseQcVerdict(raw: string): QcVerdict | null {
-  const text = raw
-    .trim()
-    .replace(/^```(?:json)?\s*/i, '')
-    .replace(/\s*```$/, '');
-  if (!text.startsWith('{') || !text.endsWith('}')) return null;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    return null;
-  }
-  if (typeof parsed !== 'object' || parsed === null) return null;
-  const { score, justification } = parsed as Record<string, unknown>;
+  const parsed = parseJsonObject(raw);
+  if (!parsed) return null;
+  const { score, justification } = parsed;
   if (typeof score !== 'number' || !Number.isInteger(score) || score < 1 || score > 5) return null;
   if (typeof justification !== 'string' || justification.trim() === '') return null;
   return { score, justification: justification.trim().slice(0, MAX_JUSTIFICATION_CHARS) };

@@ -1,8 +1,10 @@
 /**
  * npm run stack -- up|down|status [--data-dir DIR] [--temporal-port N] [--ui-port N] [--mongo-port N] [--chroma-port N]
+ *   [--ollama-port N]
  *
  * `up` starts the local stack in the background (services outlive this command), `down` stops it by its pid
- * files, `status` reports what runs. TEMPORAL_ADDRESS, MONGODB_URI and CHROMA_URL point a service elsewhere.
+ * files, `status` reports what runs. TEMPORAL_ADDRESS, MONGODB_URI, CHROMA_URL and OLLAMA_HOST point a service
+ * elsewhere.
  */
 import { parseArgs } from 'node:util';
 
@@ -20,7 +22,8 @@ const USAGE = `usage: npm run stack -- <up|down|status> [options]
   --ui-port N         Temporal Web UI port (default 8233)
   --mongo-port N      FerretDB (MongoDB) port (default 27017)
   --chroma-port N     Chroma port (default 8000)
-Set TEMPORAL_ADDRESS, MONGODB_URI or CHROMA_URL to use an existing service instead of starting one.`;
+  --ollama-port N     Ollama port (default 11434)
+Set TEMPORAL_ADDRESS, MONGODB_URI, CHROMA_URL or OLLAMA_HOST to use an existing service instead of starting one.`;
 
 const out = (line: string): void => {
   process.stdout.write(`${line}\n`);
@@ -43,6 +46,7 @@ async function main(argv: string[]): Promise<number> {
       'ui-port': { type: 'string' },
       'mongo-port': { type: 'string' },
       'chroma-port': { type: 'string' },
+      'ollama-port': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -63,6 +67,7 @@ async function main(argv: string[]): Promise<number> {
           temporalUi: portOption(values['ui-port'], '--ui-port'),
           mongo: portOption(values['mongo-port'], '--mongo-port'),
           chroma: portOption(values['chroma-port'], '--chroma-port'),
+          ollama: portOption(values['ollama-port'], '--ollama-port'),
         },
       };
       const stack = await startLocalStack(options);
@@ -70,6 +75,7 @@ async function main(argv: string[]): Promise<number> {
       out(`Temporal UI: ${stack.temporalUiUrl ?? '(external Temporal; set TEMPORAL_UI_URL)'}`);
       out(`MongoDB:     ${withoutPassword(stack.mongodbUri)}`);
       out(`Chroma:      ${stack.chromaUrl}`);
+      out(`Ollama:      ${stack.ollamaHost}${stack.bundledModel ? ` (model ${stack.bundledModel})` : ''}`);
       out(`Data:        ${stack.dataDir}`);
       out(`Logs:        ${stack.logDir}`);
       out('Stop with: npm run stack -- down');

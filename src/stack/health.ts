@@ -75,6 +75,37 @@ export async function probeChroma(url: string, timeoutMs = 2000): Promise<void> 
   await probeHttp(`${url.replace(/\/+$/, '')}/api/v2/heartbeat`, timeoutMs);
 }
 
+/** Ollama answers its version and, when `model` is named, has that model. Resolves to Ollama's version. */
+export async function probeOllama(
+  url: string,
+  opts: { model?: string; timeoutMs?: number } = {},
+): Promise<string> {
+  const timeoutMs = opts.timeoutMs ?? 2000;
+  const { version } = (await getJson(`${url}/api/version`, timeoutMs)) as { version?: string };
+  if (opts.model && !(await ollamaHasModel(url, opts.model, timeoutMs))) {
+    throw new Error(
+      `Ollama ${version} does not have the model ${opts.model}: pull it (ollama pull ${opts.model}) or set OLLAMA_MODEL`,
+    );
+  }
+  return version ?? 'unknown';
+}
+
+/** Whether `model` is on the Ollama at `url` (a name without a tag means `:latest`, as Ollama has it). */
+export async function ollamaHasModel(url: string, model: string, timeoutMs = 5000): Promise<boolean> {
+  const { models } = (await getJson(`${url}/api/tags`, timeoutMs)) as { models?: Array<{ name: string }> };
+  const wanted = model.includes(':') ? model : `${model}:latest`;
+  return (models ?? []).some((m) => m.name === wanted);
+}
+
+async function getJson(url: string, timeoutMs: number): Promise<unknown> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+  if (res.status !== 200) {
+    await res.arrayBuffer().catch(() => undefined);
+    throw new Error(`GET ${url} answered ${res.status}`);
+  }
+  return res.json();
+}
+
 export async function probeHttp(url: string, timeoutMs = 2000): Promise<void> {
   const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
   await res.arrayBuffer().catch(() => undefined);

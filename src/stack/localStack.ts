@@ -1,21 +1,24 @@
 /**
- * The local stack: a Temporal dev server (with Web UI), FerretDB (MongoDB wire protocol on SQLite) and
- * Chroma, run as plain child processes with their state under one data folder. No Docker needed.
+ * The local stack: a Temporal dev server (with Web UI), FerretDB (MongoDB wire protocol on SQLite), Chroma
+ * and Ollama (with the bundled small model imported), run as plain child processes with their state under
+ * one data folder. No Docker needed.
  *
  * A service is not started when its environment variable points elsewhere (TEMPORAL_ADDRESS, MONGODB_URI,
- * CHROMA_URL); its address is then that value, unchanged. Services left running by an earlier run with the
- * same data folder (pid files under <dataDir>/pids) are reused when healthy.
+ * CHROMA_URL, OLLAMA_HOST); its address is then that value, unchanged. Services left running by an earlier
+ * run with the same data folder (pid files under <dataDir>/pids) are reused when healthy.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { probeChroma, probeMongo, probeTemporal } from './health';
+import { probeChroma, probeMongo, probeOllama, probeTemporal } from './health';
+import { BUNDLED_MODEL, ensureBundledModel } from './ollama';
 import {
   argValue,
   freePorts,
   isAlive,
   processArgs,
+  processEnv,
   readPidFile,
   removePidFile,
   sleep,
@@ -24,22 +27,35 @@ import {
 } from './processes';
 import { chromaBin, findRepoRoot, resolveServerTools, type StackTools } from './tools';
 
-export type ServiceName = 'temporal' | 'ferretdb' | 'chroma';
-export const SERVICE_NAMES: readonly ServiceName[] = ['temporal', 'ferretdb', 'chroma'];
+export type ServiceName = 'temporal' | 'ferretdb' | 'chroma' | 'ollama';
+export const SERVICE_NAMES: readonly ServiceName[] = ['temporal', 'ferretdb', 'chroma', 'ollama'];
 
 /** The environment variable that, when set, points a service elsewhere (and skips starting it). */
-export const SERVICE_ENV: Readonly<Record<ServiceName, 'TEMPORAL_ADDRESS' | 'MONGODB_URI' | 'CHROMA_URL'>> = {
+export const SERVICE_ENV: Readonly<
+  Record<ServiceName, 'TEMPORAL_ADDRESS' | 'MONGODB_URI' | 'CHROMA_URL' | 'OLLAMA_HOST'>
+> = {
   temporal: 'TEMPORAL_ADDRESS',
   ferretdb: 'MONGODB_URI',
   chroma: 'CHROMA_URL',
+  ollama: 'OLLAMA_HOST',
 };
 
-export const DEFAULT_PORTS = { temporal: 7233, temporalUi: 8233, mongo: 27017, chroma: 8000 } as const;
+export const DEFAULT_PORTS = {
+  temporal: 7233,
+  temporalUi: 8233,
+  mongo: 27017,
+  chroma: 8000,
+  ollama: 11434,
+} as const;
 export const DEFAULT_TIMEOUTS_MS: Readonly<Record<ServiceName, number>> = {
   temporal: 60_000,
   ferretdb: 30_000,
   chroma: 30_000,
+  ollama: 30_000,
 };
+
+/** Set in every service's environment: how a pid file's process is recognised as this data folder's. */
+const STACK_DIR_VARIABLE = 'FG_LOCAL_STACK_DIR';
 
 export type TemporalSearchAttributeType =
   'Text' | 'Keyword' | 'Int' | 'Double' | 'Bool' | 'Datetime' | 'KeywordList';
@@ -49,10 +65,11 @@ export interface LocalStackOptions {
   dataDir?: string;
   /** Where <service>.log files go. Default <dataDir>/logs. */
   logDir?: string;
-  /** Listen ports on 127.0.0.1; 0 picks a free port. Defaults: 7233 / 8233 / 27017 / 8000. */
-  ports?: { temporal?: number; temporalUi?: number; mongo?: number; chroma?: number };
-  /** Environment consulted for TEMPORAL_ADDRESS / MONGODB_URI / CHROMA_URL / TEMPORAL_UI_URL (and
-   * TEMPORAL_CLI / FERRETDB_BIN to skip scripts/install-tools.sh). Default process.env. */
+  /** Listen ports on 127.0.0.1; 0 picks a free port. Defaults: 7233 / 8233 / 27017 / 8000 / 11434. */
+  ports?: { temporal?: number; temporalUi?: number; mongo?: number; chroma?: number; ollama?: number };
+  /** Environment consulted for TEMPORAL_ADDRESS / MONGODB_URI / CHROMA_URL / OLLAMA_HOST / TEMPORAL_UI_URL,
+   * OLLAMA_MODELS (where the local Ollama keeps models; default <dataDir>/ollama/models) and the variables
+   * scripts/install-tools.sh prints (to skip running it). Default process.env. */
   env?: NodeJS.ProcessEnv;
   /** Database name appended to the returned mongodbUri (default none: the app takes MONGODB_DB). */
   mongoDatabase?: string;
@@ -88,7 +105,7 @@ export interface ServiceHandle {
   name: ServiceName;
   /** started: by this call; reused: already running from this data folder; external: env override. */
   mode: 'started' | 'reused' | 'external';
-  /** Address as returned in LocalStack (Temporal host:port, MongoDB URI, Chroma URL). */
+  /** Address as returned in LocalStack (Temporal host:port, MongoDB URI, Chroma URL, Ollama URL). */
   address: string;
   pid?: number;
   logFile?: string;
@@ -105,6 +122,10 @@ export interface LocalStack {
   mongodbUri: string;
   /** http://127.0.0.1:8000 (or CHROMA_URL unchanged). */
   chromaUrl: string;
+  /** http://127.0.0.1:11434 (or OLLAMA_HOST unchanged). */
+  ollamaHost: string;
+  /** The bundled model's name when this stack runs Ollama (imported if it was missing); undefined for OLLAMA_HOST. */
+  bundledModel: string | undefined;
   dataDir: string;
   logDir: string;
   services: Record<ServiceName, ServiceHandle>;
@@ -137,11 +158,17 @@ interface Endpoint {
   uiUrl?: string;
 }
 
+/** What /proc says of a running process. */
+interface ProcessInfo {
+  args: readonly string[];
+  env: Readonly<Record<string, string>>;
+}
+
 interface ServiceDef {
   name: ServiceName;
   /** Basename of the program in the process argv (for "is this pid ours"). */
   marker: string;
-  endpointFromArgs(args: readonly string[]): Endpoint | undefined;
+  endpointOf(process: ProcessInfo): Endpoint | undefined;
   probe(endpoint: Endpoint): Promise<void>;
 }
 
@@ -153,7 +180,7 @@ const SERVICES: Record<ServiceName, ServiceDef> = {
   temporal: {
     name: 'temporal',
     marker: 'temporal',
-    endpointFromArgs(args) {
+    endpointOf({ args }) {
       const ip = argValue(args, '--ip') ?? 'localhost';
       const port = argValue(args, '--port');
       if (!port || !args.includes('start-dev')) return undefined;
@@ -170,7 +197,7 @@ const SERVICES: Record<ServiceName, ServiceDef> = {
   ferretdb: {
     name: 'ferretdb',
     marker: 'ferretdb',
-    endpointFromArgs(args) {
+    endpointOf({ args }) {
       const listen = argValue(args, '--listen-addr');
       return listen ? { address: `mongodb://${listen}` } : undefined;
     },
@@ -179,11 +206,22 @@ const SERVICES: Record<ServiceName, ServiceDef> = {
   chroma: {
     name: 'chroma',
     marker: 'chroma',
-    endpointFromArgs(args) {
+    endpointOf({ args }) {
       const port = argValue(args, '--port');
       return port ? { address: `http://${argValue(args, '--host') ?? 'localhost'}:${port}` } : undefined;
     },
     probe: (e) => probeChroma(e.address),
+  },
+  ollama: {
+    name: 'ollama',
+    marker: 'ollama',
+    // `ollama serve` takes its address from the environment only.
+    endpointOf({ env }) {
+      return env.OLLAMA_HOST ? { address: `http://${env.OLLAMA_HOST}` } : undefined;
+    },
+    probe: async (e) => {
+      await probeOllama(e.address);
+    },
   },
 };
 
@@ -204,16 +242,16 @@ const pidFileOf = (dataDir: string, service: ServiceName): string =>
 function ourRunningProcess(
   dataDir: string,
   service: ServiceName,
-): { pid: number; args: string[] } | 'stale' | undefined {
+): ({ pid: number } & ProcessInfo) | 'stale' | undefined {
   const pid = readPidFile(pidFileOf(dataDir, service));
   if (pid === undefined) return fs.existsSync(pidFileOf(dataDir, service)) ? 'stale' : undefined;
   if (!isAlive(pid)) return 'stale';
   const args = processArgs(pid);
-  if (!args) return 'stale';
-  const marker = SERVICES[service].marker;
+  const env = processEnv(pid);
+  if (!args || !env) return 'stale';
   const ours =
-    args.some((a) => path.basename(a) === marker) && args.some((a) => a.includes(`${dataDir}${path.sep}`));
-  return ours ? { pid, args } : 'stale';
+    args.some((a) => path.basename(a) === SERVICES[service].marker) && env[STACK_DIR_VARIABLE] === dataDir;
+  return ours ? { pid, args, env } : 'stale';
 }
 
 /** Children to SIGTERM if this process exits without stop() (stopOnExit). */
@@ -249,14 +287,14 @@ interface Started {
 
 function spawnService(
   def: ServiceDef,
-  bin: string,
-  args: string[],
+  command: { bin: string; args: string[]; env?: Record<string, string> },
   endpoint: Endpoint,
   dataDir: string,
   logDir: string,
   detached: boolean,
   killOnExit: boolean,
 ): Started {
+  const { bin, args } = command;
   const logFile = path.join(logDir, `${def.name}.log`);
   const pidFile = pidFileOf(dataDir, def.name);
   fs.appendFileSync(logFile, `\n=== ${new Date().toISOString()} starting: ${[bin, ...args].join(' ')}\n`);
@@ -267,7 +305,12 @@ function spawnService(
     child = spawn(bin, args, {
       stdio: ['ignore', fd, fd],
       detached,
-      env: { ...process.env, TEMPORAL_VERSION_CHECK_DISABLED: '1' },
+      env: {
+        ...process.env,
+        TEMPORAL_VERSION_CHECK_DISABLED: '1',
+        ...command.env,
+        [STACK_DIR_VARIABLE]: dataDir,
+      },
     });
   } finally {
     fs.closeSync(fd);
@@ -359,6 +402,105 @@ async function probeFor(
   }
 }
 
+/** The ports a service listens on (0: any free one): Temporal's frontend and Web UI, one for the others. */
+function requestedPorts(name: ServiceName, ports: NonNullable<LocalStackOptions['ports']>): number[] {
+  switch (name) {
+    case 'temporal':
+      return [
+        ports.temporal ?? DEFAULT_PORTS.temporal,
+        ports.temporalUi ?? (ports.temporal === 0 ? 0 : DEFAULT_PORTS.temporalUi),
+      ];
+    case 'ferretdb':
+      return [ports.mongo ?? DEFAULT_PORTS.mongo];
+    case 'chroma':
+      return [ports.chroma ?? DEFAULT_PORTS.chroma];
+    case 'ollama':
+      return [ports.ollama ?? DEFAULT_PORTS.ollama];
+  }
+}
+
+interface CommandContext {
+  dataDir: string;
+  env: NodeJS.ProcessEnv;
+  tools: Partial<StackTools>;
+  options: LocalStackOptions;
+}
+
+/** How to run one service on its ports, and where it will answer. */
+function serviceCommand(
+  name: ServiceName,
+  [port, uiPort]: number[],
+  { dataDir, env, tools, options }: CommandContext,
+): { command: { bin: string; args: string[]; env?: Record<string, string> }; endpoint: Endpoint } {
+  const host = '127.0.0.1';
+  const folder = (sub: string): string => {
+    const dir = path.join(dataDir, sub);
+    fs.mkdirSync(dir, { recursive: true });
+    return dir;
+  };
+  switch (name) {
+    case 'temporal': {
+      const args = [
+        'server',
+        'start-dev',
+        '--ip',
+        host,
+        '--port',
+        String(port),
+        '--ui-port',
+        String(uiPort),
+        // In memory for throwaway stacks (tests, bench): no SQLite fsyncs on every workflow task.
+        ...(options.temporalInMemory ? [] : ['--db-filename', path.join(dataDir, 'temporal.db')]),
+        '--log-level',
+        'warn',
+        '--namespace',
+        options.temporalNamespace ?? 'default',
+        ...Object.entries(options.temporalSearchAttributes ?? {}).flatMap(([k, t]) => [
+          '--search-attribute',
+          `${k}=${t}`,
+        ]),
+        ...(options.temporalExtraArgs ?? []),
+      ];
+      return {
+        command: { bin: tools.temporalCli as string, args },
+        endpoint: { address: `${host}:${port}`, uiUrl: `http://${host}:${uiPort}` },
+      };
+    }
+    case 'ferretdb': {
+      const args = [
+        '--handler=sqlite',
+        `--sqlite-url=file:${folder('ferretdb')}/`,
+        `--listen-addr=${host}:${port}`,
+        '--state-dir=-',
+        '--debug-addr=-',
+        '--telemetry=disable',
+        '--log-level=error',
+      ];
+      return {
+        command: { bin: tools.ferretdbBin as string, args },
+        endpoint: { address: `mongodb://${host}:${port}` },
+      };
+    }
+    case 'chroma': {
+      const args = ['run', '--path', folder('chroma'), '--host', host, '--port', String(port)];
+      return {
+        command: { bin: tools.chromaBin as string, args },
+        endpoint: { address: `http://${host}:${port}` },
+      };
+    }
+    case 'ollama': {
+      const ollamaEnv = {
+        OLLAMA_HOST: `${host}:${port}`,
+        OLLAMA_MODELS: env.OLLAMA_MODELS || folder(path.join('ollama', 'models')),
+      };
+      return {
+        command: { bin: tools.ollama?.bin as string, args: ['serve'], env: ollamaEnv },
+        endpoint: { address: `http://${host}:${port}` },
+      };
+    }
+  }
+}
+
 /** Starts (or reuses) the services not overridden by environment variables and waits until each is healthy. */
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const log = options.log ?? defaultLog;
@@ -370,7 +512,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const killOnExit = options.stopOnExit ?? !detached;
   const ports = options.ports ?? {};
   const mongoDb = options.mongoDatabase ?? '';
-  const namespace = options.temporalNamespace ?? 'default';
   const timeouts = { ...DEFAULT_TIMEOUTS_MS, ...options.timeoutsMs };
 
   const handles: Partial<Record<ServiceName, ServiceHandle>> = {};
@@ -415,7 +556,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         continue;
       }
       const def = SERVICES[name];
-      const endpoint = def.endpointFromArgs(running.args);
+      const endpoint = def.endpointOf(running);
       const t0 = Date.now();
       if (endpoint && (await probeFor(def, endpoint, running.pid, 5000))) {
         endpoints[name] = endpoint;
@@ -437,78 +578,19 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }
   }
 
+  let tools: Partial<StackTools> = {};
   if (toStart.length > 0) {
-    const needsServerTools = toStart.includes('temporal') || toStart.includes('ferretdb');
-    const tools: Partial<StackTools> = needsServerTools ? await resolveServerTools(repoRoot, log, env) : {};
+    if (toStart.some((name) => name !== 'chroma')) tools = await resolveServerTools(repoRoot, log, env);
     if (toStart.includes('chroma')) tools.chromaBin = chromaBin(repoRoot);
 
     // Resolve ports: 0 means any free loopback port.
-    const want: number[] = [];
-    if (toStart.includes('temporal')) {
-      want.push(ports.temporal ?? DEFAULT_PORTS.temporal);
-      want.push(ports.temporalUi ?? (ports.temporal === 0 ? 0 : DEFAULT_PORTS.temporalUi));
-    }
-    if (toStart.includes('ferretdb')) want.push(ports.mongo ?? DEFAULT_PORTS.mongo);
-    if (toStart.includes('chroma')) want.push(ports.chroma ?? DEFAULT_PORTS.chroma);
-    const free = await freePorts(want.filter((p) => p === 0).length);
-    const resolved = want.map((p) => (p === 0 ? (free.shift() as number) : p));
-
-    const host = '127.0.0.1';
-    for (const name of toStart) {
-      const def = SERVICES[name];
-      let bin: string;
-      let args: string[];
-      let endpoint: Endpoint;
-      if (name === 'temporal') {
-        const [port, uiPort] = resolved.splice(0, 2) as [number, number];
-        bin = tools.temporalCli as string;
-        args = [
-          'server',
-          'start-dev',
-          '--ip',
-          host,
-          '--port',
-          String(port),
-          '--ui-port',
-          String(uiPort),
-          // In memory for throwaway stacks (tests, bench): no SQLite fsyncs on every workflow task.
-          ...(options.temporalInMemory ? [] : ['--db-filename', path.join(dataDir, 'temporal.db')]),
-          '--log-level',
-          'warn',
-          '--namespace',
-          namespace,
-          ...Object.entries(options.temporalSearchAttributes ?? {}).flatMap(([k, t]) => [
-            '--search-attribute',
-            `${k}=${t}`,
-          ]),
-          ...(options.temporalExtraArgs ?? []),
-        ];
-        endpoint = { address: `${host}:${port}`, uiUrl: `http://${host}:${uiPort}` };
-      } else if (name === 'ferretdb') {
-        const port = resolved.shift() as number;
-        const sqliteDir = path.join(dataDir, 'ferretdb');
-        fs.mkdirSync(sqliteDir, { recursive: true });
-        bin = tools.ferretdbBin as string;
-        args = [
-          '--handler=sqlite',
-          `--sqlite-url=file:${sqliteDir}/`,
-          `--listen-addr=${host}:${port}`,
-          '--state-dir=-',
-          '--debug-addr=-',
-          '--telemetry=disable',
-          '--log-level=error',
-        ];
-        endpoint = { address: `mongodb://${host}:${port}` };
-      } else {
-        const port = resolved.shift() as number;
-        const chromaDir = path.join(dataDir, 'chroma');
-        fs.mkdirSync(chromaDir, { recursive: true });
-        bin = tools.chromaBin as string;
-        args = ['run', '--path', chromaDir, '--host', host, '--port', String(port)];
-        endpoint = { address: `http://${host}:${port}` };
-      }
+    const wanted = toStart.map((name) => requestedPorts(name, ports));
+    const free = await freePorts(wanted.flat().filter((p) => p === 0).length);
+    for (const [i, name] of toStart.entries()) {
+      const servicePorts = (wanted[i] as number[]).map((p) => (p === 0 ? (free.shift() as number) : p));
+      const { command, endpoint } = serviceCommand(name, servicePorts, { dataDir, env, tools, options });
       endpoints[name] = endpoint;
-      started.push(spawnService(def, bin, args, endpoint, dataDir, logDir, detached, killOnExit));
+      started.push(spawnService(SERVICES[name], command, endpoint, dataDir, logDir, detached, killOnExit));
     }
 
     const results = await Promise.allSettled(
@@ -549,8 +631,21 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const temporalAddress = addressOf('temporal');
   const mongodbUri = addressOf('ferretdb');
   const chromaUrl = addressOf('chroma');
+  const ollamaHost = addressOf('ollama');
   const temporalUiUrl =
     handles.temporal?.mode === 'external' ? env.TEMPORAL_UI_URL || undefined : endpoints.temporal?.uiUrl;
+  let bundledModel: string | undefined;
+  if (handles.ollama?.mode !== 'external') {
+    try {
+      const { ollama } = tools.ollama ? tools : await resolveServerTools(repoRoot, log, env);
+      if (!ollama) throw new Error('scripts/install-tools.sh did not install Ollama');
+      await ensureBundledModel({ host: ollamaHost, ...ollama, workDir: path.join(dataDir, 'ollama'), log });
+      bundledModel = BUNDLED_MODEL;
+    } catch (err) {
+      await stopStarted(started);
+      throw err;
+    }
+  }
 
   let stopping: Promise<void> | undefined;
   return {
@@ -558,6 +653,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     temporalUiUrl,
     mongodbUri,
     chromaUrl,
+    ollamaHost,
+    bundledModel,
     dataDir,
     logDir,
     services: handles as Record<ServiceName, ServiceHandle>,
@@ -616,7 +713,7 @@ export async function localStackStatus(
         return { name, state: 'external', address: override, detail: `from ${SERVICE_ENV[name]}` };
       const running = ourRunningProcess(dataDir, name);
       if (running === undefined || running === 'stale') return { name, state: 'stopped' };
-      const endpoint = SERVICES[name].endpointFromArgs(running.args);
+      const endpoint = SERVICES[name].endpointOf(running);
       if (!endpoint) return { name, state: 'unhealthy', pid: running.pid, detail: 'cannot read its address' };
       try {
         await SERVICES[name].probe(endpoint);

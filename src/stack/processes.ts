@@ -38,6 +38,21 @@ export function processArgs(pid: number): string[] | undefined {
   }
 }
 
+/** The environment a running process started with (Linux /proc), or undefined when it cannot be read. */
+export function processEnv(pid: number): Record<string, string> | undefined {
+  try {
+    const raw = fs.readFileSync(`/proc/${pid}/environ`, 'utf8');
+    return Object.fromEntries(
+      raw
+        .split('\0')
+        .filter((entry) => entry.includes('='))
+        .map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]),
+    );
+  } catch {
+    return undefined;
+  }
+}
+
 /** Value of `--flag value` or `--flag=value` in an argv. */
 export function argValue(args: readonly string[], flag: string): string | undefined {
   for (let i = 0; i < args.length; i++) {

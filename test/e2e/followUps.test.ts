@@ -23,7 +23,7 @@ function scriptHandOvers(): void {
   const next: Record<string, string> = { Peter: 'Brian', Brian: 'Stewie', Stewie: 'Peter' };
   h.ollama.reply((request) => {
     const system = String(request.messages?.[0]?.content ?? '');
-    if (system.startsWith('You pick which Family Guy character')) return 'Stewie'; // organic initiator
+    if (system.startsWith('You pick which Family Guy character')) return '{"character": "Stewie"}'; // organic initiator
     const speaker = Object.keys(next).find((name) => system.startsWith(`You are ${name} Griffin`)) ?? 'Peter';
     return `What do you think, ${next[speaker]}?`;
   });

@@ -10,6 +10,7 @@ const children: ChildProcess[] = [];
 
 beforeAll(async () => {
   ollama = await startScriptedOllama();
+  ollama.models.push('mistral:latest'); // OLLAMA_MODEL's default with an OLLAMA_HOST of one's own
 });
 afterAll(async () => {
   for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
@@ -65,7 +66,12 @@ it('starts without any Discord token, says what is missing, serves /health and s
   expect(health.status).toBe(200);
   expect(await health.json()).toMatchObject({
     status: 'ok',
-    checks: { temporal: { ok: true }, mongodb: { ok: true }, chroma: { ok: true }, ollama: { ok: true } },
+    checks: {
+      temporal: { ok: true },
+      mongodb: { ok: true },
+      chroma: { ok: true },
+      ollama: { ok: true, detail: 'model mistral on Ollama 0.12.6' },
+    },
   });
   expect(await main.stop()).toBe(0);
 });

@@ -111,7 +111,7 @@ describe('organic conversations', () => {
     await ensure(channelId);
     await pause(1100);
     h.ollama.enqueue(
-      'Brian',
+      '{"character": "Brian"}',
       'Brian: @everyone does <@123456789012345678> think the Drunken Clam needs a jukebox?',
     );
 
@@ -163,7 +163,7 @@ describe('organic conversations', () => {
 
     const cooling = h.discord.createTextChannel('cooling');
     await ensure(cooling);
-    h.ollama.enqueue('Peter', 'Lois! Where is the remote?');
+    h.ollama.enqueue('{"character": "Peter"}', 'Lois! Where is the remote?');
     expect(await checkNow(cooling)).toMatchObject({ started: true });
     await pause(1100); // silent again, but the last organic start is within the 600 s cooldown
     expect(await checkNow(cooling)).toEqual({ started: false, reason: 'cooldown' });
@@ -175,7 +175,9 @@ describe('organic conversations', () => {
 
   it('starts nothing while paused and starts again once resumed', async () => {
     const channelId = h.discord.createTextChannel('paused');
-    h.ollama.reply((body) => (isInitiatorChoice(body) ? 'Stewie' : 'What the deuce is everyone doing?'));
+    h.ollama.reply((body) =>
+      isInitiatorChoice(body) ? '{"character": "Stewie"}' : 'What the deuce is everyone doing?',
+    );
     await humanTalksIn(channelId, 'Stewie');
     // Checks every second; the channel becomes silent enough two seconds after that reply.
     await ensure(channelId, { silenceSeconds: 2, checkSeconds: 1 });
@@ -201,7 +203,7 @@ describe('organic conversations', () => {
   it('falls back to a character other than the last initiator when the choice is not a name', async () => {
     const channelId = h.discord.createTextChannel('fallback');
     await ensure(channelId);
-    h.ollama.enqueue('Stewie', 'Victory is mine!');
+    h.ollama.enqueue('{"character": "Stewie"}', 'Victory is mine!');
     expect(await checkNow(channelId)).toMatchObject({ started: true, result: { initiator: 'Stewie' } });
 
     expect((await adminPost(`/organic/${channelId}/settings`, { cooldown_seconds: 1 })).status).toBe(200);

@@ -8,7 +8,10 @@ import { Connection } from '@temporalio/client';
 import { ChromaClient } from 'chromadb';
 import { MongoClient } from 'mongodb';
 
+import { dependencyChecks } from '../../src/admin/healthChecks';
+import { loadConfig } from '../../src/config';
 import { ServiceStartError, startLocalStack, stopLocalStack } from '../../src/stack/localStack';
+import { BUNDLED_MODEL } from '../../src/stack/ollama';
 import { isAlive } from '../../src/stack/processes';
 
 const env = (name: string): string => {
@@ -67,6 +70,23 @@ describe('test stack from globalSetup', () => {
     }
   });
 
+  it('Ollama serves the bundled model, and the health check names the model or says it is missing', async () => {
+    const host = env('FG_TEST_OLLAMA_HOST');
+    const check = (model: string) => {
+      const checks = dependencyChecks(loadConfig({ OLLAMA_HOST: host, OLLAMA_MODEL: model }));
+      return (checks.ollama as () => Promise<string | void>)();
+    };
+    if (!process.env.OLLAMA_HOST) {
+      expect(env('FG_TEST_OLLAMA_MODEL')).toBe(BUNDLED_MODEL);
+    }
+    expect(await check(env('FG_TEST_OLLAMA_MODEL'))).toMatch(
+      new RegExp(`^model ${env('FG_TEST_OLLAMA_MODEL')} on Ollama \\d+\\.\\d+`),
+    );
+    await expect(check('no-such-model')).rejects.toThrow(
+      /does not have the model no-such-model: pull it \(ollama pull no-such-model\) or set OLLAMA_MODEL/,
+    );
+  });
+
   it('Chroma heartbeat answers and a collection can be created and queried', async () => {
     const url = new URL(env('CHROMA_URL'));
     const heartbeat = await fetch(new URL('/api/v2/heartbeat', url));
@@ -112,19 +132,31 @@ describe('startLocalStack', () => {
       TEMPORAL_UI_URL: 'https://temporal-ui.example.internal',
       MONGODB_URI: 'mongodb://user:pw@db.example.internal:27017/prod?authSource=admin',
       CHROMA_URL: 'https://chroma.example.internal',
+      OLLAMA_HOST: 'http://gpu.example.internal:11434',
     };
     const stack = await startLocalStack({ dataDir: tmp, env: external, log: quiet });
     expect(stack.temporalAddress).toBe(external.TEMPORAL_ADDRESS);
     expect(stack.temporalUiUrl).toBe(external.TEMPORAL_UI_URL);
     expect(stack.mongodbUri).toBe(external.MONGODB_URI);
     expect(stack.chromaUrl).toBe(external.CHROMA_URL);
-    expect(Object.values(stack.services).map((s) => s.mode)).toEqual(['external', 'external', 'external']);
+    expect(stack.ollamaHost).toBe(external.OLLAMA_HOST);
+    expect(stack.bundledModel).toBeUndefined(); // the user's Ollama is not touched
+    expect(Object.values(stack.services).map((s) => s.mode)).toEqual([
+      'external',
+      'external',
+      'external',
+      'external',
+    ]);
     expect(fs.readdirSync(tmp)).toEqual([]); // nothing spawned, no pid files
     await stack.stop();
   });
 
   it('reuses a healthy service left running in the same data folder, and stopLocalStack stops it', async () => {
-    const env = { TEMPORAL_ADDRESS: '127.0.0.1:1', MONGODB_URI: 'mongodb://127.0.0.1:1' };
+    const env = {
+      TEMPORAL_ADDRESS: '127.0.0.1:1',
+      MONGODB_URI: 'mongodb://127.0.0.1:1',
+      OLLAMA_HOST: 'http://127.0.0.1:1',
+    };
     const first = await startLocalStack({ dataDir: tmp, env, ports: { chroma: 0 }, log: quiet });
     try {
       expect(first.services.chroma.mode).toBe('started');
@@ -143,6 +175,50 @@ describe('startLocalStack', () => {
     }
   });
 
+  it('starts Ollama with the bundled model imported once, and reuses it from the same data folder', async () => {
+    const env = {
+      ...process.env,
+      TEMPORAL_ADDRESS: '127.0.0.1:1',
+      MONGODB_URI: 'mongodb://127.0.0.1:1',
+      CHROMA_URL: 'http://127.0.0.1:1',
+      OLLAMA_HOST: '',
+      OLLAMA_MODELS: '',
+    };
+    const logs: string[] = [];
+    const first = await startLocalStack({
+      dataDir: tmp,
+      env,
+      ports: { ollama: 0 },
+      log: (m) => logs.push(m),
+    });
+    try {
+      expect(first.services.ollama.mode).toBe('started');
+      expect(first.bundledModel).toBe(BUNDLED_MODEL);
+      expect(logs.filter((m) => m.includes(`imported the bundled model ${BUNDLED_MODEL}`))).toHaveLength(1);
+      // Models live in the data folder unless OLLAMA_MODELS says otherwise.
+      expect(fs.readdirSync(path.join(tmp, 'ollama', 'models'))).toEqual(
+        expect.arrayContaining(['blobs', 'manifests']),
+      );
+      const tags = (await (await fetch(`${first.ollamaHost}/api/tags`)).json()) as {
+        models: { name: string }[];
+      };
+      expect(tags.models.map((m) => m.name)).toContain(BUNDLED_MODEL);
+
+      const second = await startLocalStack({
+        dataDir: tmp,
+        env,
+        ports: { ollama: 0 },
+        log: (m) => logs.push(m),
+      });
+      expect(second.services.ollama).toMatchObject({ mode: 'reused', pid: first.services.ollama.pid });
+      expect(second.ollamaHost).toBe(first.ollamaHost);
+      expect(logs.filter((m) => m.includes('imported the bundled model'))).toHaveLength(1); // not again
+    } finally {
+      await first.stop();
+    }
+    expect(isAlive(first.services.ollama.pid as number)).toBe(false);
+  });
+
   it('fails fast with the service name, address and log tail when a service cannot start', async () => {
     const blocker = net.createServer((socket) => socket.destroy());
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
@@ -151,7 +227,11 @@ describe('startLocalStack', () => {
       const started = Date.now();
       const attempt = startLocalStack({
         dataDir: tmp,
-        env: { TEMPORAL_ADDRESS: '127.0.0.1:1', CHROMA_URL: 'http://127.0.0.1:1' },
+        env: {
+          TEMPORAL_ADDRESS: '127.0.0.1:1',
+          CHROMA_URL: 'http://127.0.0.1:1',
+          OLLAMA_HOST: 'http://127.0.0.1:1',
+        },
         ports: { mongo: port },
         log: quiet,
       });

@@ -1,10 +1,13 @@
 /**
- * Starts a private local stack (Temporal dev server, FerretDB, Chroma) once for the whole jest run, on free
- * loopback ports with state in a fresh .data/test-<pid> folder, so a running `npm start` / `stack up` is not
- * disturbed. Services whose env var is already set (TEMPORAL_ADDRESS, MONGODB_URI, CHROMA_URL) are used as
- * they are. Test workers are forked after this runs, so they inherit the variables set here:
+ * Starts a private local stack (Temporal dev server, FerretDB, Chroma, Ollama with the bundled model) once for
+ * the whole jest run, on free loopback ports with state in a fresh .data/test-<pid> folder, so a running
+ * `npm start` / `stack up` is not disturbed. Services whose env var is already set (TEMPORAL_ADDRESS,
+ * MONGODB_URI, CHROMA_URL, OLLAMA_HOST) are used as they are. Test workers are forked after this runs, so they
+ * inherit the variables set here:
  *   TEMPORAL_ADDRESS, TEMPORAL_UI_URL, MONGODB_URI (.../fgbots_test), MONGODB_DB=fgbots_test, CHROMA_URL,
- *   FG_TEST_STACK=1
+ *   FG_TEST_STACK=1, and for the real-LLM tests FG_TEST_OLLAMA_HOST and FG_TEST_OLLAMA_MODEL (the bundled
+ *   model, or OLLAMA_MODEL with an OLLAMA_HOST of your own). OLLAMA_HOST itself is not set: the other tests
+ *   name their scripted Ollama explicitly.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -49,7 +52,7 @@ export default async function globalSetup(): Promise<void> {
     stack = await startLocalStack({
       repoRoot,
       dataDir,
-      ports: { temporal: 0, temporalUi: 0, mongo: 0, chroma: 0 },
+      ports: { temporal: 0, temporalUi: 0, mongo: 0, chroma: 0, ollama: 0 },
       temporalInMemory: true,
       mongoDatabase: TEST_DB,
       log: testLog,
@@ -74,10 +77,12 @@ export default async function globalSetup(): Promise<void> {
   process.env.MONGODB_DB = TEST_DB;
   process.env.CHROMA_URL = stack.chromaUrl;
   process.env.FG_TEST_STACK = '1';
+  process.env.FG_TEST_OLLAMA_HOST = stack.ollamaHost;
+  process.env.FG_TEST_OLLAMA_MODEL = stack.bundledModel ?? (process.env.OLLAMA_MODEL || 'mistral');
   process.env.EMBEDDING_MODEL_DIR ??= (await resolveServerTools(repoRoot, testLog)).embeddingModelDir;
   process.env.LOG_LEVEL ??= 'warn'; // keep test output readable; LOG_LEVEL=info ./scripts/test to see it all
   testLog(
     `ready in ${((Date.now() - started) / 1000).toFixed(1)} s: temporal ${stack.temporalAddress}, ` +
-      `mongodb ${stack.mongodbUri}, chroma ${stack.chromaUrl}`,
+      `mongodb ${stack.mongodbUri}, chroma ${stack.chromaUrl}, ollama ${stack.ollamaHost}`,
   );
 }

@@ -4,15 +4,22 @@ const ROSTER = ['Peter', 'Brian', 'Stewie'];
 
 describe('parseCharacterChoice', () => {
   it.each([
-    ['Brian', 'Brian'],
-    ['  stewie.', 'Stewie'],
-    ['**Peter**', 'Peter'],
-    ['"Brian"', 'Brian'],
+    ['{"character": "Brian"}', 'Brian'],
+    ['{\n  "character" : " stewie" }\n\n  ', 'Stewie'],
+    ['```json\n{"character": "Peter"}\n```', 'Peter'],
   ])('accepts %j as %s', (answer, name) => {
     expect(parseCharacterChoice(answer, ROSTER)).toBe(name);
   });
 
-  it.each(['I think Brian', 'Brian or Stewie', 'Quagmire', ''])('refuses %j', (answer) => {
+  it.each([
+    'Brian',
+    '{"character": "I think Brian"}',
+    '{"character": "Quagmire"}',
+    '{"name": "Brian"}',
+    '{"character": ["Brian"]}',
+    'Sure! {"character": "Brian"}',
+    '',
+  ])('refuses %j', (answer) => {
     expect(parseCharacterChoice(answer, ROSTER)).toBeNull();
   });
 });
