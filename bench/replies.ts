@@ -48,10 +48,11 @@ export async function replyOnce(
   channelId: string,
   character: string,
   settle = false,
+  timeoutMs = 60_000,
 ): Promise<number> {
   const started = performance.now();
   const message = await h.discord.userSays({ channelId, content: `${character}, say something` });
-  await h.discord.replyTo(message.id);
+  await h.discord.replyTo(message.id, timeoutMs);
   const elapsed = performance.now() - started;
   if (settle) await h.temporal.workflow.getHandle(replyWorkflowId(message.id, character)).result();
   return elapsed;

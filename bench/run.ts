@@ -1,8 +1,9 @@
 /**
  * `npm run bench`: prints numbers, asserts nothing. Everything runs on a throwaway local
- * stack (Temporal dev server, FerretDB, Chroma) with the real worker, bots and clients;
- * only Discord and Ollama are the test fakes (an instant scripted LLM).
- *   BENCH=replies|knowledge|qc runs one part; BENCH=load (bench/load.ts, not part of the
+ * stack (Temporal dev server, FerretDB, Chroma, Ollama with the bundled model) with the real
+ * worker, bots and clients; Discord is the test fake, and the LLM is an instant scripted one
+ * except in the model part, which uses the real model.
+ *   BENCH=replies|knowledge|qc|model runs one part; BENCH=load (bench/load.ts, not part of the
  *   default run: several minutes) puts 50 channels of steady traffic through it.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { startLocalStack } from '../src/stack/localStack';
 import { startHarness } from '../test/e2e/harness';
 import { benchKnowledge } from './knowledge';
 import { benchLoad } from './load';
+import { benchModel } from './model';
 import { benchQc } from './qc';
 import { benchReplies } from './replies';
 
@@ -20,7 +22,7 @@ async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(__dirname, '..', '.data', 'bench-'));
   const stack = await startLocalStack({
     dataDir,
-    ports: { temporal: 0, temporalUi: 0, mongo: 0, chroma: 0 },
+    ports: { temporal: 0, temporalUi: 0, mongo: 0, chroma: 0, ollama: 0 },
     temporalInMemory: true,
     mongoDatabase: '',
     log: () => undefined,
@@ -36,6 +38,9 @@ async function main(): Promise<void> {
     if (part === 'all' || part === 'replies') await benchReplies(h);
     if (part === 'all' || part === 'knowledge') await benchKnowledge(h);
     if (part === 'all' || part === 'qc') await benchQc();
+    if (part === 'all' || part === 'model') {
+      await benchModel(stack.ollamaHost, stack.bundledModel ?? process.env.OLLAMA_MODEL ?? 'mistral');
+    }
     if (part === 'load') await benchLoad();
   } finally {
     await h.stop();

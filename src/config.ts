@@ -48,8 +48,8 @@ export const SETTINGS = [
   { name: 'OLLAMA_NUM_CTX', default: '8192', doc: 'context window passed to Ollama on every call' },
   {
     name: 'OLLAMA_NUM_PREDICT',
-    default: '512',
-    doc: 'most tokens the model writes in one answer (a model that rambles is cut off here)',
+    default: '200',
+    doc: 'most tokens the model writes in a reply (QC_MAX_REPLY_CHARS 800 is about 200; a rambling model stops here)',
   },
   { name: 'OLLAMA_TIMEOUT_MS', default: '120000', doc: 'give up on one Ollama call after this long' },
   { name: 'LLM_CONCURRENCY', default: '1', doc: 'LLM activities run at once per worker (protects one GPU)' },

@@ -1,6 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { cleanReply } from '../llm/clean';
-import type { LlmClient } from '../llm/ollamaChat';
+import type { ChatAnswer, ChatMessage, ChatOptions, LlmClient } from '../llm/ollamaChat';
 import {
   buildInitiatorChoiceMessages,
   buildStarterMessages,
@@ -9,7 +9,12 @@ import {
   tidyStarter,
   type StarterPrompt,
 } from '../llm/organicPrompt';
-import { buildOptimizerMessages, tidySuggestedPrompt, type OptimizerPrompt } from '../llm/optimizerPrompt';
+import {
+  buildOptimizerMessages,
+  OPTIMIZER_MAX_TOKENS,
+  tidySuggestedPrompt,
+  type OptimizerPrompt,
+} from '../llm/optimizerPrompt';
 import { buildReplyMessages, type HistoryLine, type ReplyPrompt } from '../llm/prompt';
 import { buildQcMessages, parseQcVerdict, QC_VERDICT_SCHEMA } from '../llm/qcPrompt';
 import { checkReply, describeViolations, unfixedViolations } from '../llm/qcRules';
@@ -17,17 +22,26 @@ import { QC_FALLBACK_SCORE, type GeneratedReply, type QcAssessment } from '../wo
 
 /** LLM activities; the worker runs them on their own task queue with bounded concurrency. */
 export function createLlmActivities(deps: { llm: LlmClient; characterNames: string[] }) {
+  /** One chat call from inside an activity: it heartbeats and stops when Temporal cancels the activity. */
+  const ask = (
+    messages: ChatMessage[],
+    options: Pick<ChatOptions, 'format' | 'maxTokens'> = {},
+  ): Promise<ChatAnswer> => {
+    const context = Context.current();
+    return deps.llm.chat(messages, {
+      ...options,
+      // Heartbeats tell Temporal this worker is alive while the model thinks; if the
+      // worker dies, the heartbeat timeout hands the call to another worker.
+      onProgress: (chars) => context.heartbeat(chars),
+      signal: context.cancellationSignal,
+    });
+  };
+
   return {
     async generateReply(prompt: ReplyPrompt): Promise<GeneratedReply> {
-      const context = Context.current();
-      const raw = await deps.llm.chat(buildReplyMessages(prompt), {
-        // Heartbeats tell Temporal this worker is alive while the model thinks; if the
-        // worker dies, the heartbeat timeout hands the call to another worker.
-        onProgress: (chars) => context.heartbeat(chars),
-        signal: context.cancellationSignal,
-      });
+      const { text: raw, cutOff } = await ask(buildReplyMessages(prompt));
       const others = deps.characterNames.filter((name) => name !== prompt.character);
-      const final = cleanReply(raw, prompt.character, others);
+      const final = cleanReply(raw, prompt.character, others, cutOff);
       if (final === '') {
         // Retryable: sampling again usually gives a real answer.
         throw ApplicationFailure.retryable(
@@ -66,11 +80,8 @@ export function createLlmActivities(deps: { llm: LlmClient; characterNames: stri
           rules,
         };
       }
-      const context = Context.current();
-      const answer = await deps.llm.chat(buildQcMessages(prompt, candidate.final), {
+      const { text: answer } = await ask(buildQcMessages(prompt, candidate.final), {
         format: QC_VERDICT_SCHEMA,
-        onProgress: (chars) => context.heartbeat(chars),
-        signal: context.cancellationSignal,
       });
       const notes = violations.length > 0 ? ` [rule checks: ${describeViolations(violations)}]` : '';
       const verdict = parseQcVerdict(answer);
@@ -87,11 +98,7 @@ export function createLlmActivities(deps: { llm: LlmClient; characterNames: stri
 
     /** The optimiser's rewrite of a character's prompt, from its lowest- and highest-rated replies. */
     async suggestPromptImprovement(prompt: OptimizerPrompt): Promise<string> {
-      const context = Context.current();
-      const raw = await deps.llm.chat(buildOptimizerMessages(prompt), {
-        onProgress: (chars) => context.heartbeat(chars),
-        signal: context.cancellationSignal,
-      });
+      const { text: raw } = await ask(buildOptimizerMessages(prompt), { maxTokens: OPTIMIZER_MAX_TOKENS });
       const suggested = tidySuggestedPrompt(raw, prompt.currentPrompt);
       if (!suggested) {
         throw ApplicationFailure.retryable(
@@ -111,12 +118,9 @@ export function createLlmActivities(deps: { llm: LlmClient; characterNames: stri
       history: HistoryLine[];
       lastInitiator: string | null;
     }): Promise<{ choice: string | null; raw: string; candidates: string[] }> {
-      const context = Context.current();
       const characters = deps.characterNames;
-      const raw = await deps.llm.chat(buildInitiatorChoiceMessages({ ...input, characters }), {
+      const { text: raw } = await ask(buildInitiatorChoiceMessages({ ...input, characters }), {
         format: characterChoiceSchema(characters),
-        onProgress: (chars) => context.heartbeat(chars),
-        signal: context.cancellationSignal,
       });
       const others = characters.filter((name) => name !== input.lastInitiator);
       return {
@@ -128,13 +132,9 @@ export function createLlmActivities(deps: { llm: LlmClient; characterNames: stri
 
     /** A short opening line in character, without mentions. */
     async generateOrganicStarter(prompt: StarterPrompt): Promise<GeneratedReply> {
-      const context = Context.current();
-      const raw = await deps.llm.chat(buildStarterMessages(prompt), {
-        onProgress: (chars) => context.heartbeat(chars),
-        signal: context.cancellationSignal,
-      });
+      const { text: raw, cutOff } = await ask(buildStarterMessages(prompt));
       const others = deps.characterNames.filter((name) => name !== prompt.character);
-      const final = tidyStarter(cleanReply(raw, prompt.character, others));
+      const final = tidyStarter(cleanReply(raw, prompt.character, others, cutOff));
       if (final === '') {
         throw ApplicationFailure.retryable(
           `the model's starter was empty after cleaning: ${JSON.stringify(raw.slice(0, 200))}`,

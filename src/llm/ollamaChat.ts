@@ -12,6 +12,8 @@ export interface ChatOptions {
    * Small models still fill it with wrong values, so callers validate what comes back.
    */
   format?: JsonSchema;
+  /** Most tokens this answer may have, when it needs more room than the setting gives (a whole prompt). */
+  maxTokens?: number;
 }
 
 /** The subset of JSON Schema this project hands to Ollama. */
@@ -24,9 +26,16 @@ export interface JsonSchema {
   maxLength?: number;
 }
 
+/** What the model answered. */
+export interface ChatAnswer {
+  text: string;
+  /** The answer hit the token limit (num_predict) rather than ending by itself: its last sentence may be cut. */
+  cutOff: boolean;
+}
+
 /** What the activities need from an LLM: one chat completion. */
 export interface LlmClient {
-  chat(messages: ChatMessage[], options?: ChatOptions): Promise<string>;
+  chat(messages: ChatMessage[], options?: ChatOptions): Promise<ChatAnswer>;
 }
 
 export interface OllamaSettings {
@@ -49,7 +58,7 @@ const PROGRESS_TICK_MS = 2000;
 export function createOllamaLlm(settings: OllamaSettings): LlmClient {
   const ollama = new Ollama({ host: settings.host });
   return {
-    async chat(messages, { onProgress, signal, format } = {}) {
+    async chat(messages, { onProgress, signal, format, maxTokens } = {}) {
       const stream = await ollama.chat({
         model: settings.model,
         messages,
@@ -58,10 +67,11 @@ export function createOllamaLlm(settings: OllamaSettings): LlmClient {
         options: {
           temperature: settings.temperature,
           num_ctx: settings.numCtx,
-          num_predict: settings.numPredict,
+          num_predict: Math.max(settings.numPredict, maxTokens ?? 0),
         },
       });
       let text = '';
+      let cutOff = false;
       let timedOut = false;
       const abort = () => stream.abort();
       const timeout = setTimeout(() => {
@@ -73,6 +83,7 @@ export function createOllamaLlm(settings: OllamaSettings): LlmClient {
       try {
         for await (const part of stream) {
           text += part.message.content;
+          if (part.done) cutOff = part.done_reason === 'length';
           onProgress?.(text.length);
         }
       } catch (err) {
@@ -84,7 +95,7 @@ export function createOllamaLlm(settings: OllamaSettings): LlmClient {
         clearInterval(tick);
         signal?.removeEventListener('abort', abort);
       }
-      return text;
+      return { text, cutOff };
     },
   };
 }

@@ -18,6 +18,8 @@ export interface OptimizerPrompt {
 /** A rewrite shorter than this share of the original has lost the character sheet. */
 const MIN_LENGTH_SHARE = 0.3;
 const MAX_PROMPT_CHARS = 12_000;
+/** Room for the longest rewrite accepted (a token is three characters or more of English prose). */
+export const OPTIMIZER_MAX_TOKENS = Math.ceil(MAX_PROMPT_CHARS / 3);
 
 export const OPTIMIZER_SYSTEM_INTRO = 'You improve the system prompt of a Family Guy role-play Discord bot.';
 

@@ -30,4 +30,19 @@ describe('cleanReply', () => {
       'Blast! Victory shall be mine.',
     );
   });
+
+  it('drops the unfinished last sentence of an answer the token limit cut off, and only then', () => {
+    const cut = 'Hehehe, I went to the Clam. Then Quagmire said "giggity!" And then we went to';
+    expect(cleanReply(cut, 'Peter', others, true)).toBe(
+      'Hehehe, I went to the Clam. Then Quagmire said "giggity!"',
+    );
+    expect(cleanReply(cut, 'Peter', others, false)).toBe(cut);
+    expect(cleanReply('Hehehe, freakin sweet', 'Peter', others, false)).toBe('Hehehe, freakin sweet');
+  });
+
+  it('ends a cut-off answer without a sentence end at its last whole word', () => {
+    expect(
+      cleanReply('Roadhouse! And the other thing about the chicken is that it never', 'Peter', others, true),
+    ).toBe('Roadhouse! And the other thing about the chicken is that it…');
+  });
 });
