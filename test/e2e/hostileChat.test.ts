@@ -22,7 +22,8 @@ const ROLE_ID = '333333333333333333';
 const MESSAGES_ROUTE = /\/channels\/\d+\/messages$/;
 
 beforeAll(async () => {
-  h = await startHarness();
+  // Some scripted answers run past a Discord message; the default token limit would cut them.
+  h = await startHarness({ env: { OLLAMA_NUM_PREDICT: '4096' } });
   // The victim exists in the guild, so a <@victim> could really ping them.
   await h.discord.userSays({ channelId: h.channelId, author: VICTIM, content: 'hi all' });
 });

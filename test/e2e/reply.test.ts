@@ -7,7 +7,8 @@ import { startHarness, type CharacterName, type Harness } from './harness';
 let h: Harness;
 
 beforeAll(async () => {
-  h = await startHarness();
+  // Some scripted answers run past a Discord message; the default token limit would cut them.
+  h = await startHarness({ env: { OLLAMA_NUM_PREDICT: '4096' } });
 });
 
 afterAll(async () => {

@@ -39,7 +39,7 @@ beforeAll(async () => {
       OLLAMA_TIMEOUT_MS: '60000',
       LLM_CONCURRENCY: '1',
       QC_ENABLED: 'true',
-      QC_MAX_REGENERATIONS: '1',
+      QC_MAX_REGENERATIONS: '0', // one candidate a reply: regeneration itself is tested with scripted verdicts
     },
   });
 });
