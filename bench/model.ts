@@ -1,6 +1,6 @@
 import { QC_SYSTEM_INTRO } from '../src/llm/qcPrompt';
 import { CHARACTERS, startHarness } from '../test/e2e/harness';
-import { startOllamaTap } from '../test/fakes/ollamaTap';
+import { startOllamaTap, type TappedChat } from '../test/fakes/ollamaTap';
 import { replyOnce } from './replies';
 import { report } from './stats';
 
@@ -10,53 +10,31 @@ const REPLY_TIMEOUT_MS = 300_000;
 
 /**
  * Replies with the real model (the bundled one on the bench stack's Ollama, or OLLAMA_HOST/OLLAMA_MODEL),
- * one at a time, QC off and on: latency from message in to reply posted, the model's own speed (tokens/s
- * as Ollama counts them), and how much of a reply's time is orchestration rather than the model (the reply's
- * latency minus the time its LLM calls took, measured at a tap in front of Ollama).
+ * one at a time, QC off and on: latency from message in to reply posted, the model's own speed (prompt and
+ * generated tokens/s as Ollama counts them), and how much of a reply's time is orchestration rather than the
+ * model (the reply's latency minus the time its LLM calls took, measured at a tap in front of Ollama).
+ * Each message opens a new channel, so every prompt is the character sheet and the message alone: on CPU,
+ * prompt processing grows with the history a channel has.
  */
 export async function benchModel(ollamaHost: string, model: string): Promise<void> {
   const tap = await startOllamaTap(ollamaHost);
   try {
     for (const qc of [false, true]) {
       const h = await startHarness({
-        env: {
-          OLLAMA_HOST: tap.url,
-          OLLAMA_MODEL: model,
-          QC_ENABLED: String(qc),
-          LLM_CONCURRENCY: '1',
-        },
+        env: { OLLAMA_HOST: tap.url, OLLAMA_MODEL: model, QC_ENABLED: String(qc), LLM_CONCURRENCY: '1' },
       });
       try {
-        await replyOnce(h, h.channelId, 'Peter', true, REPLY_TIMEOUT_MS); // warm-up: model load, workflow bundle, connections
+        // Warm-up: model load, workflow bundle, connections.
+        await replyOnce(h, h.channelId, 'Peter', true, REPLY_TIMEOUT_MS);
         tap.chats.length = 0;
         const latencies: number[] = [];
-        let modelMs = 0;
         for (let i = 0; i < MODEL_REPLIES; i++) {
-          const before = tap.chats.length;
-          latencies.push(
-            await replyOnce(
-              h,
-              h.channelId,
-              CHARACTERS[i % CHARACTERS.length] ?? 'Peter',
-              true,
-              REPLY_TIMEOUT_MS,
-            ),
-          );
-          // Only the calls made before the reply was posted count (with QC all of them are).
-          modelMs += tap.chats.slice(before).reduce((sum, chat) => sum + chat.ms, 0);
+          const channelId = h.discord.createTextChannel(`model-${i}`);
+          const character = CHARACTERS[i % CHARACTERS.length] ?? 'Peter';
+          latencies.push(await replyOnce(h, channelId, character, true, REPLY_TIMEOUT_MS));
         }
-        const total = latencies.reduce((sum, ms) => sum + ms, 0);
-        const tokens = tap.chats.reduce((sum, chat) => sum + chat.evalCount, 0);
-        const evalSeconds = tap.chats.reduce((sum, chat) => sum + chat.evalDurationNs, 0) / 1e9;
-        const reviews = tap.chats.filter((chat) =>
-          chat.request.messages?.[0]?.content.startsWith(QC_SYSTEM_INTRO),
-        );
         report(`real model ${model}, QC ${qc ? 'on' : 'off'} (n=${MODEL_REPLIES})`, latencies);
-        console.log(
-          `  ${tap.chats.length} LLM calls (${reviews.length} QC reviews), ${tokens} tokens at ` +
-            `${(tokens / evalSeconds).toFixed(1)} tokens/s; orchestration ${(100 * (1 - modelMs / total)).toFixed(1)}% ` +
-            `of the reply time (${((total - modelMs) / MODEL_REPLIES).toFixed(0)} ms a reply)`,
-        );
+        console.log(`  ${describeCalls(tap.chats, latencies)}`);
         if (qc) {
           const methods = await h.store.fineTuningData.collection
             .aggregate<{ _id: string; n: number }>([
@@ -73,4 +51,21 @@ export async function benchModel(ollamaHost: string, model: string): Promise<voi
   } finally {
     await tap.close();
   }
+}
+
+/** Calls, token rates and the share of the replies' time spent outside the model (calls run one at a time). */
+function describeCalls(chats: TappedChat[], latencies: number[]): string {
+  const sum = (values: number[]) => values.reduce((total, value) => total + value, 0);
+  const reviews = chats.filter((chat) => chat.request.messages?.[0]?.content.startsWith(QC_SYSTEM_INTRO));
+  const generated = sum(chats.map((c) => c.evalCount));
+  const prompt = sum(chats.map((c) => c.promptEvalCount));
+  const perSecond = (tokens: number, ns: number) => (tokens / (ns / 1e9)).toFixed(1);
+  const total = sum(latencies);
+  const outsideModel = total - sum(chats.map((c) => c.ms));
+  return (
+    `${chats.length} LLM calls (${reviews.length} QC reviews): ${generated} tokens generated at ` +
+    `${perSecond(generated, sum(chats.map((c) => c.evalDurationNs)))}/s, ${prompt} prompt tokens at ` +
+    `${perSecond(prompt, sum(chats.map((c) => c.promptEvalDurationNs)))}/s; orchestration ` +
+    `${((100 * outsideModel) / total).toFixed(1)}% of the reply time (${(outsideModel / latencies.length).toFixed(0)} ms a reply)`
+  );
 }

@@ -8,6 +8,7 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { loadConfig } from '../src/config';
 import { findRepoRoot, resolveServerTools } from '../src/stack/tools';
 import { startLocalStack } from '../src/stack/localStack';
 import { startHarness } from '../test/e2e/harness';
@@ -18,6 +19,8 @@ import { benchQc } from './qc';
 import { benchReplies } from './replies';
 
 async function main(): Promise<void> {
+  // Ctrl-C exits through process.exit, so the stack's exit hook stops the servers it started.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
   const part = process.env.BENCH ?? 'all';
   const dataDir = mkdtempSync(join(__dirname, '..', '.data', 'bench-'));
   const stack = await startLocalStack({
@@ -39,7 +42,7 @@ async function main(): Promise<void> {
     if (part === 'all' || part === 'knowledge') await benchKnowledge(h);
     if (part === 'all' || part === 'qc') await benchQc();
     if (part === 'all' || part === 'model') {
-      await benchModel(stack.ollamaHost, stack.bundledModel ?? process.env.OLLAMA_MODEL ?? 'mistral');
+      await benchModel(stack.ollamaHost, stack.bundledModel ?? loadConfig().ollamaModel);
     }
     if (part === 'load') await benchLoad();
   } finally {

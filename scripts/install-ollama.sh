@@ -68,6 +68,9 @@ ollama_dir="$CACHE/ollama-$OLLAMA_VERSION-$level"
 if [ ! -x "$ollama_dir/bin/ollama" ]; then
   started=$SECONDS
   echo "building Ollama $OLLAMA_VERSION ($level) from the Go module proxy into $ollama_dir (first time only, about 3 minutes)" >&2
+  for tool in go gcc g++; do
+    command -v "$tool" >/dev/null || { echo "building Ollama needs $tool: install it, or set OLLAMA_HOST to an Ollama of your own" >&2 && exit 1; }
+  done
   ensure_debian_headers
   work=$(mktemp -d "$CACHE/.ollama-build.XXXXXX")
   trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT

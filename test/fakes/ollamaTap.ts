@@ -6,7 +6,7 @@
  *
  *   const tap = await startOllamaTap(process.env.FG_TEST_OLLAMA_HOST);
  *   tap.url        // OLLAMA_HOST for the worker
- *   tap.chats      // { request, answer, doneReason, evalCount, evalDurationNs, ms } per finished /api/chat
+ *   tap.chats      // { request, answer, doneReason, token counts and durations, ms } per finished /api/chat
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -21,6 +21,9 @@ export interface TappedChat {
   /** Tokens generated and the time it took, as Ollama counted them. */
   evalCount: number;
   evalDurationNs: number;
+  /** Prompt tokens processed (not served from Ollama's cache) and the time it took. */
+  promptEvalCount: number;
+  promptEvalDurationNs: number;
   /** From request to the last byte of the answer. */
   ms: number;
 }
@@ -53,6 +56,8 @@ function recordChat(request: ChatRequest, body: string, started: number): Tapped
     doneReason: last?.done_reason,
     evalCount: last?.eval_count ?? 0,
     evalDurationNs: last?.eval_duration ?? 0,
+    promptEvalCount: last?.prompt_eval_count ?? 0,
+    promptEvalDurationNs: last?.prompt_eval_duration ?? 0,
     ms: Date.now() - started,
   };
 }

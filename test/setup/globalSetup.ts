@@ -12,6 +12,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
+import { loadConfig } from '../../src/config';
 import { startLocalStack, stopLocalStack, type LocalStack } from '../../src/stack/localStack';
 import { isAlive } from '../../src/stack/processes';
 import { findRepoRoot, resolveServerTools } from '../../src/stack/tools';
@@ -78,7 +79,7 @@ export default async function globalSetup(): Promise<void> {
   process.env.CHROMA_URL = stack.chromaUrl;
   process.env.FG_TEST_STACK = '1';
   process.env.FG_TEST_OLLAMA_HOST = stack.ollamaHost;
-  process.env.FG_TEST_OLLAMA_MODEL = stack.bundledModel ?? (process.env.OLLAMA_MODEL || 'mistral');
+  process.env.FG_TEST_OLLAMA_MODEL = stack.bundledModel ?? loadConfig().ollamaModel;
   process.env.EMBEDDING_MODEL_DIR ??= (await resolveServerTools(repoRoot, testLog)).embeddingModelDir;
   process.env.LOG_LEVEL ??= 'warn'; // keep test output readable; LOG_LEVEL=info ./scripts/test to see it all
   testLog(
