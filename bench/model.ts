@@ -1,4 +1,7 @@
-import { QC_SYSTEM_INTRO } from '../src/llm/qcPrompt';
+import examples from '../test/fixtures/qc/replies.json';
+import { loadRoster } from '../src/characters/roster';
+import { createOllamaLlm, type ChatOptions } from '../src/llm/ollamaChat';
+import { buildQcMessages, parseQcVerdict, QC_SYSTEM_INTRO, QC_VERDICT_SCHEMA } from '../src/llm/qcPrompt';
 import { CHARACTERS, startHarness } from '../test/e2e/harness';
 import { startOllamaTap, type TappedChat } from '../test/fakes/ollamaTap';
 import { replyOnce } from './replies';
@@ -48,8 +51,49 @@ export async function benchModel(ollamaHost: string, model: string): Promise<voi
         await h.stop();
       }
     }
+    await benchVerdictFormat(ollamaHost, model);
   } finally {
     await tap.close();
+  }
+}
+
+/**
+ * The reviewer's verdict on each labelled example reply, asked for with the JSON schema (what QC does) and
+ * with the instruction alone (the baseline): how many answers parse as a valid verdict. Those that do not
+ * become QC's fallback score.
+ */
+async function benchVerdictFormat(ollamaHost: string, model: string): Promise<void> {
+  const llm = createOllamaLlm({
+    host: ollamaHost,
+    model,
+    temperature: 0.7,
+    numCtx: 8192,
+    numPredict: 200,
+    timeoutMs: 120_000,
+  });
+  const roster = loadRoster(['Peter', 'Brian', 'Stewie']);
+  const variants: Array<[string, ChatOptions]> = [
+    ['with the JSON schema', { format: QC_VERDICT_SCHEMA }],
+    ['instruction only', {}],
+  ];
+  for (const [label, options] of variants) {
+    let parsed = 0;
+    for (const example of examples.examples) {
+      const systemPrompt = roster.find((c) => c.name === example.character)?.promptText ?? '';
+      const prompt = {
+        character: example.character,
+        systemPrompt,
+        history: [],
+        context: [],
+        userMessage: 'Hi!',
+      };
+      const { text } = await llm.chat(buildQcMessages(prompt, example.raw), options);
+      if (parseQcVerdict(text)) parsed += 1;
+    }
+    console.log(
+      `QC reviewer ${label}: ${parsed}/${examples.examples.length} verdicts valid, ` +
+        `${examples.examples.length - parsed} would be fallback scores`,
+    );
   }
 }
 

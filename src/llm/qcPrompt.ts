@@ -20,7 +20,7 @@ export const QC_VERDICT_SCHEMA: JsonSchema = {
   type: 'object',
   properties: {
     score: { type: 'integer', enum: [1, 2, 3, 4, 5] },
-    justification: { type: 'string', minLength: 1 },
+    justification: { type: 'string', minLength: 1, maxLength: 300 },
   },
   required: ['score', 'justification'],
 };

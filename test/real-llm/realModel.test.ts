@@ -20,6 +20,9 @@ import { startOllamaTap, type OllamaTap, type TappedChat } from '../fakes/ollama
 import { waitFor } from '../fakes/waitFor';
 import { CHARACTERS, startHarness, type Harness } from '../e2e/harness';
 
+// A small model on two CPU cores takes seconds a call; a chain of lines with QC takes a minute or more.
+jest.setTimeout(240_000);
+
 let h: Harness;
 let tap: OllamaTap;
 
