@@ -1,7 +1,8 @@
 /**
  * The main job (`scripts/up`): the local stack (Temporal + UI, FerretDB, Chroma, Ollama with
- * the bundled small model; each skipped when its variable points elsewhere), the Temporal worker, one Discord bot per
- * character with a token, and the admin HTTP API, in one process. Ctrl-C stops it all.
+ * the bundled small model; each skipped when its variable points elsewhere), the Temporal
+ * worker, one Discord bot per character with a token, and the admin HTTP API, in one
+ * process. Ctrl-C stops it all.
  * In production these run as separate services (docker-compose.yml).
  */
 import { existsSync } from 'node:fs';
