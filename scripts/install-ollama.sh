@@ -82,9 +82,14 @@ if [ ! -x "$ollama_dir/bin/ollama" ]; then
   opt="-O3"
   [ "$level" = x86-64-v3 ] && opt="-O3 -march=x86-64-v3"
   mkdir -p "$work/out/bin"
-  (cd "$work/src" && CGO_ENABLED=1 CGO_CPPFLAGS="-I$work/include" CGO_CFLAGS="$opt" CGO_CXXFLAGS="$opt" \
+  # The C++ sources warn a lot; the log is shown only when the build fails.
+  if ! (cd "$work/src" && CGO_ENABLED=1 CGO_CPPFLAGS="-I$work/include" CGO_CFLAGS="$opt" CGO_CXXFLAGS="$opt" \
     go build -trimpath -ldflags "-s -w -X=github.com/ollama/ollama/version.Version=${OLLAMA_VERSION#v}" \
-    -o "$work/out/bin/ollama" .)
+    -o "$work/out/bin/ollama" .) >"$work/build.log" 2>&1; then
+    tail -n 40 "$work/build.log" >&2
+    echo "building Ollama failed (last lines above)" >&2
+    exit 1
+  fi
   rm -rf "$ollama_dir" && mv -T "$work/out" "$ollama_dir"
   echo "Ollama built in $((SECONDS - started)) s" >&2
 fi
