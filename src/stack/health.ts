@@ -98,16 +98,19 @@ export async function ollamaHasModel(url: string, model: string, timeoutMs = 500
 }
 
 async function getJson(url: string, timeoutMs: number): Promise<unknown> {
+  return (await getOk(url, timeoutMs)).json();
+}
+
+export async function probeHttp(url: string, timeoutMs = 2000): Promise<void> {
+  await (await getOk(url, timeoutMs)).arrayBuffer().catch(() => undefined);
+}
+
+/** GET `url`; anything but 200 is an error (its body read first, so the connection is freed). */
+async function getOk(url: string, timeoutMs: number): Promise<Response> {
   const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
   if (res.status !== 200) {
     await res.arrayBuffer().catch(() => undefined);
     throw new Error(`GET ${url} answered ${res.status}`);
   }
-  return res.json();
-}
-
-export async function probeHttp(url: string, timeoutMs = 2000): Promise<void> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-  await res.arrayBuffer().catch(() => undefined);
-  if (res.status !== 200) throw new Error(`GET ${url} answered ${res.status}`);
+  return res;
 }

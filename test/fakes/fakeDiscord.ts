@@ -74,6 +74,7 @@ import {
   type GatewayMessageReactionAddDispatchData,
   type GatewayMessageReactionRemoveDispatchData,
 } from 'discord.js';
+import { readBody } from './httpBody';
 
 export interface BotUser {
   id: string;
@@ -317,12 +318,6 @@ function omit<T extends object, K extends keyof T>(value: T, ...keys: K[]): Omit
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** A 50035 error for a nested field, e.g. ['0', 'options', '1', 'name'] of a command list. */
@@ -1195,7 +1190,7 @@ export class FakeDiscord {
         res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
     };
     try {
-      const raw = await readBody(req);
+      const raw = (await readBody(req)).toString('utf8');
       try {
         call.body = raw ? (JSON.parse(raw) as unknown) : undefined;
       } catch {

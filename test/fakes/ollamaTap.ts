@@ -12,6 +12,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import type { ChatRequest, ChatResponse } from 'ollama';
+import { readBody } from './httpBody';
 
 export interface TappedChat {
   request: ChatRequest;
@@ -32,15 +33,6 @@ export interface OllamaTap {
   readonly url: string;
   readonly chats: TappedChat[];
   close(): Promise<void>;
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 }
 
 /** Folds the NDJSON lines of a streamed (or the one object of an unstreamed) chat answer into a record. */

@@ -21,6 +21,7 @@ import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ChatRequest, ChatResponse, GenerateRequest, GenerateResponse, ModelResponse } from 'ollama';
+import { readBody } from './httpBody';
 
 /** Parsed body of a /api/chat (has `messages`) or /api/generate (has `prompt`) call. */
 export type GenerationBody = Partial<ChatRequest> & Partial<GenerateRequest> & { model: string };
@@ -129,15 +130,6 @@ function modelEntry(name: string): ModelResponse {
     expires_at: new Date(0),
     size_vram: 0,
   };
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -253,7 +245,7 @@ class ScriptedOllamaServer implements ScriptedOllama {
         return this.json(res, 200, { models: this.models.map(modelEntry) });
       }
       if (method !== 'POST') return this.notFound(res);
-      const raw = await readBody(req);
+      const raw = (await readBody(req)).toString('utf8');
       let body: Record<string, unknown>;
       try {
         const parsed: unknown = JSON.parse(raw);
