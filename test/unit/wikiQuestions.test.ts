@@ -1,13 +1,22 @@
 /**
  * Keeps the retrieval question sets (test/fixtures/wiki/questions.ts) honest: every question points at an
- * article the fixture wiki has, and the paraphrased set really avoids its answer article's words, so it
- * keeps measuring meaning rather than word matching when someone edits it or the articles.
+ * article the fixture wiki has, the paraphrased set never names its answer page and shares only a few
+ * ordinary words with it, and the no-shared-word stress set really avoids its answer article's words, so
+ * both keep measuring meaning rather than word matching when someone edits them or the articles.
  */
 import { articles, MAIN_PAGE, type FixtureArticle } from '../fixtures/wiki/articles';
-import { paraphrasedQuestions, questions } from '../fixtures/wiki/questions';
+import {
+  noSharedWordQuestions,
+  paraphrasedQuestions,
+  questions,
+  type WikiQuestion,
+} from '../fixtures/wiki/questions';
 
-/** Most a paraphrased question may share with its answer article (after the normalisation below). */
-const MAX_SHARED_WORDS = 1;
+/** Most a stress-set question may share with its answer article (after the normalisation below). */
+const MAX_SHARED_WORDS_NO_SHARED = 1;
+
+/** Most a paraphrased question may share with its answer article: everyday words like "voice" or "son". */
+const MAX_SHARED_WORDS_PARAPHRASED = 3;
 
 const STOPWORDS = new Set(
   `about above after again all also and any are because been before being both but can could did does doing
@@ -61,15 +70,35 @@ function articleText(article: FixtureArticle): string {
 const byTitle = new Map(articles.map((article) => [article.title, article]));
 const answerable = articles.filter((article) => article.title !== MAIN_PAGE).map((article) => article.title);
 
+/** Articles (Main_Page excluded) with fewer than `min` questions in `set`. */
+function articlesWithFewerThan(set: readonly WikiQuestion[], min: number): string[] {
+  const counts = new Map<string, number>();
+  for (const { article } of set) counts.set(article, (counts.get(article) ?? 0) + 1);
+  return answerable.filter((title) => (counts.get(title) ?? 0) < min);
+}
+
+/** The content words `question` shares with its article's title and with its article's text. */
+function sharedWords(title: string, question: string): { titleWords: string[]; articleWords: string[] } {
+  const article = byTitle.get(title);
+  if (!article) throw new Error(`no article ${title}`);
+  const inArticle = contentWords(articleText(article));
+  const inTitle = contentWords(article.title.replace(/_/g, ' '));
+  const words = [...contentWords(question)];
+  return {
+    titleWords: words.filter((word) => inTitle.has(word)),
+    articleWords: words.filter((word) => inArticle.has(word)),
+  };
+}
+
 describe('wiki question sets', () => {
   it('point only at articles the fixture wiki has, never the main page', () => {
-    for (const { article } of [...questions, ...paraphrasedQuestions]) {
+    for (const { article } of [...questions, ...paraphrasedQuestions, ...noSharedWordQuestions]) {
       expect(answerable).toContain(article);
     }
   });
 
-  it('hold no question twice, across both sets', () => {
-    const all = [...questions, ...paraphrasedQuestions].map(({ question }) =>
+  it('hold no question twice, across all three sets', () => {
+    const all = [...questions, ...paraphrasedQuestions, ...noSharedWordQuestions].map(({ question }) =>
       question
         .toLowerCase()
         .replace(/[^\p{L}\p{N}]+/gu, ' ')
@@ -78,12 +107,14 @@ describe('wiki question sets', () => {
     expect(new Set(all).size).toBe(all.length);
   });
 
-  it('has at least 66 paraphrased questions, at least 2 for every article', () => {
-    expect(paraphrasedQuestions.length).toBeGreaterThanOrEqual(66);
-    const counts = new Map<string, number>();
-    for (const { article } of paraphrasedQuestions) counts.set(article, (counts.get(article) ?? 0) + 1);
-    const tooFew = answerable.filter((title) => (counts.get(title) ?? 0) < 2);
-    expect(tooFew).toEqual([]);
+  it('has at least 70 paraphrased questions, at least 2 for every article', () => {
+    expect(paraphrasedQuestions.length).toBeGreaterThanOrEqual(70);
+    expect(articlesWithFewerThan(paraphrasedQuestions, 2)).toEqual([]);
+  });
+
+  it('has at least 66 stress-set questions, at least 2 for every article', () => {
+    expect(noSharedWordQuestions.length).toBeGreaterThanOrEqual(66);
+    expect(articlesWithFewerThan(noSharedWordQuestions, 2)).toEqual([]);
   });
 
   it('has normalisation that does what the paraphrase check relies on', () => {
@@ -102,13 +133,18 @@ describe('wiki question sets', () => {
   it.each(paraphrasedQuestions.map((q) => [q.article, q.question]))(
     'paraphrased for %s: %s',
     (title, question) => {
-      const article = byTitle.get(title);
-      if (!article) throw new Error(`no article ${title}`);
-      const articleWords = contentWords(articleText(article));
-      const titleWords = contentWords(article.title.replace(/_/g, ' '));
-      const words = [...contentWords(question)];
-      expect(words.filter((word) => titleWords.has(word))).toEqual([]);
-      expect(words.filter((word) => articleWords.has(word)).length).toBeLessThanOrEqual(MAX_SHARED_WORDS);
+      const { titleWords, articleWords } = sharedWords(title, question);
+      expect(titleWords).toEqual([]);
+      expect(articleWords.length).toBeLessThanOrEqual(MAX_SHARED_WORDS_PARAPHRASED);
+    },
+  );
+
+  it.each(noSharedWordQuestions.map((q) => [q.article, q.question]))(
+    'no shared word for %s: %s',
+    (title, question) => {
+      const { titleWords, articleWords } = sharedWords(title, question);
+      expect(titleWords).toEqual([]);
+      expect(articleWords.length).toBeLessThanOrEqual(MAX_SHARED_WORDS_NO_SHARED);
     },
   );
 });
