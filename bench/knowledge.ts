@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { openWikiCollection, queryChunks } from '../src/knowledge/chromaChunks';
+import { createLexicalIndex } from '../src/knowledge/lexicalIndex';
+import { createWikiKnowledge, RETRIEVAL_DEFAULTS } from '../src/knowledge/wikiKnowledge';
 import type { WikiCrawlWorkflow } from '../src/workflows/wikiCrawl';
 import { wikiCrawlWorkflowId } from '../src/workflows/types';
 import type { Harness } from '../test/e2e/harness';
@@ -50,16 +52,16 @@ export async function benchKnowledge(h: Harness): Promise<void> {
 
   // Retrieval at scale: random unit vectors fill the collection (their meaning does not
   // matter for latency), queries are real embedded questions.
-  const collection = await openWikiCollection(h.config.chromaUrl, {
-    name: `bench-${randomUUID()}`,
-    dimensions: embedder.dimensions,
-  });
+  const name = `bench-${randomUUID()}`;
+  const collection = await openWikiCollection(h.config.chromaUrl, { name, dimensions: embedder.dimensions });
   for (let start = 0; start < RETRIEVAL_CHUNKS; start += 1000) {
     const ids = Array.from({ length: Math.min(1000, RETRIEVAL_CHUNKS - start) }, (_, i) => `c${start + i}`);
     await collection.add({
       ids,
       embeddings: ids.map(() => randomUnitVector(embedder.dimensions)),
-      documents: ids.map((id) => `filler ${id}`),
+      documents: ids.map(
+        (id, i) => `${chunk(start + i)} ${FILLER_WORDS[(start + i) % FILLER_WORDS.length]} ${id}`,
+      ),
       metadatas: ids.map((id) => ({
         source_url: `http://bench/${id}`,
         title: id,
@@ -83,7 +85,37 @@ export async function benchKnowledge(h: Harness): Promise<void> {
   }
   report(`retrieval at ${await collection.count()} chunks, Chroma query (k=3)`, queryOnly);
   report(`retrieval at ${await collection.count()} chunks, embed question + query`, embedAndQuery);
+
+  const buildStarted = performance.now();
+  await createLexicalIndex({ collection: async () => collection, refreshMs: 0 }).search('chicken', 3);
+  console.log(
+    `lexical index built from Chroma at ${await collection.count()} chunks in ` +
+      `${((performance.now() - buildStarted) / 1000).toFixed(2)} s (once per process, then incremental)`,
+  );
+  const knowledge = createWikiKnowledge({
+    chromaUrl: h.config.chromaUrl,
+    collectionName: name,
+    modelDir: h.config.embeddingModelDir,
+    topK: 3,
+    minScore: 0,
+  });
+  await knowledge.search('warm up', RETRIEVAL_DEFAULTS);
+  for (const [label, choices] of [
+    ['dense only', { ...RETRIEVAL_DEFAULTS, lexical: false, articleCap: null }],
+    ['hybrid (default)', RETRIEVAL_DEFAULTS],
+  ] as const) {
+    const times: number[] = [];
+    for (let i = 0; i < QUERIES; i++) {
+      const started = performance.now();
+      await knowledge.search(questions[i % questions.length]?.question ?? 'chicken fight', choices);
+      times.push(performance.now() - started);
+    }
+    report(`retrieval at ${await collection.count()} chunks, whole search, ${label}`, times);
+  }
 }
+
+/** Words that make the filler chunks differ for the lexical index. */
+const FILLER_WORDS = ['clam', 'brewery', 'pledge', 'rupert', 'giggity', 'vader', 'roadhouse', 'surfin'];
 
 function randomUnitVector(dimensions: number): number[] {
   const v = Array.from({ length: dimensions }, () => Math.random() - 0.5);

@@ -3,7 +3,7 @@
  * stack (Temporal dev server, FerretDB, Chroma, Ollama with the bundled model) with the real
  * worker, bots and clients; Discord is the test fake, and the LLM is an instant scripted one
  * except in the model part, which uses the real model.
- *   BENCH=replies|knowledge|qc|model runs one part; BENCH=load (bench/load.ts, not part of the
+ *   BENCH=replies|knowledge|retrieval|qc|model runs one part; BENCH=load (bench/load.ts, not part of the
  *   default run: several minutes) puts 50 channels of steady traffic through it.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -17,6 +17,7 @@ import { benchLoad } from './load';
 import { benchModel } from './model';
 import { benchQc } from './qc';
 import { benchReplies } from './replies';
+import { benchRetrieval } from './retrieval';
 
 async function main(): Promise<void> {
   // Ctrl-C exits through process.exit, so the stack's exit hook stops the servers it started.
@@ -40,6 +41,7 @@ async function main(): Promise<void> {
   try {
     if (part === 'all' || part === 'replies') await benchReplies(h);
     if (part === 'all' || part === 'knowledge') await benchKnowledge(h);
+    if (part === 'all' || part === 'retrieval') await benchRetrieval(h);
     if (part === 'all' || part === 'qc') await benchQc();
     if (part === 'all' || part === 'model') {
       await benchModel(stack.ollamaHost, stack.bundledModel ?? loadConfig().ollamaModel);

@@ -6,7 +6,8 @@
  * place (upsert), and chunks past the new count are deleted afterwards, so the page is never missing from
  * the knowledge base while it is replaced and a page that shrank leaves nothing stale. Nothing is ever
  * wiped before a crawl. Metadata of each chunk: source_url, title, section ('' for the lead: Chroma drops
- * null metadata values), chunk_index, crawl_id.
+ * null metadata values), chunk_index, crawl_id, indexed_at (ms since the epoch when the page was written:
+ * what other processes' lexical indexes catch up from; chunks written before it existed lack it).
  */
 import { createHash } from 'node:crypto';
 import { ChromaClient, type Collection, type Metadata } from 'chromadb';
@@ -43,11 +44,8 @@ export interface PageChunksInput {
   embeddings: readonly number[][];
 }
 
-export interface WikiHit {
-  text: string;
-  source_url: string;
-  title: string;
-  section: string | null;
+/** A chunk found by a query. */
+export interface WikiHit extends StoredChunk {
   /** 1 - cosine distance: 1 for the same direction, 0 unrelated, down to -1. */
   score: number;
 }
@@ -58,6 +56,18 @@ interface ChunkMetadata extends Metadata {
   section: string;
   chunk_index: number;
   crawl_id: string;
+  indexed_at: number;
+}
+
+/** A chunk as stored, for indexes kept beside Chroma's (the lexical one). */
+export interface StoredChunk {
+  id: string;
+  text: string;
+  source_url: string;
+  title: string;
+  section: string | null;
+  /** 0 for chunks written before indexed_at was recorded. */
+  indexed_at: number;
 }
 
 /**
@@ -135,6 +145,7 @@ export async function upsertPageChunks(collection: Collection, page: PageChunksI
       throw new Error(`${url}: embedding ${i} is not all finite numbers`);
   });
 
+  const indexedAt = Date.now();
   if (chunks.length > 0) {
     await collection.upsert({
       ids: chunks.map((chunk) => chunkId(url, chunk.index)),
@@ -146,6 +157,7 @@ export async function upsertPageChunks(collection: Collection, page: PageChunksI
         section: chunk.section ?? '',
         chunk_index: chunk.index,
         crawl_id: page.crawlId,
+        indexed_at: indexedAt,
       })),
     });
   }
@@ -187,13 +199,63 @@ export async function queryChunks(
   distances.forEach((distance, i) => {
     const metadata = metadatas[i];
     if (distance === null || !metadata) return;
-    hits.push({
-      text: documents[i] ?? '',
-      source_url: metadata.source_url,
-      title: metadata.title,
-      section: metadata.section === '' || metadata.section === undefined ? null : metadata.section,
-      score: 1 - distance,
-    });
+    hits.push({ ...toStoredChunk(result.ids[0]?.[i] ?? '', documents[i], metadata), score: 1 - distance });
   });
   return hits.filter((hit) => hit.score >= (options.minScore ?? -Infinity)).sort((a, b) => b.score - a.score);
+}
+
+/**
+ * Every chunk (or, with `since`, those written at or after that `indexed_at`), in batches of `batchSize`.
+ * Paged by offset: chunks written meanwhile may be missed or seen twice, which `since` catches up on.
+ */
+export async function* listChunks(
+  collection: Collection,
+  options: { since?: number; batchSize?: number } = {},
+): AsyncGenerator<StoredChunk[]> {
+  const batchSize = options.batchSize ?? 1000;
+  const where = options.since === undefined ? undefined : { indexed_at: { $gte: options.since } };
+  for (let offset = 0; ; offset += batchSize) {
+    const result = await collection.get<ChunkMetadata>({
+      ...(where ? { where } : {}),
+      limit: batchSize,
+      offset,
+      include: ['documents', 'metadatas'],
+    });
+    const batch = result.ids.flatMap((id, i) => {
+      const metadata = result.metadatas[i];
+      return metadata ? [toStoredChunk(id, result.documents[i], metadata)] : [];
+    });
+    if (batch.length > 0) yield batch;
+    if (result.ids.length < batchSize) return;
+  }
+}
+
+/** The stored embeddings of the chunks `ids` (those that exist). */
+export async function chunkEmbeddings(
+  collection: Collection,
+  ids: readonly string[],
+): Promise<Map<string, number[]>> {
+  if (ids.length === 0) return new Map();
+  const result = await collection.get({ ids: [...ids], include: ['embeddings'] });
+  return new Map(
+    result.ids.flatMap((id, i) => {
+      const embedding = result.embeddings[i];
+      return embedding ? [[id, [...embedding]] as [string, number[]]] : [];
+    }),
+  );
+}
+
+function toStoredChunk(
+  id: string,
+  document: string | null | undefined,
+  metadata: ChunkMetadata,
+): StoredChunk {
+  return {
+    id,
+    text: document ?? '',
+    source_url: metadata.source_url,
+    title: metadata.title,
+    section: metadata.section === '' || metadata.section === undefined ? null : metadata.section,
+    indexed_at: typeof metadata.indexed_at === 'number' ? metadata.indexed_at : 0,
+  };
 }

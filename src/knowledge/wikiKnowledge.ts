@@ -1,7 +1,9 @@
 import type { Collection } from 'chromadb';
 import type { RagSnippet } from '../store/conversationHistory';
-import { openWikiCollection, queryChunks } from './chromaChunks';
+import { chunkEmbeddings, openWikiCollection, queryChunks, type WikiHit } from './chromaChunks';
 import { createMiniLmEmbedder, MINILM_MODEL_ID, type Embedder } from './embedder';
+import { capPerArticle, reciprocalRankFusion, type ArticleCap } from './fusion';
+import { createLexicalIndex } from './lexicalIndex';
 import type { Retriever } from './retriever';
 
 export interface WikiKnowledgeOptions {
@@ -11,7 +13,32 @@ export interface WikiKnowledgeOptions {
   modelDir: string | undefined;
   topK: number;
   minScore: number;
+  /**
+   * How often the lexical index checks Chroma for chunks written since (ms; two small requests per
+   * check). Default 1 s.
+   */
+  lexicalRefreshMs?: number;
 }
+
+/** The choices `search` makes; `retrieve` uses RETRIEVAL_DEFAULTS (each measured by `npm run bench`). */
+export interface RetrievalChoices {
+  dense: boolean;
+  lexical: boolean;
+  /** Null: no cap. */
+  articleCap: ArticleCap | null;
+  /** Candidates each method contributes before fusion. */
+  pool: number;
+  /** Weight of the lexical ranking in the fusion (the dense one has 1). */
+  lexicalWeight: number;
+}
+
+export const RETRIEVAL_DEFAULTS: RetrievalChoices = {
+  dense: true,
+  lexical: true,
+  articleCap: { perArticle: 1, perNamedArticle: 2 },
+  pool: 30,
+  lexicalWeight: 1,
+};
 
 /**
  * The wiki knowledge base as the worker sees it: the embedder and the Chroma collection,
@@ -21,6 +48,8 @@ export interface WikiKnowledgeOptions {
 export interface WikiKnowledge extends Retriever {
   embedder(): Promise<Embedder>;
   collection(): Promise<Collection>;
+  /** The best `topK` chunks for `query` with these choices (minScore applies to the cosine score). */
+  search(query: string, choices: RetrievalChoices): Promise<WikiHit[]>;
 }
 
 export function createWikiKnowledge(options: WikiKnowledgeOptions): WikiKnowledge {
@@ -39,20 +68,52 @@ export function createWikiKnowledge(options: WikiKnowledgeOptions): WikiKnowledg
       model: MINILM_MODEL_ID,
     }),
   );
+  const lexical = createLexicalIndex({ collection, refreshMs: options.lexicalRefreshMs ?? 1000 });
+
+  async function search(query: string, choices: RetrievalChoices): Promise<WikiHit[]> {
+    if (options.topK === 0 || query.trim() === '') return [];
+    const [vector] = await (await embedder()).embed([query]);
+    if (!vector) return [];
+    const chunks = await collection();
+    const [dense, words] = await Promise.all([
+      choices.dense ? queryChunks(chunks, vector, { k: choices.pool }) : [],
+      choices.lexical ? lexical.search(query, choices.pool) : [],
+    ]);
+    const byId = new Map<string, Omit<WikiHit, 'score'> & { score?: number }>(
+      [...words, ...dense].map((hit) => [hit.id, hit]),
+    );
+    const fused = reciprocalRankFusion([
+      { ids: dense.map((hit) => hit.id), weight: 1 },
+      { ids: words.map((hit) => hit.id), weight: choices.lexicalWeight },
+    ]);
+    // Every snippet is judged by the same measure, cosine similarity, whichever method found it.
+    const unscored = fused.filter(({ id }) => byId.get(id)?.score === undefined).map(({ id }) => id);
+    const embeddings = await chunkEmbeddings(chunks, unscored);
+    const ranked = fused.flatMap(({ id }): WikiHit[] => {
+      const hit = byId.get(id);
+      const embedding = embeddings.get(id);
+      const score = hit?.score ?? (embedding ? dot(vector, embedding) : undefined);
+      return hit && score !== undefined && score >= options.minScore ? [{ ...hit, score }] : [];
+    });
+    return choices.articleCap
+      ? capPerArticle(ranked, query, options.topK, choices.articleCap)
+      : ranked.slice(0, options.topK);
+  }
+
   return {
     embedder,
     collection,
+    search,
     async retrieve(query: string): Promise<RagSnippet[]> {
-      if (options.topK === 0 || query.trim() === '') return [];
-      const [vector] = await (await embedder()).embed([query]);
-      if (!vector) return [];
-      const hits = await queryChunks(await collection(), vector, {
-        k: options.topK,
-        minScore: options.minScore,
-      });
+      const hits = await search(query, RETRIEVAL_DEFAULTS);
       return hits.map(({ text, source_url, score }) => ({ text, source_url, score }));
     },
   };
+}
+
+/** Cosine similarity of unit vectors (MiniLM's are normalised). */
+function dot(a: readonly number[], b: readonly number[]): number {
+  return a.reduce((sum, x, i) => sum + x * (b[i] ?? 0), 0);
 }
 
 /** A value made on first use and kept, unless making it failed (then it is tried again). */
