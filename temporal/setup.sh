@@ -12,14 +12,12 @@
 #   TEMPORAL_NAMESPACE   namespace of the app          (default default)
 #   TEMPORAL_RETENTION   history kept for closed runs  (default 168h; used only when creating)
 #   SETUP_ATTEMPTS       tries per step, 5 s apart      (default 60)
+#   SEARCH_ATTRIBUTES_FILE  the list of search attributes (default search-attributes.txt beside this script)
 #
-# Custom search attributes the workflows set (list them in the Temporal UI with e.g.
-# `CrawlStatus = "IN_PROGRESS"` or `CharacterName = "Stewie"`):
-#   CrawlStatus     Keyword  state of a wiki crawl: IN_PROGRESS, SUCCESS or FAILED
-#   CrawlPagesDone  Int      pages a crawl has stored so far
-#   CharacterName   Keyword  the character a workflow speaks for
-# Keep this list in step with the workflows (and with the local dev server's
-# --search-attribute flags): upserting an unregistered attribute fails the workflow task.
+# Custom search attributes: the list is temporal/search-attributes.txt (next to this
+# script; the local dev server reads the same file). Filter crawls in the Temporal UI
+# with e.g. `CrawlStatus = "PAUSED"`. Upserting an unregistered attribute fails the
+# workflow task, which is why crawls set theirs only where they are registered.
 set -eu
 
 TEMPORAL_ADDRESS=${TEMPORAL_ADDRESS:-temporal:7233}
@@ -28,7 +26,17 @@ TEMPORAL_RETENTION=${TEMPORAL_RETENTION:-168h}
 SETUP_ATTEMPTS=${SETUP_ATTEMPTS:-60}
 export TEMPORAL_ADDRESS TEMPORAL_NAMESPACE
 
-SEARCH_ATTRIBUTES='CrawlStatus=Keyword CrawlPagesDone=Int CharacterName=Keyword'
+# NAME=TYPE pairs from search-attributes.txt (comments and blank lines left out).
+SEARCH_ATTRIBUTES_FILE=${SEARCH_ATTRIBUTES_FILE:-$(dirname "$0")/search-attributes.txt}
+SEARCH_ATTRIBUTES=
+while read -r name type _; do
+  case $name in '' | '#'*) continue ;; esac
+  SEARCH_ATTRIBUTES="$SEARCH_ATTRIBUTES${SEARCH_ATTRIBUTES:+ }$name=$type"
+done <"$SEARCH_ATTRIBUTES_FILE"
+if [ -z "$SEARCH_ATTRIBUTES" ]; then
+  echo "temporal-setup: no search attributes in $SEARCH_ATTRIBUTES_FILE" >&2
+  exit 1
+fi
 
 # retry <description> <command...>: runs the command until it succeeds or the attempts run out.
 retry() {

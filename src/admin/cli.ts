@@ -185,7 +185,10 @@ async function watchCrawl(crawlId: string, call: Call): Promise<number> {
   }
 }
 
-/** `[##########----------]  50/100 pages  412 chunks  1 failed  RUNNING  Peter_Griffin` */
+/**
+ * `[##########----------]  50/100 pages  412 chunks  1 failed  RUNNING  Peter_Griffin`, or
+ * `[--------------------]    0/100 pages  0 chunks  0 failed  FAILED: indexed no page: ...`
+ */
 export function describe(progress: CrawlProgress): string {
   const width = 20;
   const filled = Math.min(width, Math.round((progress.pagesDone / Math.max(1, progress.maxPages)) * width));
@@ -193,7 +196,9 @@ export function describe(progress: CrawlProgress): string {
   const current = progress.currentPage
     ? `  ${decodeURIComponent(progress.currentPage.split('/').pop() ?? '')}`
     : '';
-  return `${bar} ${String(progress.pagesDone).padStart(4)}/${progress.maxPages} pages  ${progress.chunksAdded} chunks  ${progress.failed} failed  ${progress.state}${current}`;
+  // Why it FAILED or was CANCELLED (absent in the progress of crawls older than the field).
+  const why = progress.error ? `: ${progress.error}` : '';
+  return `${bar} ${String(progress.pagesDone).padStart(4)}/${progress.maxPages} pages  ${progress.chunksAdded} chunks  ${progress.failed} failed  ${progress.state}${why}${current}`;
 }
 
 if (require.main === module) {

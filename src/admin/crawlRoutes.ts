@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { WikiCrawlWorkflow } from '../workflows/wikiCrawl';
+import type { Logger } from '../logger';
 import {
+  CRAWL_SEARCH_ATTRIBUTES,
   WIKI_CRAWL_WORKFLOW_TYPE,
   wikiCrawlWorkflowId,
   type CrawlProgress,
@@ -11,26 +13,50 @@ import { HttpError, readJsonObject, type Route } from './http';
 
 const MAX_PAGES_LIMIT = 100_000;
 const MAX_SEED_TITLES = 1_000;
+/** Temporal's IndexedValueType numbers (temporal.api.enums.v1) of the search attribute types. */
+const INDEXED_VALUE_TYPE: Record<string, number> = {
+  TEXT: 1,
+  KEYWORD: 2,
+  INT: 3,
+  DOUBLE: 4,
+  BOOL: 5,
+  DATETIME: 6,
+  KEYWORD_LIST: 7,
+};
 
 /**
  * Wiki crawls: POST /load_fandom_wiki starts one (the seed's endpoint); GET /crawls/:id
  * shows its progress; POST /crawls/:id/{pause,resume,cancel} steer it by signal.
+ * A crawl upserts its search attributes only when the namespace has them registered
+ * (checked on start until they are found): on a cluster without them crawls still run.
  */
 export function crawlRoutes(options: {
   temporal: Client;
   taskQueue: string;
   crawlDefaults: WikiCrawlParams;
+  log: Logger;
 }): Route[] {
   const { temporal } = options;
+  let searchAttributesFound = false;
+  const searchAttributesRegistered = async (): Promise<boolean> => {
+    searchAttributesFound ||= await crawlSearchAttributesRegistered(temporal, options.log);
+    return searchAttributesFound;
+  };
   const handleFor = (crawlId: string) =>
     temporal.workflow.getHandle<typeof WikiCrawlWorkflow>(wikiCrawlWorkflowId(crawlId));
   const progressOf = async (crawlId: string) => {
     try {
       const handle = handleFor(crawlId);
-      const [description, progress] = await Promise.all([
-        handle.describe(),
-        handle.query<CrawlProgress>('crawlProgress'),
-      ]);
+      const description = await handle.describe();
+      let progress: CrawlProgress;
+      try {
+        progress = await handle.query<CrawlProgress>('crawlProgress');
+      } catch (err) {
+        // No worker to answer (or a closed run it cannot replay): the memo has the progress too.
+        const memo = description.memo?.progress as CrawlProgress | undefined;
+        if (!memo) throw err;
+        progress = memo;
+      }
       return { ...progress, workflow_id: handle.workflowId, workflow_status: description.status.name };
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw new HttpError(404, `no crawl ${crawlId}`);
@@ -61,7 +87,7 @@ export function crawlRoutes(options: {
         const handle = await temporal.workflow.start<typeof WikiCrawlWorkflow>(WIKI_CRAWL_WORKFLOW_TYPE, {
           taskQueue: options.taskQueue,
           workflowId: wikiCrawlWorkflowId(crawlId),
-          args: [{ ...params, crawlId }],
+          args: [{ ...params, crawlId, searchAttributes: await searchAttributesRegistered() }],
           memo: { params },
         });
         return [202, { crawl_id: crawlId, workflow_id: handle.workflowId, params }];
@@ -76,6 +102,32 @@ export function crawlRoutes(options: {
     signalRoute('resume'),
     signalRoute('cancel'),
   ];
+}
+
+/**
+ * Whether the client's namespace has every CRAWL_SEARCH_ATTRIBUTES key with its type (temporal/setup.sh
+ * registers them; the local dev server gets them at start). False when it cannot tell (e.g. the operator
+ * service is not open to this client): then crawls run without search attributes.
+ */
+export async function crawlSearchAttributesRegistered(temporal: Client, log?: Logger): Promise<boolean> {
+  try {
+    const { customAttributes } = await temporal.connection.operatorService.listSearchAttributes({
+      namespace: temporal.options.namespace,
+    });
+    const missing = Object.values(CRAWL_SEARCH_ATTRIBUTES).filter(
+      (key) => customAttributes?.[key.name] !== INDEXED_VALUE_TYPE[key.type],
+    );
+    if (missing.length > 0) {
+      log?.warn(
+        { missing: missing.map((key) => `${key.name}=${key.type}`) },
+        'crawl search attributes not registered in the namespace (temporal/setup.sh): crawls run without them',
+      );
+    }
+    return missing.length === 0;
+  } catch (err) {
+    log?.warn({ err }, 'cannot list search attributes: crawls run without them');
+    return false;
+  }
 }
 
 /** Validates a crawl request body; every field is optional. */

@@ -25,6 +25,7 @@ import {
   tailFile,
   terminate,
 } from './processes';
+import { readSearchAttributes, searchAttributesFile } from './searchAttributes';
 import { chromaBin, findRepoRoot, resolveServerTools, type StackTools } from './tools';
 
 export type ServiceName = 'temporal' | 'ferretdb' | 'chroma' | 'ollama';
@@ -75,7 +76,8 @@ export interface LocalStackOptions {
   mongoDatabase?: string;
   /** Namespace to create and wait for (default 'default'). */
   temporalNamespace?: string;
-  /** Custom search attributes registered at dev-server start (`--search-attribute KEY=TYPE`). */
+  /** Custom search attributes registered at dev-server start (`--search-attribute KEY=TYPE`). Default: those of
+   * temporal/search-attributes.txt (what temporal/setup.sh registers on other clusters). */
   temporalSearchAttributes?: Readonly<Record<string, TemporalSearchAttributeType>>;
   /** Keep Temporal's state in memory only (lost when it stops); for tests and benchmarks. */
   temporalInMemory?: boolean;
@@ -421,6 +423,7 @@ function requestedPorts(name: ServiceName, ports: NonNullable<LocalStackOptions[
 
 interface CommandContext {
   dataDir: string;
+  repoRoot: string;
   env: NodeJS.ProcessEnv;
   tools: Partial<StackTools>;
   options: LocalStackOptions;
@@ -430,7 +433,7 @@ interface CommandContext {
 function serviceCommand(
   name: ServiceName,
   [port, uiPort]: number[],
-  { dataDir, env, tools, options }: CommandContext,
+  { dataDir, repoRoot, env, tools, options }: CommandContext,
 ): { command: { bin: string; args: string[]; env?: Record<string, string> }; endpoint: Endpoint } {
   const host = '127.0.0.1';
   const folder = (sub: string): string => {
@@ -455,10 +458,9 @@ function serviceCommand(
         'warn',
         '--namespace',
         options.temporalNamespace ?? 'default',
-        ...Object.entries(options.temporalSearchAttributes ?? {}).flatMap(([k, t]) => [
-          '--search-attribute',
-          `${k}=${t}`,
-        ]),
+        ...Object.entries(
+          options.temporalSearchAttributes ?? readSearchAttributes(searchAttributesFile(repoRoot)),
+        ).flatMap(([k, t]) => ['--search-attribute', `${k}=${t}`]),
         ...(options.temporalExtraArgs ?? []),
       ];
       return {
@@ -588,7 +590,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const free = await freePorts(wanted.flat().filter((p) => p === 0).length);
     for (const [i, name] of toStart.entries()) {
       const servicePorts = (wanted[i] as number[]).map((p) => (p === 0 ? (free.shift() as number) : p));
-      const { command, endpoint } = serviceCommand(name, servicePorts, { dataDir, env, tools, options });
+      const { command, endpoint } = serviceCommand(name, servicePorts, {
+        dataDir,
+        repoRoot,
+        env,
+        tools,
+        options,
+      });
       endpoints[name] = endpoint;
       started.push(spawnService(SERVICES[name], command, endpoint, dataDir, logDir, detached, killOnExit));
     }

@@ -7,6 +7,15 @@
  *   wiki.requests                                   // every request: { method, path, time, status }
  *   wiki.requests.length = 0                        // forget them
  *   wiki.apiEnabled = false                         // api.php answers 404: the crawler must discover links
+ *   wiki.combinedQueries = 'drop-list'              // api.php answers meta=siteinfo&list=allpages with the
+ *                                                   // siteinfo and a warning, no list (single queries work);
+ *                                                   // 'error': an API error instead; 'answer' (default)
+ *   wiki.allpagesEnabled = false                    // list=allpages is an unknown module (siteinfo still works)
+ *   wiki.mainPage = 'Family_Guy_Wiki'               // the main page under another title: siteinfo's mainpage
+ *                                                   // and `/` name it, /wiki/Main_Page is 404; null: the
+ *                                                   // main page is gone (`/` still redirects to Main_Page, 404)
+ *   wiki.httpRedirects = []                         // redirect titles answered with an HTTP 301 to their
+ *                                                   // target instead of MediaWiki's soft redirect
  *   wiki.failTimes['/wiki/Bruce'] = 1               // the next request to that path answers 500
  *   wiki.slowMs = 2000                              // /wiki/Death (wiki.slowPath) answers 2 s late
  *   await wiki.close();
@@ -15,8 +24,10 @@
  *   /wiki/<article>         200, every article of articles.ts (Main_Page included); any spelling of the
  *                           title (`peter griffin`, `Peter%20Griffin`) serves the page, whose canonical
  *                           link names the canonical URL
- *   /wiki/Giant_Chicken     a redirect: 200 with the target's page and canonical link, "(Redirected from)"
- *                           (as MediaWiki does); `?redirect=no` shows the "Redirect to:" box
+ *   /wiki/Giant_Chicken     a soft redirect: 200 with the target's page and canonical link, "(Redirected
+ *                           from)" (as MediaWiki does); `?redirect=no` shows the "Redirect to:" box
+ *   /wiki/Lois_Pewterschmidt   an HTTP redirect (httpRedirects, default this one): 301 to /wiki/Lois_Griffin,
+ *                           linked from Lois_Griffin itself, so link discovery meets it after its target
  *   /wiki/Greased-up_Deaf_Guy   404 "There is currently no text in this page" (linked from Quahog)
  *   /wiki/Special:...       200 a special page (nothing to index); other namespaces 404
  *   /wiki/X?action=...      200 an edit/history view
@@ -24,14 +35,21 @@
  *   /api.php                action=query: list=allpages (apnamespace, apfilterredir, aplimit capped at
  *                           apLimitMax = 10 with a warning, apcontinue/apfrom, apprefix) and
  *                           meta=siteinfo, formatversion 1 or 2; errors as MediaWiki's { error: {code, info} }
- *   /                       301 to /wiki/Main_Page
+ *   /                       301 to /wiki/<mainPage> (/wiki/Main_Page when mainPage is null)
  *
- * `articleTitles` are exactly the pages `list=allpages&apfilterredir=nonredirects` lists and the pages
- * reachable by article links from Main_Page: a complete crawl indexes each of them once.
+ * `articleTitles` (the main page under its current title) are exactly the pages
+ * `list=allpages&apfilterredir=nonredirects` lists and the pages reachable by article links from the main
+ * page: a complete crawl indexes each of them once.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { articles, missingTitles, redirects } from '../fixtures/wiki/articles';
+import {
+  articles,
+  MAIN_PAGE,
+  missingTitles,
+  redirects,
+  type FixtureArticle,
+} from '../fixtures/wiki/articles';
 import {
   displayTitle,
   encodeTitle,
@@ -64,7 +82,22 @@ export interface FixtureWikiOptions {
   slowMs?: number;
   /** Heading markup (default 'legacy', Fandom's MediaWiki 1.39). */
   headingStyle?: HeadingStyle;
+  /** How api.php answers meta=siteinfo and list=allpages asked together (default 'answer'). */
+  combinedQueries?: CombinedQueries;
+  /** Whether api.php knows list=allpages (default true). */
+  allpages?: boolean;
+  /** Title of the main page (default Main_Page); null: there is none. */
+  mainPage?: string | null;
+  /** Redirect titles answered with an HTTP 301 (default ['Lois_Pewterschmidt']); the others are soft. */
+  httpRedirects?: string[];
 }
+
+/**
+ * How api.php answers a query asking for meta=siteinfo and list=allpages at once. `answer`: both;
+ * `drop-list`: the siteinfo only, with a warning about the list's parameters (as wikis whose API takes one
+ * module per request do); `error`: an API error. Single-module queries are answered in every case.
+ */
+export type CombinedQueries = 'answer' | 'drop-list' | 'error';
 
 export interface FixtureWiki {
   /** http://127.0.0.1:PORT: the wiki's base URL. */
@@ -79,11 +112,15 @@ export interface FixtureWiki {
   apiEnabled: boolean;
   apLimitMax: number;
   headingStyle: HeadingStyle;
+  combinedQueries: CombinedQueries;
+  allpagesEnabled: boolean;
+  mainPage: string | null;
+  httpRedirects: string[];
   /** The page that answers 500 twice by default: /wiki/Seamus. */
   readonly flakyPath: string;
   /** The page delayed by slowMs: /wiki/Death. */
   readonly slowPath: string;
-  /** Titles (URL form, `_` for spaces) of every article, Main_Page included. */
+  /** Titles (URL form, `_` for spaces) of every article, the main page under its current title included. */
   readonly articleTitles: readonly string[];
   /** Redirect title -> target title. */
   readonly redirects: Readonly<Record<string, string>>;
@@ -97,6 +134,8 @@ export interface FixtureWiki {
 }
 
 export const FLAKY_PATH = '/wiki/Seamus';
+/** The redirect answered with an HTTP 301 by default. */
+export const HTTP_REDIRECT = 'Lois_Pewterschmidt';
 export const SLOW_PATH = '/wiki/Death';
 
 export async function startFixtureWiki(options: FixtureWikiOptions = {}): Promise<FixtureWiki> {
@@ -108,7 +147,24 @@ export async function startFixtureWiki(options: FixtureWikiOptions = {}): Promis
     apiEnabled: options.api ?? true,
     apLimitMax: options.apLimitMax ?? 10,
     headingStyle: options.headingStyle ?? ('legacy' as HeadingStyle),
+    combinedQueries: options.combinedQueries ?? ('answer' as CombinedQueries),
+    allpagesEnabled: options.allpages ?? true,
+    mainPage: options.mainPage === undefined ? (MAIN_PAGE as string | null) : options.mainPage,
+    httpRedirects: options.httpRedirects ?? [HTTP_REDIRECT],
   };
+  /** The main page's current title (null: none), or an article's own. */
+  const titleOf = (article: FixtureArticle): string | null =>
+    article.title === MAIN_PAGE ? state.mainPage : article.title;
+  const articleTitles = (): string[] =>
+    articles.map(titleOf).filter((title): title is string => title !== null);
+  /** The article served under a title (the main page under its current one only). */
+  const articleAt = (title: string): FixtureArticle | undefined => {
+    if (state.mainPage !== null && title === keyOf(state.mainPage))
+      return fixtureArticlesByTitle.get(MAIN_PAGE);
+    return title === MAIN_PAGE ? undefined : fixtureArticlesByTitle.get(title);
+  };
+  const render = (article: FixtureArticle, options: Parameters<typeof renderArticlePage>[1]) =>
+    renderArticlePage({ ...article, title: titleOf(article) ?? article.title }, options);
 
   const server: Server = createServer((req, res) => {
     const entry: FixtureRequest = {
@@ -143,7 +199,9 @@ export async function startFixtureWiki(options: FixtureWikiOptions = {}): Promis
       await new Promise((resolve) => setTimeout(resolve, state.slowMs));
     }
 
-    if (url.pathname === '/') return send(301, 'text/plain', '', { location: '/wiki/Main_Page' });
+    if (url.pathname === '/') {
+      return send(301, 'text/plain', '', { location: `/wiki/${encodeTitle(state.mainPage ?? MAIN_PAGE)}` });
+    }
     if (url.pathname === '/api.php') {
       if (!state.apiEnabled)
         return send(404, html, '<!DOCTYPE html><html><body><h1>Not Found</h1></body></html>');
@@ -159,15 +217,17 @@ export async function startFixtureWiki(options: FixtureWikiOptions = {}): Promis
     }
     if (url.searchParams.has('action')) return send(200, html, renderSpecialPage(title, origin));
     if (/^special:/i.test(title)) return send(200, html, renderSpecialPage(title, origin));
-    const article = fixtureArticlesByTitle.get(title);
+    const article = articleAt(title);
     const renderOptions = { origin, headingStyle: state.headingStyle };
-    if (article) return send(200, html, renderArticlePage(article, renderOptions));
+    if (article) return send(200, html, render(article, renderOptions));
     const target = redirects[title];
     if (target) {
       if (url.searchParams.get('redirect') === 'no')
         return send(200, html, renderRedirectPage(title, target, origin));
-      const page = fixtureArticlesByTitle.get(target);
-      if (page) return send(200, html, renderArticlePage(page, { ...renderOptions, redirectedFrom: title }));
+      if (state.httpRedirects.includes(title))
+        return send(301, 'text/plain', '', { location: `/wiki/${encodeTitle(target)}` });
+      const page = articleAt(target);
+      if (page) return send(200, html, render(page, { ...renderOptions, redirectedFrom: title }));
     }
     return send(404, html, renderMissingPage(title, origin));
   }
@@ -185,10 +245,21 @@ export async function startFixtureWiki(options: FixtureWikiOptions = {}): Promis
     const query: Record<string, unknown> = {};
     const warnings: Record<string, unknown> = {};
 
-    if (params.get('meta')?.split('|').includes('siteinfo')) {
+    const siteinfo = params.get('meta')?.split('|').includes('siteinfo') ?? false;
+    const list = params.get('list');
+    if (siteinfo && list && state.combinedQueries === 'error') {
+      return error('multiquery', 'This wiki answers one query module per request.');
+    }
+    const dropList = siteinfo && list !== null && state.combinedQueries === 'drop-list';
+    if (dropList) {
+      const text = 'Unrecognized parameters: list, apnamespace, aplimit.';
+      warnings.main = v2 ? { warnings: text } : { '*': text };
+    }
+    if (siteinfo) {
+      const mainPage = state.mainPage ?? MAIN_PAGE;
       query.general = {
-        mainpage: 'Main Page',
-        base: `${origin}/wiki/Main_Page`,
+        mainpage: displayTitle(mainPage),
+        base: `${origin}/wiki/${encodeTitle(mainPage)}`,
         sitename: 'Family Guy Wiki',
         generator: 'MediaWiki 1.39.7',
         lang: 'en',
@@ -199,10 +270,9 @@ export async function startFixtureWiki(options: FixtureWikiOptions = {}): Promis
         script: '/index.php',
       };
     }
-    const list = params.get('list');
-    if (list && list !== 'allpages')
+    if (list && (list !== 'allpages' || !state.allpagesEnabled) && !dropList)
       return error('badvalue', `Unrecognized value for parameter "list": ${list}.`);
-    if (list === 'allpages') {
+    if (list === 'allpages' && !dropList) {
       const namespace = params.get('apnamespace') ?? '0';
       const filter = params.get('apfilterredir') ?? 'all';
       if (!['all', 'redirects', 'nonredirects'].includes(filter)) {
@@ -220,7 +290,7 @@ export async function startFixtureWiki(options: FixtureWikiOptions = {}): Promis
       }
       const from = params.get('apcontinue') ?? params.get('apfrom');
       const prefix = params.get('apprefix');
-      const titles = namespace !== '0' ? [] : pageList(filter);
+      const titles = namespace !== '0' ? [] : pageList(filter, articleTitles());
       const selected = titles.filter(
         (entry) =>
           (!from || entry.title >= keyOf(from)) && (!prefix || entry.title.startsWith(keyOf(prefix))),
@@ -278,7 +348,33 @@ export async function startFixtureWiki(options: FixtureWikiOptions = {}): Promis
     },
     flakyPath: FLAKY_PATH,
     slowPath: SLOW_PATH,
-    articleTitles: articles.map((article) => article.title),
+    get combinedQueries() {
+      return state.combinedQueries;
+    },
+    set combinedQueries(value: CombinedQueries) {
+      state.combinedQueries = value;
+    },
+    get allpagesEnabled() {
+      return state.allpagesEnabled;
+    },
+    set allpagesEnabled(value: boolean) {
+      state.allpagesEnabled = value;
+    },
+    get mainPage() {
+      return state.mainPage;
+    },
+    set mainPage(value: string | null) {
+      state.mainPage = value;
+    },
+    get httpRedirects() {
+      return state.httpRedirects;
+    },
+    set httpRedirects(value: string[]) {
+      state.httpRedirects = value;
+    },
+    get articleTitles() {
+      return articleTitles();
+    },
     redirects,
     missingTitles,
     pageUrl: (title: string) => `${origin}/wiki/${encodeTitle(keyOf(title))}`,
@@ -292,9 +388,9 @@ export async function startFixtureWiki(options: FixtureWikiOptions = {}): Promis
 }
 
 /** Every page of namespace 0 sorted as MediaWiki sorts titles (binary), with stable page ids. */
-function pageList(filter: string): Array<{ title: string; pageid: number }> {
+function pageList(filter: string, articleTitles: string[]): Array<{ title: string; pageid: number }> {
   const pages = [
-    ...articles.map((article, i) => ({ title: article.title, pageid: i + 1, redirect: false })),
+    ...articleTitles.map((title, i) => ({ title, pageid: i + 1, redirect: false })),
     ...Object.keys(redirects).map((title, i) => ({ title, pageid: 1000 + i, redirect: true })),
   ];
   return pages

@@ -1,5 +1,13 @@
 import { startFixtureWiki, type FixtureWiki } from '../fakes/fixtureWiki';
-import { detectApi, listAllPages, MediaWikiError, type FetchImpl } from '../../src/knowledge/mediawiki';
+import { fetchPage } from '../../src/knowledge/fetchPage';
+import {
+  detectApi,
+  findStartPage,
+  listAllPages,
+  MediaWikiError,
+  probeApi,
+  type FetchImpl,
+} from '../../src/knowledge/mediawiki';
 import { parseArticle } from '../../src/knowledge/wikiPage';
 import { articleUrl, normaliseArticleUrl } from '../../src/knowledge/wikiUrls';
 
@@ -18,6 +26,10 @@ beforeEach(() => {
   wiki.apiEnabled = true;
   wiki.failTimes = {};
   wiki.slowMs = 0;
+  wiki.combinedQueries = 'answer';
+  wiki.allpagesEnabled = true;
+  wiki.mainPage = 'Main_Page';
+  wiki.httpRedirects = ['Lois_Pewterschmidt'];
 });
 
 const collect = async (iterable: AsyncIterable<string>): Promise<string[]> => {
@@ -26,6 +38,12 @@ const collect = async (iterable: AsyncIterable<string>): Promise<string[]> => {
   return out;
 };
 const apiRequests = () => wiki.requests.filter((r) => r.path.startsWith('/api.php'));
+/** The api.php requests as their query modules ("siteinfo+allpages", "siteinfo", "allpages"). */
+const apiModules = () =>
+  apiRequests().map((r) => {
+    const params = new URL(r.path, wiki.url).searchParams;
+    return [params.get('meta'), params.get('list')].filter(Boolean).join('+');
+  });
 /** fetch that never answers: only its abort signal ends it. */
 const hangingFetch: FetchImpl = (_url, init) =>
   new Promise((_resolve, reject) =>
@@ -184,6 +202,99 @@ describe('detectApi', () => {
   });
 });
 
+describe('probeApi', () => {
+  it('takes a combined siteinfo+allpages answer in one request, with the main page', async () => {
+    expect(await probeApi(wiki.url, { timeoutMs: 5000 })).toEqual({
+      apiUrl: wiki.apiUrl,
+      queryMode: 'combined',
+      mainPage: 'Main Page',
+      reason: `${wiki.apiUrl}: meta=siteinfo&list=allpages answered together`,
+    });
+    expect(apiModules()).toEqual(['siteinfo+allpages']);
+  });
+
+  it.each([
+    [
+      'answers the combined query without the list (a warning instead)',
+      'drop-list',
+      /no query\.allpages in the answer; warnings: .*Unrecognized parameters: list/,
+    ],
+    ['rejects the combined query with an API error', 'error', /API error multiquery/],
+  ] as const)('asks one module per request when api.php %s', async (_, mode, why) => {
+    wiki.combinedQueries = mode;
+    const probe = await probeApi(wiki.url, { timeoutMs: 5000 });
+    expect(probe).toMatchObject({ apiUrl: wiki.apiUrl, queryMode: 'single', mainPage: 'Main Page' });
+    expect(probe.reason).toMatch(why);
+    expect(probe.reason).toMatch(/not accepted .*meta=siteinfo works, list=allpages works$/);
+    expect(apiModules()).toEqual(['siteinfo+allpages', 'siteinfo', 'allpages']);
+    expect(await detectApi(wiki.url, { timeoutMs: 5000 })).toBe(wiki.apiUrl);
+  });
+
+  it('has no listing but keeps the main page when only list=allpages fails', async () => {
+    wiki.allpagesEnabled = false;
+    wiki.mainPage = 'Family_Guy_Wiki';
+    const probe = await probeApi(wiki.url, { timeoutMs: 5000 });
+    expect(probe).toMatchObject({ apiUrl: null, queryMode: null, mainPage: 'Family Guy Wiki' });
+    expect(probe.reason).toMatch(/meta=siteinfo works, list=allpages fails \(API error badvalue: .*allpages/);
+    // siteinfo answered: this is the wiki's api.php, /w/api.php is not tried.
+    expect(wiki.requests.map((r) => r.path.split('?')[0])).toEqual(['/api.php', '/api.php', '/api.php']);
+  });
+
+  it('says why there is no api.php', async () => {
+    wiki.apiEnabled = false;
+    expect(await probeApi(wiki.url, { timeoutMs: 5000 })).toEqual({
+      apiUrl: null,
+      queryMode: null,
+      mainPage: null,
+      reason: `${wiki.url}/api.php answered 404; ${wiki.url}/w/api.php answered 404`,
+    });
+  });
+});
+
+describe('findStartPage', () => {
+  it("takes siteinfo's main page without a request", async () => {
+    expect(await findStartPage(wiki.url, 'Family Guy Wiki', { timeoutMs: 5000 })).toEqual({
+      url: wiki.pageUrl('Family_Guy_Wiki'),
+      source: 'siteinfo mainpage',
+    });
+    expect(wiki.requests).toEqual([]);
+  });
+
+  it("else follows the site root's redirects by hand to the first article", async () => {
+    wiki.mainPage = 'Family_Guy_Wiki';
+    expect(await findStartPage(`${wiki.url}/wiki/Peter_Griffin`, null, { timeoutMs: 5000 })).toEqual({
+      url: wiki.pageUrl('Family_Guy_Wiki'),
+      source: 'root redirect',
+    });
+    expect(wiki.requests.map((r) => [r.path, r.status])).toEqual([['/', 301]]); // the article itself not fetched
+  });
+
+  it('else Main_Page', async () => {
+    const rootPage: FetchImpl = async () => new Response('<html>portal</html>', { status: 200 });
+    expect(await findStartPage(wiki.url, null, { timeoutMs: 5000, fetchImpl: rootPage })).toEqual({
+      url: wiki.pageUrl('Main_Page'),
+      source: 'default',
+    });
+    const offSite: FetchImpl = async () =>
+      new Response('', { status: 302, headers: { location: 'https://elsewhere.example/wiki/Home' } });
+    expect(await findStartPage(wiki.url, null, { timeoutMs: 5000, fetchImpl: offSite })).toMatchObject({
+      source: 'default',
+    });
+  });
+});
+
+describe('fetchPage', () => {
+  it('returns an HTTP redirect with its location instead of following it', async () => {
+    expect(await fetchPage(`${wiki.url}/wiki/Lois_Pewterschmidt`, { timeoutMs: 5000 })).toEqual({
+      status: 301,
+      url: `${wiki.url}/wiki/Lois_Pewterschmidt`,
+      html: '',
+      location: wiki.pageUrl('Lois_Griffin'),
+    });
+    expect(wiki.requests.map((r) => r.path)).toEqual(['/wiki/Lois_Pewterschmidt']);
+  });
+});
+
 describe('the fixture wiki', () => {
   it('links every article from Main_Page, so link discovery finds exactly the articles', async () => {
     const seen = new Set<string>([articleUrl(wiki.url, 'Main_Page')]);
@@ -192,8 +303,18 @@ describe('the fixture wiki', () => {
     const statuses: Record<string, number> = {};
     while (queue.length > 0) {
       const url = queue.shift() as string;
-      const response = await fetch(url);
+      const response = await fetch(url, { redirect: 'manual' });
       statuses[url] = response.status;
+      const location = response.headers.get('location');
+      if (location) {
+        // An HTTP redirect: its target, once.
+        const target = normaliseArticleUrl(location, url);
+        if (target && !seen.has(target)) {
+          seen.add(target);
+          queue.push(target);
+        }
+        continue;
+      }
       const page = parseArticle(await response.text(), response.url);
       if (page.isMissing) continue;
       const canonical = page.redirectTo ?? url;
@@ -207,7 +328,8 @@ describe('the fixture wiki', () => {
       }
     }
     expect([...indexed].sort()).toEqual(wiki.articleTitles.map((title) => wiki.pageUrl(title)).sort());
-    for (const title of Object.keys(wiki.redirects)) expect(statuses[wiki.pageUrl(title)]).toBe(200);
+    for (const title of Object.keys(wiki.redirects))
+      expect(statuses[wiki.pageUrl(title)]).toBe(wiki.httpRedirects.includes(title) ? 301 : 200);
     for (const title of wiki.missingTitles) expect(statuses[wiki.pageUrl(title)]).toBe(404);
     const fetched = wiki.pageRequests().map((r) => r.path);
     expect(
@@ -216,6 +338,28 @@ describe('the fixture wiki', () => {
     expect(new Set(fetched).size).toBe(fetched.length); // one request per page
     expect(fetched).toHaveLength(
       wiki.articleTitles.length + Object.keys(wiki.redirects).length + wiki.missingTitles.length,
+    );
+  });
+
+  it('serves the main page under another title, or not at all', async () => {
+    const all = wiki.articleTitles.length;
+    wiki.mainPage = 'Family_Guy_Wiki';
+    expect((await fetch(wiki.pageUrl('Family_Guy_Wiki'))).status).toBe(200);
+    expect((await fetch(wiki.pageUrl('Main_Page'))).status).toBe(404);
+    expect(wiki.articleTitles).toContain('Family_Guy_Wiki');
+    expect(wiki.articleTitles).not.toContain('Main_Page');
+    const listed = await collect(listAllPages(wiki.apiUrl, { limit: 100, timeoutMs: 5000 }));
+    expect(listed.sort()).toEqual(wiki.articleTitles.map((t) => t.replace(/_/g, ' ')).sort());
+    expect((await fetch(`${wiki.url}/`, { redirect: 'manual' })).headers.get('location')).toBe(
+      '/wiki/Family_Guy_Wiki',
+    );
+
+    wiki.mainPage = null;
+    expect((await fetch(wiki.pageUrl('Main_Page'))).status).toBe(404);
+    expect(wiki.articleTitles).toHaveLength(all - 1);
+    expect(wiki.articleTitles).not.toContain('Main_Page');
+    expect((await fetch(`${wiki.url}/`, { redirect: 'manual' })).headers.get('location')).toBe(
+      '/wiki/Main_Page',
     );
   });
 
