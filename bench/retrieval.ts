@@ -18,30 +18,23 @@ import type { WikiQuestion } from '../test/fixtures/wiki/questions';
 import { renderArticlePage } from '../test/fixtures/wiki/render';
 import { report } from './stats';
 
+type Choices = Omit<RetrievalChoices, 'minScore'>;
+
 /** Each retrieval choice measured on its own and in the default combination. */
-const VARIANTS: Array<[string, RetrievalChoices]> = [
+const VARIANTS: Array<[string, Choices]> = [
   ['dense only', { ...RETRIEVAL_DEFAULTS, lexical: false, articleCap: null }],
-  ['lexical (BM25) only', { ...RETRIEVAL_DEFAULTS, dense: false, articleCap: null }],
-  ['hybrid (RRF)', { ...RETRIEVAL_DEFAULTS, articleCap: null }],
+  ['lexical (BM25) only', { ...RETRIEVAL_DEFAULTS, dense: false, articleCap: null, lexicalMinTerms: 1 }],
+  ['hybrid (RRF)', { ...RETRIEVAL_DEFAULTS, articleCap: null, lexicalMinTerms: 1 }],
   ['dense + article cap', { ...RETRIEVAL_DEFAULTS, lexical: false }],
-  ['lexical + article cap', { ...RETRIEVAL_DEFAULTS, dense: false }],
-  ['hybrid + article cap (default)', RETRIEVAL_DEFAULTS],
+  ['lexical + article cap', { ...RETRIEVAL_DEFAULTS, dense: false, lexicalMinTerms: 1 }],
+  ['hybrid + article cap', { ...RETRIEVAL_DEFAULTS, lexicalMinTerms: 1 }],
+  ['hybrid + cap + 2 shared terms', RETRIEVAL_DEFAULTS],
 ];
 
-type ChunkingVariant = ChunkOptions & { titled: boolean; pool?: number; minScore?: number };
-
-/** How chunks are cut and labelled, measured with the default retrieval. */
-const CHUNKINGS: Array<[string, ChunkingVariant]> = [
-  ['1000 chars, titled (default)', { titled: true }],
-  ['1000 chars, untitled', { titled: false }],
-  ['600 chars, titled', { titled: true, size: 600, overlap: 120 }],
-  ['500 chars, titled', { titled: true, size: 500, overlap: 100 }],
-  ['400 chars, titled', { titled: true, size: 400, overlap: 80 }],
-  ['300 chars, titled', { titled: true, size: 300, overlap: 60 }],
-  ['400 chars, untitled', { titled: false, size: 400, overlap: 80 }],
-  ['400 chars, titled, pool 60', { titled: true, size: 400, overlap: 80, pool: 60 }],
-  ['400 chars, titled, min 0.2', { titled: true, size: 400, overlap: 80, minScore: 0.2 }],
-];
+/** Minimum cosine scores measured for every variant (RAG_MIN_SCORE; the default is the first). */
+const MIN_SCORES = [0.25, 0.3, 0.2];
+/** Chunk sizes (overlap a fifth) measured with the default retrieval. */
+const CHUNK_SIZES = [1000, 600, 400];
 
 const QUESTION_SETS: Array<[string, readonly WikiQuestion[]]> = [
   ['casual', questionSets.questions],
@@ -52,27 +45,36 @@ const QUESTION_SETS: Array<[string, readonly WikiQuestion[]]> = [
 /**
  * Retrieval quality on the fixture wiki (real MiniLM, real Chroma): for each question set, how many
  * questions have their answer article as the first snippet (recall@1) or among the first three
- * (recall@3), side by side per variant. The variants run on the collection the crawl workflow wrote;
- * the chunking variants on collections indexed here from the same parsed pages. Then latency.
+ * (recall@3), and how many snippets small talk gets (noise in the prompt), side by side per variant.
+ * The method variants run on the collection the crawl workflow wrote; the chunking ones on collections
+ * indexed here from the same parsed pages. Then latency.
  */
 export async function benchRetrieval(h: Harness): Promise<void> {
   await crawlFixtureWiki(h);
+  const minScore = h.config.ragMinScore;
   console.log(
-    `retrieval quality, top ${h.config.ragTopK} snippets, min cosine ${h.config.ragMinScore}; ` +
-      'recall@1 / recall@3 per question set:',
+    `retrieval quality, top ${h.config.ragTopK} snippets; recall@1 / recall@3 per question set, ` +
+      'and snippets per small-talk message:',
   );
-  for (const [name, choices] of VARIANTS) await printRecall(name, h.knowledge, choices);
-  console.log('chunking (hybrid + article cap):');
-  for (const [name, options] of CHUNKINGS) {
-    const choices = { ...RETRIEVAL_DEFAULTS, pool: options.pool ?? RETRIEVAL_DEFAULTS.pool };
-    await printRecall(name, await indexFixtureArticles(h, options), choices);
+  for (const gate of MIN_SCORES) {
+    console.log(`min cosine ${gate}${gate === minScore ? ' (RAG_MIN_SCORE)' : ''}:`);
+    for (const [name, choices] of VARIANTS)
+      await printRecall(name, h.knowledge, { ...choices, minScore: gate });
   }
+  console.log(`chunking (defaults, min cosine ${minScore}):`);
+  for (const size of CHUNK_SIZES) {
+    const knowledge = await indexFixtureArticles(h, { size, overlap: size / 5, titled: true });
+    await printRecall(`${size} characters, titled`, knowledge, { ...RETRIEVAL_DEFAULTS, minScore });
+  }
+  const untitled = await indexFixtureArticles(h, { titled: false });
+  await printRecall('1000 characters, untitled', untitled, { ...RETRIEVAL_DEFAULTS, minScore });
+
   const allQuestions = QUESTION_SETS.flatMap(([, questions]) => questions);
   for (const [name, choices] of [VARIANTS[0], VARIANTS[VARIANTS.length - 1]].flatMap((v) => (v ? [v] : []))) {
     const times: number[] = [];
     for (const { question } of allQuestions) {
       const started = performance.now();
-      await h.knowledge.search(question, choices);
+      await h.knowledge.search(question, { ...choices, minScore });
       times.push(performance.now() - started);
     }
     report(`retrieval latency (embed, search, fuse), ${name}`, times);
@@ -94,13 +96,16 @@ async function crawlFixtureWiki(h: Harness): Promise<void> {
 }
 
 /** A fresh collection of the fixture articles, parsed as the crawler does and chunked with `options`. */
-async function indexFixtureArticles(h: Harness, options: ChunkingVariant): Promise<WikiKnowledge> {
+async function indexFixtureArticles(
+  h: Harness,
+  options: ChunkOptions & { titled: boolean },
+): Promise<WikiKnowledge> {
   const knowledge = createWikiKnowledge({
     chromaUrl: h.config.chromaUrl,
     collectionName: `bench-chunking-${randomUUID()}`,
     modelDir: h.config.embeddingModelDir,
     topK: h.config.ragTopK,
-    minScore: options.minScore ?? h.config.ragMinScore,
+    minScore: h.config.ragMinScore,
   });
   const embedder = await knowledge.embedder();
   const origin = 'http://wiki.invalid';
@@ -137,6 +142,9 @@ async function printRecall(name: string, knowledge: WikiKnowledge, choices: Retr
     }
     cells.push(`${setName} (${questions.length}) ${percent(at1, questions)} / ${percent(at3, questions)}`);
   }
+  let noise = 0;
+  for (const message of questionSets.smallTalk) noise += (await knowledge.search(message, choices)).length;
+  cells.push(`small talk ${(noise / questionSets.smallTalk.length).toFixed(2)}`);
   console.log(`  ${name.padEnd(32)} ${cells.join('   ')}`);
 }
 

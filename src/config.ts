@@ -67,7 +67,7 @@ export const SETTINGS = [
     doc: 'all-MiniLM-L6-v2 files (transformers.js layout); unset: the copy scripts/install-tools.sh cached',
   },
   { name: 'RAG_TOP_K', default: '3', doc: 'wiki snippets given to the LLM per reply' },
-  { name: 'RAG_MIN_SCORE', default: '0.3', doc: 'cosine similarity a snippet needs to be used (0-1)' },
+  { name: 'RAG_MIN_SCORE', default: '0.25', doc: 'cosine similarity a snippet needs to be used (0-1)' },
   { name: 'CHARACTERS', default: 'Peter,Brian,Stewie', doc: 'characters to run, by name' },
   { name: 'CHARACTERS_FILE', default: '', doc: 'optional JSON file adding or overriding characters' },
   {

@@ -3,23 +3,25 @@
  */
 import { indexTerms } from './lexicalIndex';
 
-/** The constant of Cormack et al. (2009): large enough that rank 1 does not drown the rest. */
+/** The RRF constant of Cormack et al. (2009): large enough that rank 1 does not drown the rest. */
 export const RRF_K = 60;
 
+/** A chunk either method found, with its rank in each (1-based; absent where it was not found). */
+export interface Candidate<T> {
+  hit: T;
+  denseRank?: number;
+  lexicalRank?: number;
+}
+
 /**
- * Reciprocal rank fusion: each id scores Σ weight / (k + rank) over the rankings it is in (rank 1
- * first), so an id both methods rank well beats one that only one ranks first. Best first; ties keep the
- * order of first appearance.
+ * Reciprocal rank fusion, best first: a chunk scores Σ 1 / (RRF_K + rank) over the rankings it is in,
+ * so one both methods rank well beats one that only one ranks first, and neither method's raw scores
+ * (cosine, BM25: different scales) need to be made comparable.
  */
-export function reciprocalRankFusion(
-  rankings: ReadonlyArray<{ ids: readonly string[]; weight: number }>,
-  k: number = RRF_K,
-): Array<{ id: string; fused: number }> {
-  const scores = new Map<string, number>();
-  for (const { ids, weight } of rankings) {
-    ids.forEach((id, i) => scores.set(id, (scores.get(id) ?? 0) + weight / (k + i + 1)));
-  }
-  return [...scores].map(([id, fused]) => ({ id, fused })).sort((a, b) => b.fused - a.fused);
+export function reciprocalRankFusion<T>(candidates: ReadonlyArray<Candidate<T>>): Array<Candidate<T>> {
+  const score = (c: Candidate<T>) =>
+    (c.denseRank ? 1 / (RRF_K + c.denseRank) : 0) + (c.lexicalRank ? 1 / (RRF_K + c.lexicalRank) : 0);
+  return [...candidates].sort((a, b) => score(b) - score(a));
 }
 
 export interface ArticleCap {

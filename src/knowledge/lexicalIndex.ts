@@ -15,6 +15,8 @@ import { listChunks, type StoredChunk } from './chromaChunks';
 export interface LexicalHit extends StoredChunk {
   /** BM25 score: only comparable within one query. */
   bm25: number;
+  /** How many of the query's terms the chunk has. */
+  matchedTerms: number;
 }
 
 export interface LexicalIndex {
@@ -133,6 +135,7 @@ export function createLexicalIndex(options: LexicalIndexOptions): LexicalIndex {
           section: result.section as string | null,
           indexed_at: result.indexed_at as number,
           bm25: result.score,
+          matchedTerms: result.queryTerms.length,
         }));
     },
   };

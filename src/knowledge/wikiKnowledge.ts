@@ -2,8 +2,8 @@ import type { Collection } from 'chromadb';
 import type { RagSnippet } from '../store/conversationHistory';
 import { chunkEmbeddings, openWikiCollection, queryChunks, type WikiHit } from './chromaChunks';
 import { createMiniLmEmbedder, MINILM_MODEL_ID, type Embedder } from './embedder';
-import { capPerArticle, reciprocalRankFusion, type ArticleCap } from './fusion';
-import { createLexicalIndex } from './lexicalIndex';
+import { capPerArticle, reciprocalRankFusion, type ArticleCap, type Candidate } from './fusion';
+import { createLexicalIndex, indexTerms } from './lexicalIndex';
 import type { Retriever } from './retriever';
 
 export interface WikiKnowledgeOptions {
@@ -20,7 +20,10 @@ export interface WikiKnowledgeOptions {
   lexicalRefreshMs?: number;
 }
 
-/** The choices `search` makes; `retrieve` uses RETRIEVAL_DEFAULTS (each measured by `npm run bench`). */
+/**
+ * The choices `search` makes; `retrieve` uses RETRIEVAL_DEFAULTS with the configured minScore (each
+ * measured by `npm run bench`).
+ */
 export interface RetrievalChoices {
   dense: boolean;
   lexical: boolean;
@@ -28,16 +31,21 @@ export interface RetrievalChoices {
   articleCap: ArticleCap | null;
   /** Candidates each method contributes before fusion. */
   pool: number;
-  /** Weight of the lexical ranking in the fusion (the dense one has 1). */
-  lexicalWeight: number;
+  /**
+   * Lexical hits sharing fewer of the question's terms (or fewer than all, for a shorter question)
+   * are left out: a chunk that shares one everyday word ("dad", "town") is mostly noise.
+   */
+  lexicalMinTerms: number;
+  /** Cosine similarity to the question every snippet needs, whichever method found it. */
+  minScore: number;
 }
 
-export const RETRIEVAL_DEFAULTS: RetrievalChoices = {
+export const RETRIEVAL_DEFAULTS: Omit<RetrievalChoices, 'minScore'> = {
   dense: true,
   lexical: true,
   articleCap: { perArticle: 1, perNamedArticle: 2 },
   pool: 30,
-  lexicalWeight: 1,
+  lexicalMinTerms: 2,
 };
 
 /**
@@ -48,7 +56,7 @@ export const RETRIEVAL_DEFAULTS: RetrievalChoices = {
 export interface WikiKnowledge extends Retriever {
   embedder(): Promise<Embedder>;
   collection(): Promise<Collection>;
-  /** The best `topK` chunks for `query` with these choices (minScore applies to the cosine score). */
+  /** The best `topK` chunks for `query` with these choices. */
   search(query: string, choices: RetrievalChoices): Promise<WikiHit[]>;
 }
 
@@ -79,21 +87,20 @@ export function createWikiKnowledge(options: WikiKnowledgeOptions): WikiKnowledg
       choices.dense ? queryChunks(chunks, vector, { k: choices.pool }) : [],
       choices.lexical ? lexical.search(query, choices.pool) : [],
     ]);
-    const byId = new Map<string, Omit<WikiHit, 'score'> & { score?: number }>(
-      [...words, ...dense].map((hit) => [hit.id, hit]),
-    );
-    const fused = reciprocalRankFusion([
-      { ids: dense.map((hit) => hit.id), weight: 1 },
-      { ids: words.map((hit) => hit.id), weight: choices.lexicalWeight },
-    ]);
+    const minTerms = Math.min(choices.lexicalMinTerms, new Set(indexTerms(query)).size);
+    const candidates = new Map<string, Candidate<Omit<WikiHit, 'score'>>>();
+    dense.forEach((hit, i) => candidates.set(hit.id, { hit, denseRank: i + 1 }));
+    words
+      .filter((hit) => hit.matchedTerms >= minTerms)
+      .forEach((hit, i) => candidates.set(hit.id, { hit, ...candidates.get(hit.id), lexicalRank: i + 1 }));
     // Every snippet is judged by the same measure, cosine similarity, whichever method found it.
-    const unscored = fused.filter(({ id }) => byId.get(id)?.score === undefined).map(({ id }) => id);
-    const embeddings = await chunkEmbeddings(chunks, unscored);
-    const ranked = fused.flatMap(({ id }): WikiHit[] => {
-      const hit = byId.get(id);
-      const embedding = embeddings.get(id);
-      const score = hit?.score ?? (embedding ? dot(vector, embedding) : undefined);
-      return hit && score !== undefined && score >= options.minScore ? [{ ...hit, score }] : [];
+    const cosines = new Map(dense.map((hit) => [hit.id, hit.score]));
+    const unscored = [...candidates.keys()].filter((id) => !cosines.has(id));
+    for (const [id, embedding] of await chunkEmbeddings(chunks, unscored))
+      cosines.set(id, dot(vector, embedding));
+    const ranked = reciprocalRankFusion([...candidates.values()]).flatMap(({ hit }): WikiHit[] => {
+      const score = cosines.get(hit.id); // none: deleted since the lexical index last caught up
+      return score !== undefined && score >= choices.minScore ? [{ ...hit, score }] : [];
     });
     return choices.articleCap
       ? capPerArticle(ranked, query, options.topK, choices.articleCap)
@@ -105,7 +112,7 @@ export function createWikiKnowledge(options: WikiKnowledgeOptions): WikiKnowledg
     collection,
     search,
     async retrieve(query: string): Promise<RagSnippet[]> {
-      const hits = await search(query, RETRIEVAL_DEFAULTS);
+      const hits = await search(query, { ...RETRIEVAL_DEFAULTS, minScore: options.minScore });
       return hits.map(({ text, source_url, score }) => ({ text, source_url, score }));
     },
   };

@@ -2,32 +2,36 @@ import { capPerArticle, reciprocalRankFusion, RRF_K } from '../../src/knowledge/
 import { indexTerms, normaliseTerm } from '../../src/knowledge/lexicalIndex';
 
 describe('reciprocal rank fusion', () => {
+  const ids = (ranked: Array<{ hit: string }>) => ranked.map((c) => c.hit);
+
   it('puts what both methods rank well above what one ranks first', () => {
-    const dense = ['both', 'denseOnly', 'other'];
-    const lexical = ['lexicalOnly', 'both'];
     const fused = reciprocalRankFusion([
-      { ids: dense, weight: 1 },
-      { ids: lexical, weight: 1 },
+      { hit: 'denseOnly', denseRank: 2 },
+      { hit: 'other', denseRank: 3 },
+      { hit: 'lexicalOnly', lexicalRank: 1 },
+      { hit: 'both', denseRank: 1, lexicalRank: 2 },
     ]);
-    expect(fused.map((hit) => hit.id)).toEqual(['both', 'lexicalOnly', 'denseOnly', 'other']);
-    expect(fused[0]?.fused).toBeCloseTo(1 / (RRF_K + 1) + 1 / (RRF_K + 2));
+    expect(ids(fused)).toEqual(['both', 'lexicalOnly', 'denseOnly', 'other']);
   });
 
-  it('keeps a single ranking as it is, and fuses nothing to nothing', () => {
-    const one = reciprocalRankFusion([
-      { ids: ['a', 'b', 'c'], weight: 1 },
-      { ids: [], weight: 1 },
-    ]);
-    expect(one.map((hit) => hit.id)).toEqual(['a', 'b', 'c']);
+  it('keeps a single ranking in its order, whichever method made it', () => {
+    expect(
+      ids(reciprocalRankFusion([3, 1, 2].map((rank) => ({ hit: `d${rank}`, denseRank: rank })))),
+    ).toEqual(['d1', 'd2', 'd3']);
+    expect(ids(reciprocalRankFusion([2, 1].map((rank) => ({ hit: `l${rank}`, lexicalRank: rank }))))).toEqual(
+      ['l1', 'l2'],
+    );
     expect(reciprocalRankFusion([])).toEqual([]);
   });
 
-  it('lets a lighter ranking only break near-ties of the heavier one', () => {
+  it('scores rank r as 1 / (RRF_K + r), so far-down ranks still add up', () => {
+    // 1/(K+1) < 1/(K+5) + 1/(K+5) for K = 60: two mid ranks beat one first place.
     const fused = reciprocalRankFusion([
-      { ids: ['a', 'b'], weight: 1 },
-      { ids: ['b'], weight: 0.01 },
+      { hit: 'first', denseRank: 1 },
+      { hit: 'twiceFifth', denseRank: 5, lexicalRank: 5 },
     ]);
-    expect(fused.map((hit) => hit.id)).toEqual(['a', 'b']);
+    expect(RRF_K).toBe(60);
+    expect(ids(fused)).toEqual(['twiceFifth', 'first']);
   });
 });
 
