@@ -96,13 +96,19 @@ export async function runWorker(config: Config, store: Store): Promise<void> {
   await ensureSchedules(config, roster);
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   try {
+    const deps = activityDepsFromConfig(config, store, roster);
     const workers = await createWorkers({
       connection,
       namespace: config.temporalNamespace,
       taskQueue: config.taskQueue,
       llmConcurrency: config.llmConcurrency,
-      deps: activityDepsFromConfig(config, store, roster),
+      deps,
     });
+    // Not awaited: the worker serves replies meanwhile (their retrieval is dense-only until it is done).
+    deps.knowledge.warm().then(
+      () => logger.info('wiki knowledge base ready (embedding model loaded, lexical index built)'),
+      (err: unknown) => logger.warn({ err }, 'wiki knowledge base not ready yet; retrieval will retry'),
+    );
     logger.info({ taskQueue: config.taskQueue, llmConcurrency: config.llmConcurrency }, 'worker running');
     await workers.run();
   } finally {

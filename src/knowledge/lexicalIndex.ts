@@ -7,7 +7,12 @@
  * or after the newest one it has seen replace their page's chunks (an upsert rewrites a whole page at
  * once), and when the counts still differ (a page deleted) it is rebuilt. So a crawl on another worker
  * reaches lexical search within `refreshMs`, while dense search sees it at once.
+ *
+ * A search waits for a build or catch-up at most `maxWaitMs`, then goes on with what the index holds
+ * (nothing before the first build: replies then get dense results only). Building from 10,000 chunks
+ * takes about 2 s, so a large wiki never makes a reply's retrieval time out; `warm()` builds ahead.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Collection } from 'chromadb';
 import MiniSearch from 'minisearch';
 import { listChunks, type StoredChunk } from './chromaChunks';
@@ -22,12 +27,16 @@ export interface LexicalHit extends StoredChunk {
 export interface LexicalIndex {
   /** The `limit` chunks that best match the query's words, best first. */
   search(query: string, limit: number): Promise<LexicalHit[]>;
+  /** Builds (or catches up) now, waiting for it. */
+  warm(): Promise<void>;
 }
 
 export interface LexicalIndexOptions {
   collection: () => Promise<Collection>;
   /** Check Chroma for changes at most this often (ms). */
   refreshMs: number;
+  /** Longest a search waits for a build or catch-up in progress (ms). */
+  maxWaitMs: number;
 }
 
 /** Words too common to say what a question is about. */
@@ -72,7 +81,8 @@ export function createLexicalIndex(options: LexicalIndexOptions): LexicalIndex {
   let pages = new Map<string, Set<string>>();
   let watermark: number | null = null;
   let checkedAt = -Infinity;
-  let refreshing: Promise<void> | null = null;
+  /** The build or catch-up in progress: settles with its error, if any, rather than rejecting. */
+  let refreshing: Promise<unknown> | null = null;
 
   async function rebuild(collection: Collection): Promise<void> {
     const fresh = newIndex();
@@ -118,11 +128,22 @@ export function createLexicalIndex(options: LexicalIndexOptions): LexicalIndex {
     checkedAt = Date.now();
   }
 
+  /** The refresh in progress, started if due. */
+  function refreshIfDue(): Promise<unknown> | null {
+    if (Date.now() - checkedAt < options.refreshMs) return refreshing;
+    refreshing ??= refresh().then(
+      () => (refreshing = null),
+      (err: unknown) => ((refreshing = null), err instanceof Error ? err : new Error(String(err))),
+    );
+    return refreshing;
+  }
+
   return {
     async search(query: string, limit: number): Promise<LexicalHit[]> {
-      if (Date.now() - checkedAt >= options.refreshMs) {
-        refreshing ??= refresh().finally(() => (refreshing = null));
-        await refreshing;
+      const pending = refreshIfDue();
+      if (pending) {
+        const outcome = await Promise.race([pending, delay(options.maxWaitMs, null, { ref: false })]);
+        if (outcome instanceof Error) throw outcome;
       }
       return index
         .search(query)
@@ -137,6 +158,11 @@ export function createLexicalIndex(options: LexicalIndexOptions): LexicalIndex {
           bm25: result.score,
           matchedTerms: result.queryTerms.length,
         }));
+    },
+    async warm(): Promise<void> {
+      checkedAt = -Infinity;
+      const outcome = await refreshIfDue();
+      if (outcome instanceof Error) throw outcome;
     },
   };
 }

@@ -6,6 +6,9 @@ import { capPerArticle, reciprocalRankFusion, type ArticleCap, type Candidate } 
 import { createLexicalIndex, indexTerms } from './lexicalIndex';
 import type { Retriever } from './retriever';
 
+/** Longest a reply's retrieval waits for the lexical index to be built or catch up. */
+const LEXICAL_MAX_WAIT_MS = 1000;
+
 export interface WikiKnowledgeOptions {
   chromaUrl: string;
   collectionName: string;
@@ -58,6 +61,8 @@ export interface WikiKnowledge extends Retriever {
   collection(): Promise<Collection>;
   /** The best `topK` chunks for `query` with these choices. */
   search(query: string, choices: RetrievalChoices): Promise<WikiHit[]>;
+  /** Loads the model and builds the lexical index now, so the first replies need not wait. */
+  warm(): Promise<void>;
 }
 
 export function createWikiKnowledge(options: WikiKnowledgeOptions): WikiKnowledge {
@@ -76,7 +81,11 @@ export function createWikiKnowledge(options: WikiKnowledgeOptions): WikiKnowledg
       model: MINILM_MODEL_ID,
     }),
   );
-  const lexical = createLexicalIndex({ collection, refreshMs: options.lexicalRefreshMs ?? 1000 });
+  const lexical = createLexicalIndex({
+    collection,
+    refreshMs: options.lexicalRefreshMs ?? 1000,
+    maxWaitMs: LEXICAL_MAX_WAIT_MS,
+  });
 
   async function search(query: string, choices: RetrievalChoices): Promise<WikiHit[]> {
     if (options.topK === 0 || query.trim() === '') return [];
@@ -111,6 +120,10 @@ export function createWikiKnowledge(options: WikiKnowledgeOptions): WikiKnowledg
     embedder,
     collection,
     search,
+    async warm(): Promise<void> {
+      await embedder();
+      await lexical.warm();
+    },
     async retrieve(query: string): Promise<RagSnippet[]> {
       const hits = await search(query, { ...RETRIEVAL_DEFAULTS, minScore: options.minScore });
       return hits.map(({ text, source_url, score }) => ({ text, source_url, score }));

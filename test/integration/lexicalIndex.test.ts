@@ -44,7 +44,11 @@ describe('the lexical index', () => {
     await writePage('Consuela', ['Consuela the maid always asks for more Lemon Pledge.']);
     await writePage('Peter_Griffin', ['Peter works at the brewery and fights a chicken.']);
     await writePage('Rupert', ["Rupert is Stewie's teddy bear."]);
-    const index = createLexicalIndex({ collection: async () => collection, refreshMs: REFRESH_MS });
+    const index = createLexicalIndex({
+      collection: async () => collection,
+      refreshMs: REFRESH_MS,
+      maxWaitMs: 5000,
+    });
 
     const hits = await index.search('who wants lemon pledge all the time?', 5);
     expect(hits.map((hit) => hit.title)).toEqual(['Consuela']);
@@ -55,7 +59,11 @@ describe('the lexical index', () => {
 
   it('catches up with pages another process writes, rewrites and deletes', async () => {
     await writePage('Peter_Griffin', ['Peter works at the brewery.']);
-    const index = createLexicalIndex({ collection: async () => collection, refreshMs: REFRESH_MS });
+    const index = createLexicalIndex({
+      collection: async () => collection,
+      refreshMs: REFRESH_MS,
+      maxWaitMs: 5000,
+    });
     expect(await titlesFor(index, 'brewery')).toEqual(['Peter Griffin']);
 
     await writePage('Bruce', ['Bruce says oh no with his moustache.', 'He runs many odd jobs.']);
@@ -74,9 +82,29 @@ describe('the lexical index', () => {
     expect(await titlesFor(index, 'brewery')).toEqual(['Peter Griffin']);
   });
 
+  it('never keeps a search waiting longer than maxWaitMs for a build, and has the results once it is done', async () => {
+    await writePage('Consuela', ['Consuela the maid always asks for more Lemon Pledge.']);
+    let release: () => void = () => undefined;
+    const slowChroma = new Promise<void>((resolve) => (release = resolve));
+    const index = createLexicalIndex({
+      collection: async () => (await slowChroma, collection),
+      refreshMs: REFRESH_MS,
+      maxWaitMs: 100,
+    });
+    // Were the search waiting for the build, it would never end: the build waits for release().
+    expect(await titlesFor(index, 'lemon pledge')).toEqual([]);
+    release();
+    await index.warm();
+    expect(await titlesFor(index, 'lemon pledge')).toEqual(['Consuela']);
+  });
+
   it('does not ask Chroma again within the refresh interval', async () => {
     await writePage('Peter_Griffin', ['Peter works at the brewery.']);
-    const index = createLexicalIndex({ collection: async () => collection, refreshMs: 60_000 });
+    const index = createLexicalIndex({
+      collection: async () => collection,
+      refreshMs: 60_000,
+      maxWaitMs: 5000,
+    });
     expect(await titlesFor(index, 'brewery')).toEqual(['Peter Griffin']);
     await writePage('Bruce', ['Bruce says oh no with his moustache.']);
     expect(await titlesFor(index, 'moustache')).toEqual([]);
