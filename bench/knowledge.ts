@@ -86,11 +86,14 @@ export async function benchKnowledge(h: Harness): Promise<void> {
   report(`retrieval at ${await collection.count()} chunks, Chroma query (k=3)`, queryOnly);
   report(`retrieval at ${await collection.count()} chunks, embed question + query`, embedAndQuery);
 
+  const heapBefore = process.memoryUsage().heapUsed;
   const buildStarted = performance.now();
-  await createLexicalIndex({ collection: async () => collection, refreshMs: 0, maxWaitMs: 0 }).warm();
+  const lexical = createLexicalIndex({ collection: async () => collection, refreshMs: 0, maxWaitMs: 0 });
+  await lexical.warm();
   console.log(
     `lexical index built from Chroma at ${await collection.count()} chunks in ` +
-      `${((performance.now() - buildStarted) / 1000).toFixed(2)} s (once per process, then incremental)`,
+      `${((performance.now() - buildStarted) / 1000).toFixed(2)} s (once per process, then incremental), ` +
+      `heap +${((process.memoryUsage().heapUsed - heapBefore) / 2 ** 20).toFixed(0)} MiB`,
   );
   const knowledge = createWikiKnowledge({
     chromaUrl: h.config.chromaUrl,
