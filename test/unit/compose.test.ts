@@ -220,9 +220,38 @@ describe('docker-compose.yml', () => {
     );
     expect(existsSync(join(repo, 'temporal/dynamicconfig/production.yaml'))).toBe(true);
 
-    const setup = read('temporal/setup.sh');
-    const declared = /^SEARCH_ATTRIBUTES='([^']*)'/m.exec(setup)?.[1]?.split(' ').sort();
-    expect(declared).toEqual(['CharacterName=Keyword', 'CrawlPagesDone=Int', 'CrawlStatus=Keyword']);
+    // setup.sh reads temporal/search-attributes.txt beside itself: mounted so in the container too.
+    const setupVolumes = service('temporal-setup').volumes ?? [];
+    expect(setupVolumes).toEqual(
+      expect.arrayContaining([
+        './temporal/setup.sh:/temporal/setup.sh:ro',
+        './temporal/search-attributes.txt:/temporal/search-attributes.txt:ro',
+      ]),
+    );
+    // Run it as the container does (sh, the files side by side) with a `temporal` CLI that records its calls.
+    const dir = mkdtempSync(join(tmpdir(), 'temporal-setup-'));
+    try {
+      mkdirSync(join(dir, 'bin'));
+      mkdirSync(join(dir, 'temporal'));
+      copyFileSync(join(repo, 'temporal/setup.sh'), join(dir, 'temporal/setup.sh'));
+      copyFileSync(join(repo, 'temporal/search-attributes.txt'), join(dir, 'temporal/search-attributes.txt'));
+      writeFileSync(join(dir, 'bin/temporal'), `#!/bin/sh\necho "$*" >> ${join(dir, 'calls')}\n`);
+      chmodSync(join(dir, 'bin/temporal'), 0o755);
+      const run = spawnSync('sh', [join(dir, 'temporal/setup.sh')], {
+        env: { PATH: `${join(dir, 'bin')}:${process.env.PATH ?? ''}`, SETUP_ATTEMPTS: '1' },
+        encoding: 'utf8',
+      });
+      expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: '' });
+      const create = readFileSync(join(dir, 'calls'), 'utf8')
+        .split('\n')
+        .find((line) => line.startsWith('operator search-attribute create'));
+      const declared = [...(create ?? '').matchAll(/--name (\S+) --type (\S+)/g)].map(
+        ([, n, t]) => `${n}=${t}`,
+      );
+      expect(declared.sort()).toEqual(['CharacterName=Keyword', 'CrawlPagesDone=Int', 'CrawlStatus=Keyword']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
     expect(service('temporal-setup').environment?.TEMPORAL_NAMESPACE).toBe('${TEMPORAL_NAMESPACE:-default}');
   });
 });
