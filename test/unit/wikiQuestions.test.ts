@@ -130,21 +130,17 @@ describe('wiki question sets', () => {
     expect(stem('killing')).toBe(stem('kill'));
   });
 
-  it.each(paraphrasedQuestions.map((q) => [q.article, q.question]))(
-    'paraphrased for %s: %s',
-    (title, question) => {
-      const { titleWords, articleWords } = sharedWords(title, question);
-      expect(titleWords).toEqual([]);
-      expect(articleWords.length).toBeLessThanOrEqual(MAX_SHARED_WORDS_PARAPHRASED);
-    },
-  );
-
-  it.each(noSharedWordQuestions.map((q) => [q.article, q.question]))(
-    'no shared word for %s: %s',
-    (title, question) => {
-      const { titleWords, articleWords } = sharedWords(title, question);
-      expect(titleWords).toEqual([]);
-      expect(articleWords.length).toBeLessThanOrEqual(MAX_SHARED_WORDS_NO_SHARED);
-    },
-  );
+  const wordRules: Array<[string, readonly WikiQuestion[], number]> = [
+    ['paraphrased', paraphrasedQuestions, MAX_SHARED_WORDS_PARAPHRASED],
+    ['no shared word', noSharedWordQuestions, MAX_SHARED_WORDS_NO_SHARED],
+  ];
+  it.each(
+    wordRules.flatMap(([set, questions, most]) =>
+      questions.map((q) => [set, q.article, q.question, most] as const),
+    ),
+  )('%s, for %s: %s', (_set, title, question, most) => {
+    const { titleWords, articleWords } = sharedWords(title, question);
+    expect(titleWords).toEqual([]);
+    expect(articleWords.length).toBeLessThanOrEqual(most);
+  });
 });
