@@ -107,7 +107,12 @@ describe('upsertPageChunks', () => {
       section: 'Section 1',
       chunk_index: 1,
       crawl_id: 'crawl-2',
+      indexed_at: expect.any(Number) as number,
     });
+    // The rewrite is stamped again: other processes' lexical indexes catch up from indexed_at.
+    const stamp = (chunk: (typeof first)[number] | undefined) => Number(chunk?.metadata?.indexed_at);
+    expect(stamp(second[1])).toBeGreaterThanOrEqual(stamp(first[1]));
+    expect(stamp(first[1])).toBeGreaterThan(Date.now() - 60_000);
   });
 
   it('deletes the chunks past the new count when a page shrinks, and all of them when it is empty', async () => {
