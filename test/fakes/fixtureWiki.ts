@@ -99,6 +99,20 @@ export interface FixtureWikiOptions {
  */
 export type CombinedQueries = 'answer' | 'drop-list' | 'error';
 
+/** What a test may change on a running fixture wiki. */
+type FixtureWikiKnobs = Pick<
+  FixtureWiki,
+  | 'failTimes'
+  | 'slowMs'
+  | 'apiEnabled'
+  | 'apLimitMax'
+  | 'headingStyle'
+  | 'combinedQueries'
+  | 'allpagesEnabled'
+  | 'mainPage'
+  | 'httpRedirects'
+>;
+
 export interface FixtureWiki {
   /** http://127.0.0.1:PORT: the wiki's base URL. */
   readonly url: string;
@@ -141,15 +155,16 @@ export const SLOW_PATH = '/wiki/Death';
 export async function startFixtureWiki(options: FixtureWikiOptions = {}): Promise<FixtureWiki> {
   let origin = '';
   const requests: FixtureRequest[] = [];
-  const state = {
+  /** The knobs tests turn: the returned wiki object is this object, so they act at once. */
+  const state: FixtureWikiKnobs = {
     failTimes: { ...(options.failTimes ?? { [FLAKY_PATH]: 2 }) },
     slowMs: options.slowMs ?? 0,
     apiEnabled: options.api ?? true,
     apLimitMax: options.apLimitMax ?? 10,
-    headingStyle: options.headingStyle ?? ('legacy' as HeadingStyle),
-    combinedQueries: options.combinedQueries ?? ('answer' as CombinedQueries),
+    headingStyle: options.headingStyle ?? 'legacy',
+    combinedQueries: options.combinedQueries ?? 'answer',
     allpagesEnabled: options.allpages ?? true,
-    mainPage: options.mainPage === undefined ? (MAIN_PAGE as string | null) : options.mainPage,
+    mainPage: options.mainPage === undefined ? MAIN_PAGE : options.mainPage,
     httpRedirects: options.httpRedirects ?? [HTTP_REDIRECT],
   };
   /** The main page's current title (null: none), or an article's own. */
@@ -312,69 +327,12 @@ export async function startFixtureWiki(options: FixtureWikiOptions = {}): Promis
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  return {
+  const fixed = {
     url: origin,
     apiUrl: `${origin}/api.php`,
     requests,
-    get failTimes() {
-      return state.failTimes;
-    },
-    set failTimes(value: Record<string, number>) {
-      state.failTimes = value;
-    },
-    get slowMs() {
-      return state.slowMs;
-    },
-    set slowMs(value: number) {
-      state.slowMs = value;
-    },
-    get apiEnabled() {
-      return state.apiEnabled;
-    },
-    set apiEnabled(value: boolean) {
-      state.apiEnabled = value;
-    },
-    get apLimitMax() {
-      return state.apLimitMax;
-    },
-    set apLimitMax(value: number) {
-      state.apLimitMax = value;
-    },
-    get headingStyle() {
-      return state.headingStyle;
-    },
-    set headingStyle(value: HeadingStyle) {
-      state.headingStyle = value;
-    },
     flakyPath: FLAKY_PATH,
     slowPath: SLOW_PATH,
-    get combinedQueries() {
-      return state.combinedQueries;
-    },
-    set combinedQueries(value: CombinedQueries) {
-      state.combinedQueries = value;
-    },
-    get allpagesEnabled() {
-      return state.allpagesEnabled;
-    },
-    set allpagesEnabled(value: boolean) {
-      state.allpagesEnabled = value;
-    },
-    get mainPage() {
-      return state.mainPage;
-    },
-    set mainPage(value: string | null) {
-      state.mainPage = value;
-    },
-    get httpRedirects() {
-      return state.httpRedirects;
-    },
-    set httpRedirects(value: string[]) {
-      state.httpRedirects = value;
-    },
-    get articleTitles() {
-      return articleTitles();
-    },
     redirects,
     missingTitles,
     pageUrl: (title: string) => `${origin}/wiki/${encodeTitle(keyOf(title))}`,
@@ -384,7 +342,14 @@ export async function startFixtureWiki(options: FixtureWikiOptions = {}): Promis
         server.closeAllConnections();
         server.close((err) => (err ? reject(err) : resolve()));
       }),
+    /** Follows the mainPage knob. */
+    get articleTitles() {
+      return articleTitles();
+    },
   };
+  // Descriptors, not values: the getter stays a getter.
+  return Object.defineProperties(state, Object.getOwnPropertyDescriptors(fixed)) as FixtureWikiKnobs &
+    typeof fixed;
 }
 
 /** Every page of namespace 0 sorted as MediaWiki sorts titles (binary), with stable page ids. */
