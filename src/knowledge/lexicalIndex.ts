@@ -10,7 +10,7 @@
  *
  * A search waits for a build or catch-up at most `maxWaitMs`, then goes on with what the index holds
  * (nothing before the first build: replies then get dense results only). Building from 10,000 chunks
- * takes about 2 s, so a large wiki never makes a reply's retrieval time out; `warm()` builds ahead.
+ * takes about 1.5 s, so a large wiki never makes a reply's retrieval time out; `warm()` builds ahead.
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Collection } from 'chromadb';
