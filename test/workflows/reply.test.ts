@@ -1,0 +1,188 @@
+/**
+ * ReplyWorkflow on the time-skipping test server with fake activities: the order of its steps, QC through
+ * the child workflow, and a reply whose generation fails every attempt (dead letter, fallback line).
+ */
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { ReplyWorkflow } from '../../src/workflows/reply';
+import { GENERATE_MAX_ATTEMPTS } from '../../src/workflows/retryPolicies';
+import type { ReplyInput } from '../../src/workflows/types';
+import { fakeActivities, snowflakeAt } from './fakeActivities';
+import { startTestEnv, withWorkers, workflowBundle } from './env';
+
+let env: TestWorkflowEnvironment;
+beforeAll(async () => {
+  [env] = await Promise.all([startTestEnv(), workflowBundle()]);
+}, 300_000);
+afterAll(() => env?.teardown());
+
+let seq = 0;
+function replyInput(content: string, extra: Partial<ReplyInput> = {}): ReplyInput {
+  const messageId = snowflakeAt(Date.now(), ++seq);
+  return {
+    character: 'Peter',
+    message: {
+      messageId,
+      channelId: '100',
+      guildId: '1',
+      authorId: 'u1',
+      authorName: 'Lois',
+      content,
+      createdAt: new Date().toISOString(),
+    },
+    ...extra,
+  };
+}
+
+const runReply = (taskQueue: string, input: ReplyInput) =>
+  env.client.workflow.execute<typeof ReplyWorkflow>('ReplyWorkflow', {
+    taskQueue,
+    workflowId: `reply-${input.message.messageId}-${input.character.toLowerCase()}`,
+    args: [input],
+  });
+
+describe('ReplyWorkflow', () => {
+  it('stores the user turn, generates with history, context and the prompt version, stores and posts the reply', async () => {
+    const calls: string[] = [];
+    const fakes = fakeActivities();
+    const track = <K extends keyof typeof fakes>(name: K) =>
+      jest.fn((...args: Parameters<(typeof fakes)[K]>) => {
+        calls.push(name);
+        return (fakes[name] as (...a: typeof args) => ReturnType<(typeof fakes)[K]>)(...args);
+      });
+    const mocks = {
+      persistUserTurn: track('persistUserTurn'),
+      generateReply: track('generateReply'),
+      persistBotTurn: track('persistBotTurn'),
+      deliverReply: track('deliverReply'),
+      recordDeadLetter: track('recordDeadLetter'),
+    };
+    const input = replyInput('Peter, how was work?');
+
+    const result = await withWorkers(env, mocks, (taskQueue) => runReply(taskQueue, input));
+
+    expect(calls).toEqual(['persistUserTurn', 'generateReply', 'persistBotTurn', 'deliverReply']);
+    expect(mocks.generateReply).toHaveBeenCalledWith({
+      character: 'Peter',
+      systemPrompt: 'You are Peter Griffin.',
+      history: [{ speaker_type: 'USER', bot_name: null, message_content: 'Hey Peter, how was work?' }],
+      context: [expect.objectContaining({ source_url: 'https://wiki/Peter_Griffin' })],
+      userMessage: 'Peter, how was work?',
+    });
+    expect(mocks.persistBotTurn).toHaveBeenCalledWith(
+      expect.objectContaining({
+        responseId: result.responseId,
+        replyToMessageId: input.message.messageId,
+        promptVersion: 'v1.0',
+        llmResponseRaw: 'Peter: Holy crap!',
+        llmResponseFinal: 'Holy crap!',
+        isOrganicInitiation: false,
+        qcResult: null,
+      }),
+    );
+    expect(mocks.deliverReply).toHaveBeenCalledWith({
+      responseId: result.responseId,
+      character: 'Peter',
+      channelId: '100',
+      replyTo: input.message.messageId,
+      text: 'Holy crap!',
+    });
+    expect(result).toMatchObject({
+      character: 'Peter',
+      text: 'Holy crap!',
+      promptVersion: 'v1.0',
+      qc: null,
+      usedFallback: false,
+      deadLetterIds: [],
+    });
+    expect(result.deliveredMessageIds).toHaveLength(1);
+  });
+
+  it('answers over HTTP only (deliver: false) without posting, and without wiki context when retrieval fails', async () => {
+    const deliverReply = jest.fn(fakeActivities().deliverReply);
+    const generateReply = jest.fn(fakeActivities().generateReply);
+    const result = await withWorkers(
+      env,
+      {
+        deliverReply,
+        generateReply,
+        retrieveContext: async () => {
+          throw new Error('chroma is down');
+        },
+      },
+      (taskQueue) => runReply(taskQueue, replyInput('hi', { deliver: false })),
+    );
+    expect(deliverReply).not.toHaveBeenCalled();
+    expect(generateReply).toHaveBeenCalledWith(expect.objectContaining({ context: [] }));
+    expect(result).toMatchObject({ text: 'Holy crap!', deliveredMessageIds: [], usedFallback: false });
+  });
+
+  it('dead-letters a generation that fails every attempt and posts the fallback line', async () => {
+    const generateReply = jest.fn(async (): Promise<never> => {
+      throw new Error('llama runner process has terminated');
+    });
+    const recordDeadLetter = jest.fn(fakeActivities().recordDeadLetter);
+    const deliverReply = jest.fn(fakeActivities().deliverReply);
+    const input = replyInput('Peter?');
+    const started = Date.now();
+
+    const result = await withWorkers(env, { generateReply, recordDeadLetter, deliverReply }, (taskQueue) =>
+      runReply(taskQueue, input),
+    );
+
+    // Every attempt of the retry policy, the 2 s and 4 s backoffs skipped by the test server.
+    expect(generateReply).toHaveBeenCalledTimes(GENERATE_MAX_ATTEMPTS);
+    expect(Date.now() - started).toBeLessThan(6_000);
+    expect(recordDeadLetter).toHaveBeenCalledTimes(1);
+    expect(recordDeadLetter).toHaveBeenCalledWith({
+      failed_event_payload: input,
+      error_details: expect.stringMatching(/^generateReply: .*llama runner process has terminated/),
+      retry_attempts: GENERATE_MAX_ATTEMPTS,
+      workflow_type: 'ReplyWorkflow',
+      workflow_id: result.responseId,
+      failed_step: 'generateReply',
+    });
+    expect(deliverReply).toHaveBeenCalledWith(expect.objectContaining({ text: 'Peter is speechless.' }));
+    expect(result).toMatchObject({
+      text: 'Peter is speechless.',
+      usedFallback: true,
+      qc: null,
+      deadLetterIds: [`${result.responseId}:generateReply`],
+    });
+  });
+
+  it('dead-letters a delivery Discord refuses for good, keeping the stored reply', async () => {
+    const { ApplicationFailure } = await import('@temporalio/common');
+    const recordDeadLetter = jest.fn(fakeActivities().recordDeadLetter);
+    const result = await withWorkers(
+      env,
+      {
+        recordDeadLetter,
+        deliverReply: async () => {
+          throw ApplicationFailure.nonRetryable('Missing Access', 'DiscordAPIError');
+        },
+      },
+      (taskQueue) => runReply(taskQueue, replyInput('Peter?')),
+    );
+    expect(recordDeadLetter).toHaveBeenCalledWith(
+      expect.objectContaining({ failed_step: 'deliverReply', retry_attempts: 1 }),
+    );
+    expect(result).toMatchObject({ text: 'Holy crap!', deliveredMessageIds: [], usedFallback: false });
+  });
+
+  it('with QC on, sends the candidate the QualityControlWorkflow child accepted', async () => {
+    const result = await withWorkers(
+      env,
+      { loadQcPolicy: async () => ({ minScore: 3, maxRegenerations: 3, maxReplyChars: 800 }) },
+      (taskQueue) => runReply(taskQueue, replyInput('Peter, sing')),
+    );
+    expect(result.qc).toEqual({
+      score: 4,
+      feedback: 'in character',
+      method: 'llm',
+      attempts: 1,
+      accepted: true,
+    });
+    const child = env.client.workflow.getHandle(`${result.responseId}-qc`);
+    expect((await child.describe()).type).toBe('QualityControlWorkflow');
+  });
+});
