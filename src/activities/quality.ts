@@ -19,8 +19,8 @@ export function createQualityActivities(deps: { store: Store; qc: QcPolicy | nul
      * The worker's QC settings. Workflows cannot read configuration; asking an activity
      * records the answer in history, so a replay decides the same way.
      */
-    async loadQcPolicy(): Promise<QcPolicy | null> {
-      return deps.qc;
+    loadQcPolicy(): Promise<QcPolicy | null> {
+      return Promise.resolve(deps.qc);
     },
 
     /** One QC_AUTOMATED entry per assessed candidate, keyed so a retry does not add another. */

@@ -28,7 +28,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { BSON, type Document } from 'mongodb';
 import { loadConfig } from '../config';
-import { withoutPassword } from '../stack/localStack';
+import { withoutPassword } from '../store/mongoUri';
 import {
   describeChromaCollection,
   exportChromaRecords,
@@ -79,7 +79,8 @@ export interface ChromaEntry extends Partial<BackupFile> {
 }
 
 export interface BackupManifest {
-  format: typeof BACKUP_FORMAT;
+  /** BACKUP_FORMAT in a manifest this program wrote. */
+  format: string;
   version: number;
   created_at: string;
   duration_ms: number;
@@ -305,8 +306,8 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreSum
         summary.warnings.push(
           ...(await prepareCollection(db, {
             name: entry.name,
-            options: EJSON.deserialize(entry.options, { relaxed: true }),
-            indexes: entry.indexes.map((index) => EJSON.deserialize(index, { relaxed: true })),
+            options: EJSON.deserialize(entry.options, { relaxed: true }) as Document,
+            indexes: entry.indexes.map((index) => EJSON.deserialize(index, { relaxed: true }) as Document),
           })),
         );
         const task = `  ${entry.name}`;
@@ -410,7 +411,7 @@ async function readManifest(dir: string): Promise<BackupManifest> {
     throw new Error(`${join(dir, MANIFEST)} is not a ${BACKUP_FORMAT} manifest`);
   if (manifest.version > BACKUP_VERSION) {
     throw new Error(
-      `backup format version ${manifest.version} is newer than this program (${BACKUP_VERSION})`,
+      `backup format version ${String(manifest.version)} is newer than this program (${BACKUP_VERSION})`,
     );
   }
   return manifest;

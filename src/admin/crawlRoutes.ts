@@ -138,8 +138,9 @@ export function crawlParams(body: Record<string, unknown>, defaults: WikiCrawlPa
   const params = { ...defaults };
   if (body.base_url !== undefined) {
     try {
-      const url = new URL(String(body.base_url));
-      if (typeof body.base_url !== 'string' || !['http:', 'https:'].includes(url.protocol)) throw new Error();
+      if (typeof body.base_url !== 'string') throw new Error();
+      const url = new URL(body.base_url);
+      if (!['http:', 'https:'].includes(url.protocol)) throw new Error();
       params.baseUrl = body.base_url.replace(/\/+$/, '');
     } catch {
       problems.push('base_url must be an http(s) URL');

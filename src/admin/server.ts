@@ -62,7 +62,12 @@ export function adminRoutes(options: AdminOptions): Route[] {
         return [healthy ? 200 : 503, { status: healthy ? 'ok' : 'degraded', checks: results }];
       },
     },
-    { method: 'GET', path: /^\/openapi\.json$/, open: true, handle: async () => [200, OPENAPI_DOCUMENT] },
+    {
+      method: 'GET',
+      path: /^\/openapi\.json$/,
+      open: true,
+      handle: () => Promise.resolve([200, OPENAPI_DOCUMENT]),
+    },
     ...orchestrateRoutes(options),
     ...crawlRoutes(options),
     ...organicRoutes(options),

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { DiscordAPIError, REST } from '@discordjs/rest';
 import { Routes, type APIMessage } from 'discord.js';
-import { snowflakeTime } from '../workflows/types';
+import { snowflakeTime } from './snowflake';
 
 export interface PostOptions {
   content: string;

@@ -125,9 +125,10 @@ function creationConfiguration(configuration: Record<string, unknown>): Record<s
   return result;
 }
 
-function distanceSpace(configuration: Record<string, unknown> | undefined): unknown {
+function distanceSpace(configuration: Record<string, unknown> | undefined): string | undefined {
   const pick = (key: string) => (configuration?.[key] as { space?: unknown } | null | undefined)?.space;
-  return pick('hnsw') ?? pick('spann');
+  const space = pick('hnsw') ?? pick('spann');
+  return typeof space === 'string' ? space : undefined;
 }
 
 export interface ChromaRestoreCounts {
@@ -161,7 +162,7 @@ export async function importChromaRecords(
   const actual = distanceSpace(collection.configuration as Record<string, unknown>);
   if (wanted && actual && wanted !== actual) {
     throw new Error(
-      `Chroma collection ${targetName} uses ${String(actual)} distance, the backup ${String(wanted)}: ` +
+      `Chroma collection ${targetName} uses ${actual} distance, the backup ${wanted}: ` +
         'delete it (or restore into another CHROMA_COLLECTION) and restore again',
     );
   }

@@ -52,10 +52,13 @@ export async function createMiniLmEmbedder(options: {
 
   async function embedBatch(texts: string[]): Promise<number[][]> {
     // Pads to the batch's longest text and truncates to MAX_SEQ_LENGTH word pieces.
-    const inputs = tokenizer(texts, { padding: true, truncation: true, max_length: MAX_SEQ_LENGTH });
-    restoreFinalSep(inputs.input_ids as Tensor, inputs.attention_mask as Tensor, tokenizer.sep_token_id);
+    const inputs = tokenizer(texts, { padding: true, truncation: true, max_length: MAX_SEQ_LENGTH }) as {
+      input_ids: Tensor;
+      attention_mask: Tensor;
+    };
+    restoreFinalSep(inputs.input_ids, inputs.attention_mask, tokenizer.sep_token_id);
     const { last_hidden_state } = (await model(inputs)) as { last_hidden_state: Tensor };
-    const pooled = mean_pooling(last_hidden_state, inputs.attention_mask as Tensor).normalize(2, -1);
+    const pooled = mean_pooling(last_hidden_state, inputs.attention_mask).normalize(2, -1);
     return pooled.tolist() as number[][];
   }
 

@@ -306,8 +306,9 @@ async function apiGet(
   }
   const error = (body as { error?: { code?: unknown; info?: unknown } }).error;
   if (error) {
-    const code = String(error.code ?? 'unknown');
-    throw new MediaWikiError(`GET ${url}: API error ${code}: ${String(error.info ?? '')}`, url, 200, code);
+    const code = typeof error.code === 'string' ? error.code : 'unknown';
+    const info = typeof error.info === 'string' ? error.info : '';
+    throw new MediaWikiError(`GET ${url}: API error ${code}: ${info}`, url, 200, code);
   }
   return body as Record<string, unknown>;
 }

@@ -8,13 +8,8 @@
  */
 import { parseArgs } from 'node:util';
 
-import {
-  localStackStatus,
-  startLocalStack,
-  stopLocalStack,
-  withoutPassword,
-  type LocalStackOptions,
-} from './localStack';
+import { localStackStatus, startLocalStack, stopLocalStack, type LocalStackOptions } from './localStack';
+import { withoutPassword } from '../store/mongoUri';
 
 const USAGE = `usage: npm run stack -- <up|down|status> [options]
   --data-dir DIR      state folder (default .data/local)

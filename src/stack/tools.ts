@@ -125,7 +125,7 @@ function runInstallTools(
           .split('\n')
           .map((l) => /^([A-Z_]+)=(.*)$/.exec(l.trim()))
           .filter((m): m is RegExpExecArray => m !== null)
-          .map((m) => [m[1], m[2]]),
+          .map((m): [string, string] => [m[1] ?? '', m[2] ?? '']),
       );
       const tools = code === 0 ? toolsFrom(vars, needsOllama) : undefined;
       if (tools) {

@@ -19,7 +19,7 @@
  */
 import { createHash } from 'node:crypto';
 import { BSON, MongoClient, MongoServerError, type Db, type Document } from 'mongodb';
-import { withoutPassword } from '../stack/localStack';
+import { withoutPassword } from './mongoUri';
 import { isDuplicateKeyError } from './errors';
 
 const { EJSON } = BSON;
@@ -93,7 +93,7 @@ export async function listCollectionInfos(db: Db): Promise<CollectionInfo[]> {
   const infos: CollectionInfo[] = [];
   for (const entry of listed) {
     if ((entry.type && entry.type !== 'collection') || entry.name.startsWith('system.')) continue;
-    const indexes = await db.collection(entry.name).listIndexes().toArray();
+    const indexes = (await db.collection(entry.name).listIndexes().toArray()) as Document[];
     infos.push({
       name: entry.name,
       options: (entry as { options?: Document }).options ?? {},
@@ -120,13 +120,18 @@ export async function* dumpDocuments(db: Db, name: string, batchSize = 1000): As
   }
 }
 
+/** The filter that finds `document` by its `_id` (whatever BSON type that is). */
+function byId(document: Document): Document {
+  return { _id: document._id as unknown };
+}
+
 /** A line of `dumpDocuments` back to a document with the same BSON types. */
 export function parseDocumentLine(line: string): Document {
   const parsed: unknown = EJSON.parse(line, { relaxed: false });
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || !('_id' in parsed)) {
     throw new Error('not a document with an _id');
   }
-  return parsed as Document;
+  return parsed;
 }
 
 /**
@@ -214,7 +219,7 @@ export async function restoreDocuments(
       return;
     }
     try {
-      const result = await collection.replaceOne({ _id: document._id }, document);
+      const result = await collection.replaceOne(byId(document), document);
       if (result.matchedCount > 0) counts.replaced++;
       else await single(document, false); // deleted meanwhile
     } catch (err) {
@@ -229,7 +234,7 @@ export async function restoreDocuments(
       counts.inserted++;
     } catch (err) {
       if (!isDuplicateKeyError(err)) throw err;
-      const stored = await collection.findOne({ _id: document._id }, { promoteValues: false });
+      const stored = await collection.findOne(byId(document), { promoteValues: false });
       if (!stored) conflict(document, err);
       else if (fingerprint(stored) === fingerprint(document)) {
         counts.inserted++; // ours, from the failed batch (or an identical one written meanwhile)

@@ -1,8 +1,10 @@
 import type { Collection, Db } from 'mongodb';
 import type { RatingRow } from '../prompts/metrics';
-import type { QcMethod } from '../workflows/types';
 import { isDuplicateKeyError } from './errors';
 import { createIndexes } from './indexes';
+
+/** llm: the reviewer's JSON; rules: a rule check failed (no LLM call); fallback: unparseable answer. */
+export type QcMethod = 'llm' | 'rules' | 'fallback';
 
 export type RatingType = 'QC_AUTOMATED' | 'USER_SUBMITTED' | 'LLM_SUGGESTED';
 
@@ -67,7 +69,7 @@ export class FineTuningData {
           },
         },
       )
-      .toArray() as Promise<RatingRow[]>;
+      .toArray();
   }
 
   /** Each rated response's average user rating, by response_id. */

@@ -5,6 +5,7 @@ import {
   startChild,
   WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
+import { snowflakeTime } from '../discord/snowflake';
 import type { Activities } from '../activities';
 import { chooseNextSpeaker } from './nextSpeaker';
 import { DISCORD_READ_OPTIONS } from './retryPolicies';
@@ -13,7 +14,6 @@ import {
   followUpWorkflowId,
   REPLY_WORKFLOW_TYPE,
   replyWorkflowId,
-  snowflakeTime,
   type FollowUpInput,
   type FollowUpOutcome,
 } from './types';

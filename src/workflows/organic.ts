@@ -7,6 +7,7 @@ import {
   WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { snowflakeTime } from '../discord/snowflake';
 import type { Activities, LlmActivities } from '../activities';
 import type { RagSnippet } from '../store/conversationHistory';
 import { deadLetterStep, rootCause } from './deadLetters';
@@ -21,7 +22,6 @@ import {
 } from './retryPolicies';
 import { startFollowUp } from './followUp';
 import {
-  snowflakeTime,
   llmTaskQueueFor,
   organicConversationWorkflowId,
   sessionIdFor,

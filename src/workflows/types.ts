@@ -5,6 +5,7 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { ReplyPrompt } from '../llm/prompt';
 import type { QcTurnResult } from '../store/conversationHistory';
+import type { QcMethod } from '../store/fineTuningData';
 
 /** A Discord message as the bots hand it to a workflow. */
 export interface IncomingMessage {
@@ -77,11 +78,6 @@ export function followUpWorkflowId(lastMessageId: string): string {
   return `follow-up-${lastMessageId}`;
 }
 
-/** Discord ids carry their creation time: milliseconds since 2015 in the bits above 22. */
-export function snowflakeTime(id: string): number {
-  return Number((BigInt(id) >> BigInt(22)) + BigInt(1_420_070_400_000));
-}
-
 export interface ReplyResult {
   /** conversation_history.response_id of the bot turn (= the workflow id). */
   responseId: string;
@@ -118,9 +114,6 @@ export interface QcPolicy {
   /** Longer candidates fail the length rule. */
   maxReplyChars: number;
 }
-
-/** llm: the reviewer's JSON; rules: a rule check failed (no LLM call); fallback: unparseable answer. */
-export type QcMethod = 'llm' | 'rules' | 'fallback';
 
 /**
  * Score recorded when the reviewer's answer cannot be parsed or the reviewer cannot be

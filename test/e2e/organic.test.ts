@@ -61,7 +61,10 @@ async function checkNow(channelId: string): Promise<SilenceCheckOutcome> {
   const action = await waitFor(async () => (await schedule.describe()).info.recentActions[before], {
     what: 'the triggered silence check',
   });
-  return h.temporal.workflow.getHandle(action.action.workflow.workflowId).result();
+  const handle = h.temporal.workflow.getHandle<() => Promise<SilenceCheckOutcome>>(
+    action.action.workflow.workflowId,
+  );
+  return handle.result();
 }
 
 /** A human addresses a character and the reply is stored: the channel is no longer silent. */

@@ -1079,7 +1079,12 @@ export class FakeDiscord {
   private onFrame(connection: Connection, data: RawData, isBinary: boolean): void {
     let payload: unknown;
     try {
-      payload = isBinary ? undefined : JSON.parse(data.toString());
+      const text = Buffer.isBuffer(data)
+        ? data.toString()
+        : Array.isArray(data)
+          ? Buffer.concat(data).toString()
+          : Buffer.from(data).toString();
+      payload = isBinary ? undefined : JSON.parse(text);
     } catch {
       // handled below
     }
@@ -1510,7 +1515,7 @@ export class FakeDiscord {
       message.content = edit.content;
     }
     const wasLoading = (message.flags ?? 0) & MessageFlags.Loading;
-    message.flags = ((message.flags ?? 0) & ~MessageFlags.Loading) as MessageFlags;
+    message.flags = (message.flags ?? 0) & ~MessageFlags.Loading;
     if (!wasLoading) message.edited_timestamp = snowflakeTime(nextSnowflake());
     return { status: 200, body: structuredClone(message) };
   }
@@ -1557,7 +1562,7 @@ export class FakeDiscord {
       embeds: [],
       pinned: false,
       type: MessageType.ChatInputCommand,
-      flags: flags as MessageFlags,
+      flags: flags,
       components: [],
       webhook_id: record.applicationId,
       application_id: record.applicationId,

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Binary, BSON, Double, Int32, Long, ObjectId, Timestamp, type Db } from 'mongodb';
+import { Binary, BSON, Double, Int32, Long, ObjectId, Timestamp, type Db, type Document } from 'mongodb';
 import {
   exportBackup,
   restoreBackup,
@@ -180,7 +180,9 @@ async function mongoSnapshot(): Promise<Record<string, { documents: string[]; in
     const indexes = await db.collection(name).listIndexes().toArray();
     snapshot[name] = {
       documents: documents.map((d) => BSON.EJSON.stringify(d, { relaxed: false })).sort(),
-      indexes: indexes.map(({ v: _v, ...index }) => index).sort((a, b) => a.name.localeCompare(b.name)),
+      indexes: indexes
+        .map(({ v: _v, ...index }: Document) => index)
+        .sort((a, b) => String(a.name).localeCompare(String(b.name))),
     };
   }
   return snapshot;
@@ -384,10 +386,11 @@ describe('backup', () => {
     const copy = store.client.db(other.mongodbDb);
     try {
       expect(await copy.collection('conversation_history').countDocuments()).toBe(60);
-      expect((await copy.collection('empty_one').listIndexes().toArray()).map((i) => i.name).sort()).toEqual([
-        '_id_',
-        'a_b',
-      ]);
+      expect(
+        (await copy.collection('empty_one').listIndexes().toArray())
+          .map((i: Document) => String(i.name))
+          .sort(),
+      ).toEqual(['_id_', 'a_b']);
     } finally {
       await copy.dropDatabase();
     }

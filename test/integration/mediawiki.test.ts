@@ -47,7 +47,7 @@ const apiModules = () =>
 /** fetch that never answers: only its abort signal ends it. */
 const hangingFetch: FetchImpl = (_url, init) =>
   new Promise((_resolve, reject) =>
-    init?.signal?.addEventListener('abort', () => reject(init.signal?.reason)),
+    init?.signal?.addEventListener('abort', () => reject(init.signal?.reason as Error)),
   );
 const jsonFetch =
   (body: unknown, status = 200): FetchImpl =>

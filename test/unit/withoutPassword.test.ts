@@ -1,4 +1,4 @@
-import { withoutPassword } from '../../src/stack/localStack';
+import { withoutPassword } from '../../src/store/mongoUri';
 
 describe('withoutPassword', () => {
   it.each([
