@@ -13,9 +13,7 @@ export interface PostOptions {
 
 /** Posts as a character's bot through the Discord REST API (no gateway needed). */
 export interface DiscordPoster {
-  hasToken(character: string): boolean;
   postMessage(character: string, channelId: string, options: PostOptions): Promise<{ id: string }>;
-  sendTyping(character: string, channelId: string): Promise<void>;
   /**
    * When the channel's newest message was created (any author, bots' own included),
    * read from its `last_message_id` snowflake; null for an empty channel.
@@ -43,7 +41,6 @@ export function createDiscordPoster(apiUrl: string, tokens: Record<string, strin
     return rest;
   };
   return {
-    hasToken: (character) => Boolean(tokens[character.toLowerCase()]),
     async postMessage(character, channelId, { content, replyTo, idempotencyKey }) {
       const message = (await restFor(character).post(Routes.channelMessages(channelId), {
         body: {
@@ -56,9 +53,6 @@ export function createDiscordPoster(apiUrl: string, tokens: Record<string, strin
         },
       })) as APIMessage;
       return { id: message.id };
-    },
-    async sendTyping(character, channelId) {
-      await restFor(character).post(Routes.channelTyping(channelId));
     },
     async lastMessageAt(channelId) {
       const [anyCharacter] = Object.keys(tokens);

@@ -1,9 +1,9 @@
-import type { RagSnippet } from '../store/conversationHistory';
+import type { RagSnippet, SpeakerType } from '../store/conversationHistory';
 import type { ChatMessage } from './ollamaChat';
 
 /** An earlier turn as the prompt needs it. */
 export interface HistoryLine {
-  speaker_type: 'USER' | 'BOT' | 'SYSTEM';
+  speaker_type: SpeakerType;
   bot_name: string | null;
   message_content: string;
 }
