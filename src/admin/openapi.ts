@@ -181,7 +181,7 @@ export const OPENAPI_DOCUMENT = {
     },
     '/prompts/{character}/promote': {
       post: operation({
-        summary: 'make a version the default (PromptVersionsWorkflow signal)',
+        summary: 'make a version the default (PromptVersionsWorkflow update; 503 when no worker takes it)',
         params: ['character'],
         body: object({ version: string(), reason: string() }, ['version']),
         ok: [200, 'new default and the one it replaced'],

@@ -1,15 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import type { Client } from '@temporalio/client';
+import { status as grpcStatus } from '@grpc/grpc-js';
+import {
+  isGrpcServiceError,
+  WithStartWorkflowOperation,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+  type Client,
+} from '@temporalio/client';
 import { isDuplicateKeyError } from '../store/errors';
 import type { CharacterPrompt } from '../store/characterPrompts';
 import type { Store } from '../store/mongo';
-import {
-  promptChangesQuery,
-  promoteVersionSignal,
-  PromptVersionsWorkflow,
-  rollBackDefaultSignal,
-} from '../workflows/prompts';
-import { promptVersionsWorkflowId, type PromptChangeOutcome } from '../workflows/types';
+import { changePromptDefaultUpdate, PromptVersionsWorkflow } from '../workflows/prompts';
+import { promptVersionsWorkflowId, type PromptChangeAsk, type PromptChangeOutcome } from '../workflows/types';
 import { HttpError, optionalString, readJsonObject, requiredString, type Route } from './http';
 
 const MAX_PROMPT_CHARS = 12_000;
@@ -21,8 +23,8 @@ const CHANGE_WAIT_MS = 15_000;
 /**
  * Prompt versions: GET /prompts lists them (with performance_metrics and change logs),
  * POST /prompts/:character creates one (optionally on an A/B test), and
- * POST /prompts/:character/{promote,rollback} change the default through
- * PromptVersionsWorkflow's signals, waiting for the outcome.
+ * POST /prompts/:character/{promote,rollback} change the default through an update of
+ * PromptVersionsWorkflow (update-with-start), answering with its outcome.
  */
 export function promptRoutes(options: { store: Store; temporal: Client; taskQueue: string }): Route[] {
   const { characterPrompts } = options.store;
@@ -32,42 +34,44 @@ export function promptRoutes(options: { store: Store; temporal: Client; taskQueu
     return versions;
   };
 
-  /** Signals the change (starting the workflow if needed) and waits for its outcome. */
+  /**
+   * Sends the change as an update (starting the workflow if needed) and answers with its outcome: 200
+   * applied, 409 refused by the store, 503 when no worker took it within CHANGE_WAIT_MS.
+   */
   const requestChange = async (
     change:
       | { action: 'promote'; character: string; version: string; reason: string }
       | { action: 'rollback'; character: string; reason: string },
   ): Promise<[number, unknown]> => {
-    const requestId = randomUUID();
-    const start = {
-      workflowId: promptVersionsWorkflowId(options.taskQueue),
+    const workflowId = promptVersionsWorkflowId(options.taskQueue);
+    const startWorkflowOperation = new WithStartWorkflowOperation(PromptVersionsWorkflow, {
+      workflowId,
       taskQueue: options.taskQueue,
-      args: [{}] as Parameters<typeof PromptVersionsWorkflow>,
-    };
-    const { action, ...fields } = change;
-    const handle =
-      change.action === 'promote'
-        ? await options.temporal.workflow.signalWithStart(PromptVersionsWorkflow, {
-            ...start,
-            signal: promoteVersionSignal,
-            signalArgs: [{ requestId, by: 'admin', ...change }],
-          })
-        : await options.temporal.workflow.signalWithStart(PromptVersionsWorkflow, {
-            ...start,
-            signal: rollBackDefaultSignal,
-            signalArgs: [{ requestId, by: 'admin', ...fields }],
-          });
-    const deadline = Date.now() + CHANGE_WAIT_MS;
-    while (Date.now() < deadline) {
-      // No worker to answer the query yet (e.g. restarting) is not an error: the signal
-      // is recorded and will be applied; past the deadline the caller gets 202.
-      const outcomes: PromptChangeOutcome[] = await handle.query(promptChangesQuery).catch(() => []);
-      const outcome = outcomes.find((o) => o.requestId === requestId);
-      if (outcome?.ok) return [200, outcome.result];
-      if (outcome) throw new HttpError(409, outcome.error);
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      args: [{}],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+    });
+    const ask: PromptChangeAsk = { ...change, requestId: randomUUID(), by: 'admin' };
+    let outcome: PromptChangeOutcome;
+    try {
+      outcome = await options.temporal.withDeadline(Date.now() + CHANGE_WAIT_MS, () =>
+        options.temporal.workflow.executeUpdateWithStart(changePromptDefaultUpdate, {
+          args: [ask],
+          startWorkflowOperation,
+        }),
+      );
+    } catch (err) {
+      if (err instanceof WorkflowUpdateFailedError) throw new HttpError(400, rootMessage(err));
+      if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError || isDeadlineExceeded(err)) {
+        throw new HttpError(
+          503,
+          `no worker took the change within ${CHANGE_WAIT_MS / 1000} s (${workflowId}): it may still be ` +
+            `applied when one runs; check GET /prompts/${change.character}`,
+        );
+      }
+      throw err;
     }
-    return [202, { status: 'pending', action, request_id: requestId, workflow_id: start.workflowId }];
+    if (outcome.ok) return [200, outcome.result];
+    throw new HttpError(409, outcome.error);
   };
 
   return [
@@ -167,4 +171,14 @@ function newVersionRequest(body: Record<string, unknown>) {
     fallback_line: optionalString(body, 'fallback_line', MAX_NOTE_CHARS),
     reason: optionalString(body, 'reason', MAX_NOTE_CHARS) ?? 'created through the admin API',
   };
+}
+
+/** The validator's words, not the SDK's wrapper around them. */
+function rootMessage(err: WorkflowUpdateFailedError): string {
+  const cause = err.cause;
+  return cause instanceof Error ? cause.message : err.message;
+}
+
+function isDeadlineExceeded(err: unknown): boolean {
+  return isGrpcServiceError(err) && err.code === grpcStatus.DEADLINE_EXCEEDED;
 }

@@ -1,8 +1,10 @@
 import {
+  allHandlersFinished,
   condition,
   continueAsNew,
   defineQuery,
   defineSignal,
+  defineUpdate,
   executeChild,
   log,
   proxyActivities,
@@ -16,6 +18,7 @@ import { deadLetterStep, rootCause } from './deadLetters';
 import { GENERATE_MAX_ATTEMPTS, LLM_OPTIONS, STORE_OPTIONS, STORE_RETRY } from './retryPolicies';
 import {
   llmTaskQueueFor,
+  type PromptChangeAsk,
   type PromptChangeOutcome,
   type PromptChangeRequest,
   type PromptOptimizerInput,
@@ -29,7 +32,11 @@ const { refreshPromptMetrics } = proxyActivities<Activities>({
   retry: STORE_RETRY,
 });
 
-/** Admins promote a version or roll back the default by signalling PromptVersionsWorkflow. */
+/** The admin API's prompt change, answered with its outcome (update-with-start). */
+export const changePromptDefaultUpdate = defineUpdate<PromptChangeOutcome, [PromptChangeAsk]>(
+  'changePromptDefault',
+);
+/** The same changes as fire-and-forget signals (from the Temporal UI or CLI), outcomes read by query. */
 export const promoteVersionSignal =
   defineSignal<[{ requestId: string; character: string; version: string; by?: string; reason?: string }]>(
     'promoteVersion',
@@ -39,7 +46,8 @@ export const rollBackDefaultSignal =
 /** The outcomes of the latest requests, newest last. */
 export const promptChangesQuery = defineQuery<PromptChangeOutcome[]>('promptChanges');
 
-type Pending = PromptChangeRequest & { requestId: string };
+/** A request waiting its turn; `answer` resolves an update's caller. */
+type Pending = PromptChangeRequest & { requestId: string; answer?: (outcome: PromptChangeOutcome) => void };
 
 /** Outcomes kept for admins to read back. */
 const KEPT_OUTCOMES = 100;
@@ -48,51 +56,61 @@ const REQUESTS_PER_RUN = 500;
 
 /**
  * The single writer of default prompt changes asked for by admins: requests arrive as
- * signals (from the admin API, the CLI or the Temporal UI) and are applied one at a time,
- * in order, each with its outcome kept for the query. Runs until stopped; continues as
- * new now and then.
+ * updates (the admin API: the caller gets the outcome) or signals (the Temporal UI or
+ * CLI: the outcome is kept for the query) and are applied one at a time, in order. Runs
+ * until stopped; continues as new now and then.
  */
 export async function PromptVersionsWorkflow(
   input: { outcomes?: PromptChangeOutcome[] } = {},
 ): Promise<void> {
   const outcomes = input.outcomes ?? [];
   const pending: Pending[] = [];
-  setHandler(promoteVersionSignal, ({ requestId, character, version, by, reason }) => {
-    pending.push({
-      requestId,
-      character,
-      action: 'promote',
-      version,
-      by: by ?? 'admin',
-      reason: reason ?? 'admin request',
-    });
-  });
-  setHandler(rollBackDefaultSignal, ({ requestId, character, by, reason }) => {
-    pending.push({
-      requestId,
-      character,
-      action: 'rollback',
-      by: by ?? 'admin',
-      reason: reason ?? 'admin request',
-    });
-  });
+  setHandler(promoteVersionSignal, (ask) => void pending.push(pendingOf({ ...ask, action: 'promote' })));
+  setHandler(rollBackDefaultSignal, (ask) => void pending.push(pendingOf({ ...ask, action: 'rollback' })));
+  setHandler(
+    changePromptDefaultUpdate,
+    (ask) => new Promise((answer) => pending.push(pendingOf(ask, answer))),
+    { validator: validatePromptChange },
+  );
   setHandler(promptChangesQuery, () => outcomes);
 
-  const apply = async ({ requestId, ...request }: Pending): Promise<PromptChangeOutcome> => {
+  const apply = async ({ requestId, answer: _answer, ...request }: Pending): Promise<PromptChangeOutcome> => {
     try {
       return { requestId, ok: true, result: await changePromptDefault(request) };
     } catch (err) {
       return { requestId, ok: false, error: rootCause(err) };
     }
   };
-  for (let handled = 0; handled < REQUESTS_PER_RUN && !workflowInfo().continueAsNewSuggested;) {
-    await condition(() => pending.length > 0);
+  for (let handled = 0; ;) {
+    const due = () => handled >= REQUESTS_PER_RUN || workflowInfo().continueAsNewSuggested;
+    await condition(() => pending.length > 0 || (due() && allHandlersFinished()));
+    if (pending.length === 0) break;
     // Drained completely, so nothing that arrived during a change is lost at continue-as-new.
-    for (let next = pending.shift(); next; next = pending.shift(), handled++)
-      outcomes.push(await apply(next));
+    for (let next = pending.shift(); next; next = pending.shift(), handled++) {
+      const outcome = await apply(next);
+      outcomes.push(outcome);
+      next.answer?.(outcome);
+    }
     outcomes.splice(0, Math.max(0, outcomes.length - KEPT_OUTCOMES));
   }
   await continueAsNew<typeof PromptVersionsWorkflow>({ outcomes });
+}
+
+function pendingOf(ask: PromptChangeAsk, answer?: Pending['answer']): Pending {
+  const { by, reason, ...rest } = ask;
+  return { ...rest, by: by ?? 'admin', reason: reason ?? 'admin request', ...(answer ? { answer } : {}) };
+}
+
+/** Refuses a malformed change before it enters the history. */
+function validatePromptChange(ask: PromptChangeAsk): void {
+  if (typeof ask.requestId !== 'string' || ask.requestId === '') throw new Error('requestId is required');
+  if (typeof ask.character !== 'string' || ask.character.trim() === '')
+    throw new Error('character is required');
+  if (ask.action === 'promote' && (typeof ask.version !== 'string' || ask.version.trim() === '')) {
+    throw new Error('version is required to promote');
+  }
+  if (ask.action !== 'promote' && ask.action !== 'rollback')
+    throw new Error('action must be promote or rollback');
 }
 
 /**

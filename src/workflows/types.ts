@@ -443,6 +443,11 @@ export interface PromptChangeResult {
   replaced: string | null;
 }
 
+/** A change as an admin asks for it (by and reason default to "admin" and "admin request"). */
+export type PromptChangeAsk = { requestId: string; character: string; by?: string; reason?: string } & (
+  { action: 'promote'; version: string } | { action: 'rollback' }
+);
+
 /** What PromptVersionsWorkflow did with a request, for the admin who sent it. */
 export type PromptChangeOutcome = { requestId: string } & (
   { ok: true; result: PromptChangeResult } | { ok: false; error: string }

@@ -4,6 +4,7 @@ import type { PromptReviewPolicy, ReviewAction } from '../../src/prompts/review'
 import { ensurePromptReviewSchedule } from '../../src/prompts/reviewSchedule';
 import type { FineTuningEntry } from '../../src/store/fineTuningData';
 import {
+  changePromptDefaultUpdate,
   promoteVersionSignal,
   promptChangesQuery,
   PromptReviewWorkflow,
@@ -181,6 +182,27 @@ describe('prompt versions that learn from ratings', () => {
       is_default: false,
       ab_test_percentage: 0,
     });
+  });
+
+  it('refuses a malformed change in the update validator, before it enters the history', async () => {
+    const handle = h.temporal.workflow.getHandle<typeof PromptVersionsWorkflow>(
+      promptVersionsWorkflowId(h.config.taskQueue),
+    );
+    // The admin API's update-with-start starts the workflow if needed and answers with the outcome.
+    expect(await adminPost('/prompts/Brian/promote', { version: 'v1.0' })).toEqual({
+      status: 200,
+      body: { character: 'Brian', action: 'promote', defaultVersion: 'v1.0', replaced: null },
+    });
+    const eventsBefore = (await handle.fetchHistory()).events?.length ?? 0;
+    const refused = handle.executeUpdate(changePromptDefaultUpdate, {
+      args: [{ requestId: randomUUID(), character: 'Brian', action: 'promote', version: ' ' }],
+    });
+    await expect(refused).rejects.toMatchObject({
+      name: 'WorkflowUpdateFailedError',
+      cause: expect.objectContaining({ message: 'version is required to promote' }),
+    });
+    // Rejected by the validator: nothing was written to the workflow's history.
+    expect((await handle.fetchHistory()).events?.length ?? 0).toBe(eventsBefore);
   });
 
   it('refuses bad prompt requests with clear errors', async () => {
