@@ -10,7 +10,7 @@
 const FAST_ROOTS = ['test/unit', 'test/workflows', 'test/replay'];
 
 const common = {
-  testEnvironment: 'node',
+  testEnvironment: '<rootDir>/test/setup/quietLogsEnvironment.ts', // node, app logs to a file
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest'] },
   setupFiles: ['<rootDir>/test/setup/mainContextTypedArrays.ts'],

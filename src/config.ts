@@ -137,6 +137,11 @@ export const SETTINGS = [
   },
   { name: 'LOG_LEVEL', default: 'info', doc: 'pino log level' },
   {
+    name: 'LOG_FORMAT',
+    default: 'auto',
+    doc: 'pretty: one readable line per entry; json: pino JSON lines; auto: pretty on a terminal, JSON otherwise',
+  },
+  {
     name: 'LOCAL_STACK_DIR',
     default: '.data/local',
     doc: 'data folder of the local stack started by scripts/up',
@@ -206,6 +211,8 @@ export class ConfigError extends Error {
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+/** src/logger.ts reads LOG_FORMAT itself (it exists before any configuration is loaded). */
+const LOG_FORMATS = ['auto', 'pretty', 'json'];
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const problems: string[] = [];
@@ -263,6 +270,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const logLevel = raw('LOG_LEVEL');
   if (!LOG_LEVELS.includes(logLevel))
     problems.push(`LOG_LEVEL=${logLevel}: expected one of ${LOG_LEVELS.join(', ')}`);
+  const logFormat = raw('LOG_FORMAT').toLowerCase();
+  if (!LOG_FORMATS.includes(logFormat))
+    problems.push(`LOG_FORMAT=${logFormat}: expected one of ${LOG_FORMATS.join(', ')}`);
 
   const organicChannels = raw('ORGANIC_CHANNELS')
     .split(',')

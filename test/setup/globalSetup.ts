@@ -8,6 +8,8 @@
  *   FG_TEST_STACK=1, and for the real-LLM tests FG_TEST_OLLAMA_HOST and FG_TEST_OLLAMA_MODEL (the bundled
  *   model, or OLLAMA_MODEL with an OLLAMA_HOST of your own). OLLAMA_HOST itself is not set: the other tests
  *   name their scripted Ollama explicitly.
+ * Quiet output: the stack's progress goes to <logs>/test-stack.log and the app's logs to <logs>/app.log
+ * (FG_TEST_APP_LOG, see quietLogsEnvironment.ts); one line says where. Teardown keeps them in .data/test-logs.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -48,19 +50,22 @@ export default async function globalSetup(): Promise<void> {
   const dataDir = path.join(dataRoot, `test-${process.pid}`);
   const started = Date.now();
   const keepLogsDir = path.join(dataRoot, 'test-logs');
+  const logDir = path.join(dataDir, 'logs');
+  fs.mkdirSync(logDir, { recursive: true });
+  const stackLog = (msg: string) => fs.appendFileSync(path.join(logDir, 'test-stack.log'), `${msg}\n`);
   let stack: LocalStack;
   try {
     stack = await startLocalStack({
       repoRoot,
       dataDir,
+      logDir,
       ports: { temporal: 0, temporalUi: 0, mongo: 0, chroma: 0, ollama: 0 },
       temporalInMemory: true,
       mongoDatabase: TEST_DB,
-      log: testLog,
+      log: stackLog,
     });
   } catch (err) {
     // startLocalStack already stopped what it started; keep the logs, drop the data.
-    const logDir = path.join(dataDir, 'logs');
     if (fs.existsSync(logDir)) {
       fs.rmSync(keepLogsDir, { recursive: true, force: true });
       fs.cpSync(logDir, keepLogsDir, { recursive: true });
@@ -81,9 +86,16 @@ export default async function globalSetup(): Promise<void> {
   process.env.FG_TEST_OLLAMA_HOST = stack.ollamaHost;
   process.env.FG_TEST_OLLAMA_MODEL = stack.bundledModel ?? loadConfig().ollamaModel;
   process.env.EMBEDDING_MODEL_DIR ??= (await resolveServerTools(repoRoot, testLog)).embeddingModelDir;
-  process.env.LOG_LEVEL ??= 'warn'; // keep test output readable; LOG_LEVEL=info ./scripts/test to see it all
+  process.env.LOG_LEVEL ??= 'warn'; // LOG_LEVEL=info ./scripts/test logs it all (to the file below)
+  process.env.FG_TEST_APP_LOG = path.join(logDir, 'app.log');
+  process.env.FG_TEST_APP_LOG_KEPT =
+    path.relative(repoRoot, path.join(keepLogsDir, 'app.log')) + ' after the run';
   testLog(
     `ready in ${((Date.now() - started) / 1000).toFixed(1)} s: temporal ${stack.temporalAddress}, ` +
       `mongodb ${stack.mongodbUri}, chroma ${stack.chromaUrl}, ollama ${stack.ollamaHost}`,
+  );
+  testLog(
+    `app logs go to ${path.relative(repoRoot, process.env.FG_TEST_APP_LOG)} (a failing test prints its own), ` +
+      `kept with the service logs in ${path.relative(repoRoot, keepLogsDir)} after the run`,
   );
 }
