@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import type { WikiCrawlWorkflow } from '../workflows/wikiCrawl';
+import {
+  cancelCrawl,
+  crawlProgress,
+  pauseCrawl,
+  resumeCrawl,
+  type WikiCrawlWorkflow,
+} from '../workflows/wikiCrawl';
 import type { Logger } from '../logger';
 import {
   CRAWL_SEARCH_ATTRIBUTES,
@@ -50,7 +56,7 @@ export function crawlRoutes(options: {
       const description = await handle.describe();
       let progress: CrawlProgress;
       try {
-        progress = await handle.query<CrawlProgress>('crawlProgress');
+        progress = await handle.query(crawlProgress);
       } catch (err) {
         // No worker to answer (or a closed run it cannot replay): the memo has the progress too.
         const memo = description.memo?.progress as CrawlProgress | undefined;
@@ -63,13 +69,14 @@ export function crawlRoutes(options: {
       throw err;
     }
   };
-  const signalRoute = (action: 'pause' | 'resume' | 'cancel'): Route => ({
+  const signals = { pause: pauseCrawl, resume: resumeCrawl, cancel: cancelCrawl };
+  const signalRoute = (action: keyof typeof signals): Route => ({
     method: 'POST',
     path: new RegExp(`^/crawls/(?<id>[\\w-]+)/${action}$`),
     handle: async (_req, { id }) => {
       const crawlId = id as string;
       await progressOf(crawlId); // 404 for an unknown crawl
-      await handleFor(crawlId).signal(`${action}Crawl`);
+      await handleFor(crawlId).signal(signals[action]);
       return [202, await progressOf(crawlId)];
     },
   });

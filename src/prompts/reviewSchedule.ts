@@ -4,7 +4,7 @@ import {
   type Client,
   type ScheduleSpec,
 } from '@temporalio/client';
-import type { PromptReviewWorkflow } from '../workflows/prompts';
+import { PromptReviewWorkflow } from '../workflows/prompts';
 import { promptReviewScheduleId } from '../workflows/types';
 import type { PromptReviewPolicy } from './review';
 
@@ -21,7 +21,7 @@ export async function ensurePromptReviewSchedule(
   const spec: ScheduleSpec = { intervals: [{ every: Math.round(options.everyMinutes * 60_000) }] };
   const action = {
     type: 'startWorkflow' as const,
-    workflowType: 'PromptReviewWorkflow',
+    workflowType: PromptReviewWorkflow.name,
     taskQueue: options.taskQueue,
     workflowId: promptReviewScheduleId(options.taskQueue),
     args: [options.policy] as Parameters<typeof PromptReviewWorkflow>,
