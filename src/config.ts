@@ -146,6 +146,11 @@ export const SETTINGS = [
     default: '.data/local',
     doc: 'data folder of the local stack started by scripts/up',
   },
+  {
+    name: 'LOCAL_STACK_PORTS',
+    default: '7233,8233,27017,8000,11434',
+    doc: 'ports of the local stack: Temporal, its Web UI, FerretDB, Chroma, Ollama (0: any free port)',
+  },
 ] as const satisfies readonly Setting[];
 
 export type SettingName = (typeof SETTINGS)[number]['name'];
@@ -201,6 +206,7 @@ export interface Config {
   adminToken: string | undefined;
   logLevel: string;
   localStackDir: string;
+  localStackPorts: { temporal: number; temporalUi: number; mongo: number; chroma: number; ollama: number };
 }
 
 export class ConfigError extends Error {
@@ -270,6 +276,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const logLevel = raw('LOG_LEVEL');
   if (!LOG_LEVELS.includes(logLevel))
     problems.push(`LOG_LEVEL=${logLevel}: expected one of ${LOG_LEVELS.join(', ')}`);
+  const stackPorts = raw('LOCAL_STACK_PORTS')
+    .split(',')
+    .map((port) => Number(port.trim()));
+  if (stackPorts.length !== 5 || stackPorts.some((p) => !Number.isInteger(p) || p < 0 || p > 65535)) {
+    problems.push(
+      `LOCAL_STACK_PORTS=${JSON.stringify(raw('LOCAL_STACK_PORTS'))}: expected five ports (0-65535), comma-separated`,
+    );
+  }
+  const [temporalPort, temporalUiPort, mongoPort, chromaPort, ollamaPort] = stackPorts;
   const logFormat = raw('LOG_FORMAT').toLowerCase();
   if (!LOG_FORMATS.includes(logFormat))
     problems.push(`LOG_FORMAT=${logFormat}: expected one of ${LOG_FORMATS.join(', ')}`);
@@ -335,6 +350,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     adminToken: raw('ADMIN_TOKEN') || undefined,
     logLevel,
     localStackDir: raw('LOCAL_STACK_DIR'),
+    localStackPorts: {
+      temporal: temporalPort as number,
+      temporalUi: temporalUiPort as number,
+      mongo: mongoPort as number,
+      chroma: chromaPort as number,
+      ollama: ollamaPort as number,
+    },
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -14,7 +14,7 @@ import { startBots } from './bots';
 import { loadRoster } from './characters/roster';
 import { ConfigError, loadConfig } from './config';
 import { logger } from './logger';
-import { startLocalStack } from './stack/localStack';
+import { SERVICE_TITLES, startLocalStack } from './stack/localStack';
 import { findRepoRoot, resolveServerTools } from './stack/tools';
 import { openStore } from './store/mongo';
 import { installTemporalRuntime, runWorker } from './worker';
@@ -28,9 +28,11 @@ async function main(): Promise<void> {
   const settings = loadConfig(); // fail fast on bad settings, before starting anything
   const stack = await startLocalStack({
     dataDir: path.resolve(settings.localStackDir),
+    ports: settings.localStackPorts,
     mongoDatabase: '',
     // Own process group: Ctrl-C reaches only this process, which stops the services after
-    // the worker has drained; they are still stopped if this process dies.
+    // the worker has drained. They stop with this process however it ends (a watchdog stops
+    // them after a SIGKILL), and services an earlier, killed run left behind are adopted.
     detached: true,
     stopOnExit: true,
     log: stackLog,
@@ -72,6 +74,10 @@ async function main(): Promise<void> {
     config.ollamaModel === stack.bundledModel
       ? `${config.ollamaModel} (bundled, 135M parameters: set OLLAMA_MODEL, or OLLAMA_HOST and OLLAMA_MODEL, for a bigger one)`
       : config.ollamaModel;
+  // Services this run found running and does not stop (started by `npm run stack -- up`, or by another run).
+  const leftRunning = Object.values(stack.services)
+    .filter((service) => service.mode === 'reused')
+    .map((service) => `${SERVICE_TITLES[service.name]} (pid ${service.pid})`);
   const online = new Set(bots.map((bot) => bot.character));
   const characterState = (name: string): string => {
     if (online.has(name)) return 'in Discord';
@@ -88,6 +94,11 @@ async function main(): Promise<void> {
       `  Ollama:       ${config.ollamaHost}, model ${model}: ${ollama}`,
       `  Characters:   ${roster.map((c) => `${c.name} (${characterState(c.name)})`).join(', ')}`,
       `  Service logs: ${stack.logDir}`,
+      ...(leftRunning.length > 0
+        ? [
+            `  Not stopped by Ctrl-C: ${leftRunning.join(', ')} (not started by this run; \`npm run stack -- down\` stops them)`,
+          ]
+        : []),
       'Stop with Ctrl-C.',
       '',
     ].join('\n'),
@@ -101,6 +112,9 @@ async function main(): Promise<void> {
     await connection.close();
     await store.close();
     await stack.stop();
+    if (leftRunning.length > 0) {
+      stackLog(`left running: ${leftRunning.join(', ')} (\`npm run stack -- down\` stops them)`);
+    }
   }
 }
 

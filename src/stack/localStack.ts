@@ -5,12 +5,16 @@
  *
  * A service is not started when its environment variable points elsewhere (TEMPORAL_ADDRESS, MONGODB_URI,
  * CHROMA_URL, OLLAMA_HOST); its address is then that value, unchanged. Services left running by an earlier
- * run with the same data folder (pid files under <dataDir>/pids) are reused when healthy.
+ * run with the same data folder (pid files under <dataDir>/pids) are reused when healthy; when that run is gone
+ * and did not mean them to outlive it (`npm run stack -- up` does), they are adopted: they stop with this one.
+ * Services that should stop with this process are also watched by a watchdog (./watchdog.ts) that stops them
+ * if this process dies without stopping them (SIGKILL, OOM, a closed terminal).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
+import { withoutPassword } from '../store/mongoUri';
 import { probeChroma, probeMongo, probeOllama, probeTemporal } from './health';
 import { BUNDLED_MODEL, ensureBundledModel } from './ollama';
 import {
@@ -19,6 +23,7 @@ import {
   isAlive,
   processArgs,
   processEnv,
+  processStartTime,
   readPidFile,
   removePidFile,
   sleep,
@@ -27,6 +32,13 @@ import {
 } from './processes';
 import { readSearchAttributes, searchAttributesFile } from './searchAttributes';
 import { chromaBin, findRepoRoot, resolveServerTools, type StackTools } from './tools';
+import {
+  removeStaleWatchdogPidFiles,
+  startWatchdog,
+  waitForWatchdog,
+  watchdogOf,
+  type WatchedProcess,
+} from './watchdog';
 
 export type ServiceName = 'temporal' | 'ferretdb' | 'chroma' | 'ollama';
 export const SERVICE_NAMES: readonly ServiceName[] = ['temporal', 'ferretdb', 'chroma', 'ollama'];
@@ -57,6 +69,18 @@ export const DEFAULT_TIMEOUTS_MS: Readonly<Record<ServiceName, number>> = {
 
 /** Set in every service's environment: how a pid file's process is recognised as this data folder's. */
 const STACK_DIR_VARIABLE = 'FG_LOCAL_STACK_DIR';
+/** Set in every service's environment: `<pid>@<start time>` of the process that started it. */
+const OWNER_VARIABLE = 'FG_LOCAL_STACK_OWNER';
+/** Set to 1 in the environment of services started to outlive their starter (`npm run stack -- up`). */
+const KEEP_VARIABLE = 'FG_LOCAL_STACK_KEEP';
+
+/** How the services are named in messages. */
+export const SERVICE_TITLES: Readonly<Record<ServiceName, string>> = {
+  temporal: 'Temporal',
+  ferretdb: 'FerretDB',
+  chroma: 'Chroma',
+  ollama: 'Ollama',
+};
 
 export type TemporalSearchAttributeType =
   'Text' | 'Keyword' | 'Int' | 'Double' | 'Bool' | 'Datetime' | 'KeywordList';
@@ -92,9 +116,12 @@ export interface LocalStackOptions {
    */
   detached?: boolean;
   /**
-   * SIGTERM the services this call started when this process exits (normally or via process.exit) without
-   * having called stop(). Default: !detached. `{ detached: true, stopOnExit: true }` suits a long-running
-   * app that stops the stack itself after a graceful shutdown.
+   * The services this call starts (or adopts) stop with this process: SIGTERM when it exits (normally or via
+   * process.exit) without having called stop(), and a watchdog stops them if it dies any other way (SIGKILL,
+   * OOM, a closed terminal). Healthy services an earlier, gone run of this data folder left behind are then
+   * adopted (stop() stops them too) unless that run meant them to outlive it. Default: !detached.
+   * `{ detached: true, stopOnExit: true }` suits a long-running app that stops the stack itself after a
+   * graceful shutdown. False (with detached: `npm run stack -- up`): they outlive this process.
    */
   stopOnExit?: boolean;
   /** Repository root (holds scripts/install-tools.sh and node_modules). Default: found from this file. */
@@ -105,8 +132,12 @@ export interface LocalStackOptions {
 
 export interface ServiceHandle {
   name: ServiceName;
-  /** started: by this call; reused: already running from this data folder; external: env override. */
-  mode: 'started' | 'reused' | 'external';
+  /**
+   * started: by this call; adopted: left running by an earlier run of this data folder that is gone, stopped
+   * by stop() (stopOnExit); reused: already running from this data folder, left alone by stop(); external:
+   * env override.
+   */
+  mode: 'started' | 'adopted' | 'reused' | 'external';
   /** Address as returned in LocalStack (Temporal host:port, MongoDB URI, Chroma URL, Ollama URL). */
   address: string;
   pid?: number;
@@ -131,8 +162,8 @@ export interface LocalStack {
   dataDir: string;
   logDir: string;
   services: Record<ServiceName, ServiceHandle>;
-  /** Stops the services this call started (SIGTERM, up to 5 s, then SIGKILL) and removes their pid files.
-   * Reused and external services are left alone; use stopLocalStack() for those. */
+  /** Stops the services this call started or adopted (SIGTERM, up to 5 s, then SIGKILL), removes their pid
+   * files and logs each. Reused and external services are left alone; use stopLocalStack() for those. */
   stop(): Promise<void>;
 }
 
@@ -227,11 +258,6 @@ const SERVICES: Record<ServiceName, ServiceDef> = {
   },
 };
 
-/** `uri` with the password of its user info (mongodb://user:password@host) masked, for logs and terminals. */
-export function withoutPassword(uri: string): string {
-  return uri.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/?#@]*):[^@/?#]*@/i, '$1:***@');
-}
-
 /** <repo>/.data/local */
 export function defaultDataDir(repoRoot: string = findRepoRoot()): string {
   return path.join(repoRoot, '.data', 'local');
@@ -254,6 +280,21 @@ function ourRunningProcess(
   const ours =
     args.some((a) => path.basename(a) === SERVICES[service].marker) && env[STACK_DIR_VARIABLE] === dataDir;
   return ours ? { pid, args, env } : 'stale';
+}
+
+/** `<pid>@<start time>` of this process (start time left out where there is no /proc). */
+function ownerMarker(): string {
+  const started = processStartTime(process.pid);
+  return started ? `${process.pid}@${started}` : String(process.pid);
+}
+
+/** The process that started a service (from its environment) and whether it still runs. */
+function ownerOf(env: Readonly<Record<string, string>>): { pid: number; alive: boolean } | undefined {
+  const match = /^(\d+)(?:@(\d+))?$/.exec(env[OWNER_VARIABLE] ?? '');
+  if (!match) return undefined; // started before owners were recorded
+  const pid = Number(match[1]);
+  const alive = isAlive(pid) && (match[2] === undefined || processStartTime(pid) === match[2]);
+  return { pid, alive };
 }
 
 /** Children to SIGTERM if this process exits without stop() (stopOnExit). */
@@ -312,6 +353,8 @@ function spawnService(
         TEMPORAL_VERSION_CHECK_DISABLED: '1',
         ...command.env,
         [STACK_DIR_VARIABLE]: dataDir,
+        [OWNER_VARIABLE]: ownerMarker(),
+        [KEEP_VARIABLE]: killOnExit ? '0' : '1',
       },
     });
   } finally {
@@ -531,27 +574,48 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   }
 
   const started: Started[] = [];
-  const stopStarted = async (list: Started[]): Promise<void> => {
+  const adopted: (WatchedProcess & { name: ServiceName })[] = [];
+  let watchdog: ReturnType<typeof startWatchdog> | undefined;
+  /** Stops what this call started or adopted; `announce` logs each one. */
+  const stopOurs = async (announce: boolean): Promise<void> => {
+    const ours = [...started.map((s) => ({ name: s.def.name, pid: s.pid, pidFile: s.pidFile })), ...adopted];
     await Promise.all(
-      list.map(async (s) => {
-        if (s.pid > 0) {
-          await terminate(s.pid, 5000);
-          stopOnExitPids.delete(s.pid);
-          removePidFile(s.pidFile, s.pid);
+      ours.map(async ({ name, pid, pidFile }) => {
+        if (pid <= 0) return;
+        const outcome = await terminate(pid, 5000);
+        stopOnExitPids.delete(pid);
+        removePidFile(pidFile, pid);
+        if (announce && outcome !== 'not-running') {
+          log(
+            `${name}: ${outcome === 'killed' ? 'killed (it did not stop within 5 s)' : 'stopped'} (pid ${pid})`,
+          );
         }
       }),
     );
+    await watchdog?.release();
   };
 
   if (toStart.length > 0) {
     fs.mkdirSync(path.join(dataDir, 'pids'), { recursive: true });
     fs.mkdirSync(logDir, { recursive: true });
 
-    // Reuse healthy services left running from this data folder; clear stale pid files.
+    // Reuse (or adopt) healthy services left running from this data folder; clear stale pid files.
     for (const name of [...toStart]) {
-      const running = ourRunningProcess(dataDir, name);
-      if (running === undefined) continue;
+      let running = ourRunningProcess(dataDir, name);
       const pidFile = pidFileOf(dataDir, name);
+      if (running !== undefined && running !== 'stale') {
+        // Its run is gone and that run's watchdog is stopping it: wait for that instead of reusing it.
+        const owner = ownerOf(running.env);
+        const stopping = owner && !owner.alive ? watchdogOf(dataDir, owner.pid) : undefined;
+        if (stopping !== undefined) {
+          log(
+            `${name}: the run that started it (pid ${owner?.pid}) is gone; waiting for its watchdog to stop it`,
+          );
+          await waitForWatchdog(stopping);
+          running = ourRunningProcess(dataDir, name);
+        }
+      }
+      if (running === undefined) continue;
       if (running === 'stale') {
         log(`${name}: removing stale pid file ${pidFile}`);
         removePidFile(pidFile);
@@ -561,17 +625,35 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       const endpoint = def.endpointOf(running);
       const t0 = Date.now();
       if (endpoint && (await probeFor(def, endpoint, running.pid, 5000))) {
+        const owner = ownerOf(running.env);
+        const kept = running.env[KEEP_VARIABLE] === '1';
+        const adopt = killOnExit && !kept && !owner?.alive;
         endpoints[name] = endpoint;
         handles[name] = {
           name,
-          mode: 'reused',
+          mode: adopt ? 'adopted' : 'reused',
           address: '',
           pid: running.pid,
           logFile: path.join(logDir, `${name}.log`),
           readyMs: Date.now() - t0,
         };
         toStart.splice(toStart.indexOf(name), 1);
-        log(`${name}: reusing running pid ${running.pid} at ${describeAddress(endpoint)}`);
+        if (adopt) {
+          adopted.push({ name, pid: running.pid, pidFile });
+          stopOnExit(running.pid, pidFile);
+          log(
+            `adopted ${SERVICE_TITLES[name]} (pid ${running.pid}) at ${describeAddress(endpoint)}, left by an earlier run; it stops with this one`,
+          );
+        } else {
+          const whose = kept
+            ? 'started by `npm run stack -- up`; it keeps running after this one (`npm run stack -- down` stops it)'
+            : owner?.alive
+              ? `started by the run with pid ${owner.pid}, which stops it`
+              : 'left by an earlier run; it keeps running after this one (`npm run stack -- down` stops it)';
+          log(
+            `${name}: reusing ${SERVICE_TITLES[name]} (pid ${running.pid}) at ${describeAddress(endpoint)}, ${whose}`,
+          );
+        }
       } else {
         log(`${name}: pid ${running.pid} is running but not healthy; restarting it`);
         await terminate(running.pid, 5000);
@@ -600,7 +682,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       endpoints[name] = endpoint;
       started.push(spawnService(SERVICES[name], command, endpoint, dataDir, logDir, detached, killOnExit));
     }
-
+  }
+  if (killOnExit && started.length + adopted.length > 0) {
+    removeStaleWatchdogPidFiles(dataDir);
+    watchdog = startWatchdog(dataDir, path.join(logDir, 'watchdog.log'), [
+      ...started.filter((s) => s.pid > 0).map((s) => ({ pid: s.pid, pidFile: s.pidFile })),
+      ...adopted,
+    ]);
+  }
+  if (started.length > 0) {
     const results = await Promise.allSettled(
       started.map(async (s) => {
         const readyMs = await waitReady(s, timeouts[s.def.name]);
@@ -613,7 +703,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
     if (failures.length > 0) {
       for (const extra of failures.slice(1)) log(extra instanceof Error ? extra.message : String(extra));
-      await stopStarted(started);
+      await stopOurs(false);
       throw failures[0];
     }
     started.forEach((s, i) => {
@@ -650,7 +740,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       await ensureBundledModel({ host: ollamaHost, ...ollama, workDir: path.join(dataDir, 'ollama'), log });
       bundledModel = BUNDLED_MODEL;
     } catch (err) {
-      await stopStarted(started);
+      await stopOurs(false);
       throw err;
     }
   }
@@ -666,7 +756,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     dataDir,
     logDir,
     services: handles as Record<ServiceName, ServiceHandle>,
-    stop: () => (stopping ??= stopStarted(started)),
+    stop: () => (stopping ??= stopOurs(true)),
   };
 }
 
@@ -695,6 +785,7 @@ export async function stopLocalStack(
       return [name, outcome];
     }),
   );
+  removeStaleWatchdogPidFiles(dataDir);
   return Object.fromEntries(entries) as Record<ServiceName, StopOutcome>;
 }
 

@@ -53,6 +53,20 @@ export function processEnv(pid: number): Record<string, string> | undefined {
   }
 }
 
+/**
+ * When the process started, in clock ticks since boot (Linux /proc/<pid>/stat field 22), or undefined where
+ * there is no /proc. With the pid it names one process for good: a pid can be reused, this pair cannot.
+ */
+export function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may contain spaces) start at field 3 (state).
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
 /** Value of `--flag value` or `--flag=value` in an argv. */
 export function argValue(args: readonly string[], flag: string): string | undefined {
   for (let i = 0; i < args.length; i++) {

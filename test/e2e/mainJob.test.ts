@@ -1,5 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
 import { join } from 'node:path';
+import { SERVICE_NAMES, SERVICE_TITLES, stopLocalStack, type ServiceName } from '../../src/stack/localStack';
+import { isAlive, readPidFile } from '../../src/stack/processes';
 import { startFakeDiscord, type FakeDiscord } from '../fakes/fakeDiscord';
 import { startScriptedOllama, type ScriptedOllama } from '../fakes/scriptedOllama';
 import { waitFor } from '../fakes/waitFor';
@@ -148,4 +153,120 @@ it('refuses to start on bad settings, naming each one', async () => {
   expect(code).toBe(1);
   expect(stderr).toContain('OLLAMA_NUM_CTX="huge"');
   expect(stderr).toContain('ADMIN_PORT="99999"');
+});
+
+describe('its own local stack', () => {
+  let dataDir: string;
+  beforeEach(() => {
+    dataDir = fs.mkdtempSync(join(os.tmpdir(), 'fg-main-stack-'));
+  });
+  afterEach(async () => {
+    await stopLocalStack({ dataDir, log: () => undefined, graceMs: 2000 });
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  /** src/main.ts as `scripts/up` runs it with nothing set: it starts all four services (on free ports). */
+  async function startMainWithStack() {
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      LOCAL_STACK_DIR: dataDir,
+      LOCAL_STACK_PORTS: '0,0,0,0,0',
+      ADMIN_PORT: '0',
+      LOG_LEVEL: 'info',
+      ENV_FILE: join(repo, 'no-such.env'),
+      EMBEDDING_MODEL_DIR: process.env.EMBEDDING_MODEL_DIR,
+    };
+    // What scripts/test found (else src/stack/tools.ts runs scripts/install-tools.sh, cached).
+    for (const name of ['TEMPORAL_CLI', 'FERRETDB_BIN', 'OLLAMA_BIN', 'OLLAMA_BUNDLED_GGUF']) {
+      if (process.env[name]) env[name] = process.env[name];
+    }
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: repo, env });
+    children.push(child);
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) =>
+      child.once('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))),
+    );
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', () => output.includes('Stop with Ctrl-C.') && resolve());
+      void exited.then((code) => reject(new Error(`main exited ${code}\n${output}`)));
+    });
+    const pids = Object.fromEntries(
+      SERVICE_NAMES.map((name) => [name, readPidFile(join(dataDir, 'pids', `${name}.pid`)) as number]),
+    ) as Record<ServiceName, number>;
+    for (const pid of Object.values(pids)) expect(pid).toBeGreaterThan(0);
+    return {
+      pid: child.pid as number,
+      pids,
+      output: () => output,
+      exited,
+      /** What the stack listens on, from its "ready at" and "adopted" lines. */
+      ports: () => [...output.matchAll(/127\.0\.0\.1:(\d+)/g)].map((m) => Number(m[1])),
+    };
+  }
+
+  const refused = (port: number) =>
+    new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(false);
+      });
+      socket.once('error', () => resolve(true));
+    });
+
+  async function expectNothingLeft(pids: number[], ports: number[]) {
+    expect(pids.filter((pid) => isAlive(pid))).toEqual([]);
+    const listening: number[] = [];
+    for (const port of new Set(ports)) if (!(await refused(port))) listening.push(port);
+    expect(listening).toEqual([]);
+    expect(fs.readdirSync(join(dataDir, 'pids'))).toEqual([]);
+  }
+
+  it('stops its services when SIGKILLed (its watchdog does), and the next start stops its own on Ctrl-C', async () => {
+    const first = await startMainWithStack();
+    process.kill(first.pid, 'SIGKILL');
+    const second = await startMainWithStack(); // at once: it waits for the watchdog if it must
+    // The first run's services are gone, and the watchdog's log says who stopped them.
+    expect(Object.values(first.pids).filter((pid) => isAlive(pid))).toEqual([]);
+    const watchdogLog = fs.readFileSync(join(dataDir, 'logs', 'watchdog.log'), 'utf8');
+    expect(watchdogLog).toContain(`the process that started the local stack (pid ${first.pid}) is gone`);
+    for (const name of SERVICE_NAMES) {
+      expect(watchdogLog).toContain(`SIGTERM to ${name} (pid ${first.pids[name]})`);
+    }
+    expect(second.pids.temporal).not.toBe(first.pids.temporal);
+
+    process.kill(second.pid, 'SIGINT');
+    expect(await second.exited).toBe(0);
+    for (const name of SERVICE_NAMES) {
+      expect(second.output()).toContain(`${name}: stopped (pid ${second.pids[name]})`);
+    }
+    await expectNothingLeft(
+      [...Object.values(first.pids), ...Object.values(second.pids)],
+      [...first.ports(), ...second.ports()],
+    );
+  });
+
+  it('adopts the services of a run killed together with its watchdog, says so, and stops them on Ctrl-C', async () => {
+    const first = await startMainWithStack();
+    const watchdog = readPidFile(join(dataDir, 'pids', `watchdog-${first.pid}.pid`)) as number;
+    expect(isAlive(watchdog)).toBe(true);
+    process.kill(watchdog, 'SIGKILL'); // e.g. the OOM killer, or a run of a version without a watchdog
+    process.kill(first.pid, 'SIGKILL');
+    await first.exited;
+    expect(Object.values(first.pids).filter((pid) => !isAlive(pid))).toEqual([]); // left running
+
+    const second = await startMainWithStack();
+    expect(second.pids).toEqual(first.pids);
+    for (const name of SERVICE_NAMES) {
+      expect(second.output()).toContain(`adopted ${SERVICE_TITLES[name]} (pid ${first.pids[name]}) at `);
+    }
+    expect(second.output()).toContain('left by an earlier run; it stops with this one');
+
+    process.kill(second.pid, 'SIGINT');
+    expect(await second.exited).toBe(0);
+    await expectNothingLeft(Object.values(first.pids), first.ports());
+  });
 });
