@@ -6,12 +6,9 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { STORE_RETRY } from './retryPolicies';
+import { STORE_OPTIONS } from './retryPolicies';
 
-const { recordDeadLetter } = proxyLocalActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: STORE_RETRY,
-});
+const { recordDeadLetter } = proxyLocalActivities<Activities>(STORE_OPTIONS);
 
 /**
  * Writes the dead_letter_queue entry of a step whose retries are exhausted (once per

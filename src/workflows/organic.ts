@@ -8,7 +8,7 @@ import {
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { snowflakeTime } from '../discord/snowflake';
-import type { Activities, LlmActivities } from '../activities';
+import type { Activities } from '../activities';
 import type { RagSnippet } from '../store/conversationHistory';
 import { deadLetterStep, rootCause } from './deadLetters';
 import {
@@ -16,13 +16,12 @@ import {
   DELIVERY_OPTIONS,
   DISCORD_READ_OPTIONS,
   GENERATE_MAX_ATTEMPTS,
-  LLM_OPTIONS,
   RETRIEVAL_OPTIONS,
   STORE_OPTIONS,
 } from './retryPolicies';
+import { llmActivities } from './llmActivities';
 import { startFollowUp } from './followUp';
 import {
-  llmTaskQueueFor,
   organicConversationWorkflowId,
   sessionIdFor,
   type OrganicConversationInput,
@@ -101,10 +100,7 @@ export async function OrganicConversationWorkflow(
   input: OrganicConversationInput,
 ): Promise<OrganicConversationResult> {
   const { workflowId } = workflowInfo();
-  const { chooseOrganicInitiator, generateOrganicStarter } = proxyActivities<LlmActivities>({
-    ...LLM_OPTIONS,
-    taskQueue: llmTaskQueueFor(workflowInfo().taskQueue),
-  });
+  const { chooseOrganicInitiator, generateOrganicStarter } = llmActivities();
   const deadLetter = (step: string, error: unknown, maxAttempts: number) =>
     deadLetterStep({ step, error, maxAttempts, payload: { ...input } });
 

@@ -12,12 +12,12 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities, LlmActivities } from '../activities';
+import type { Activities } from '../activities';
 import { reviewPrompts, type PromptReviewPolicy, type ReviewAction } from '../prompts/review';
 import { deadLetterStep, rootCause } from './deadLetters';
-import { GENERATE_MAX_ATTEMPTS, LLM_OPTIONS, STORE_OPTIONS, STORE_RETRY } from './retryPolicies';
+import { GENERATE_MAX_ATTEMPTS, METRICS_REFRESH_OPTIONS, STORE_OPTIONS } from './retryPolicies';
+import { llmActivities } from './llmActivities';
 import {
-  llmTaskQueueFor,
   type PromptChangeAsk,
   type PromptChangeOutcome,
   type PromptChangeRequest,
@@ -26,11 +26,7 @@ import {
 
 const { loadOptimizerMaterial, createChallengerPrompt, changePromptDefault, setPromptTraffic } =
   proxyLocalActivities<Activities>(STORE_OPTIONS);
-/** Reads every rating and turn: a regular activity with room to scan a large history. */
-const { refreshPromptMetrics } = proxyActivities<Activities>({
-  startToCloseTimeout: '10 minutes',
-  retry: STORE_RETRY,
-});
+const { refreshPromptMetrics } = proxyActivities<Activities>(METRICS_REFRESH_OPTIONS);
 
 /** The admin API's prompt change, answered with its outcome (update-with-start). */
 export const changePromptDefaultUpdate = defineUpdate<PromptChangeOutcome, [PromptChangeAsk]>(
@@ -144,10 +140,7 @@ export async function PromptReviewWorkflow(policy: PromptReviewPolicy): Promise<
  * when the LLM could not write a usable prompt (dead-lettered).
  */
 export async function PromptOptimizerWorkflow(input: PromptOptimizerInput): Promise<string | null> {
-  const { suggestPromptImprovement } = proxyActivities<LlmActivities>({
-    ...LLM_OPTIONS,
-    taskQueue: llmTaskQueueFor(workflowInfo().taskQueue),
-  });
+  const { suggestPromptImprovement } = llmActivities();
   const material = await loadOptimizerMaterial({ character: input.character, version: input.baseVersion });
   let promptText: string;
   try {

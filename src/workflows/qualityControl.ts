@@ -1,9 +1,9 @@
-import { log, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
-import type { Activities, LlmActivities } from '../activities';
+import { log, proxyLocalActivities } from '@temporalio/workflow';
+import type { Activities } from '../activities';
 import { rootCause } from './deadLetters';
-import { LLM_OPTIONS, STORE_OPTIONS } from './retryPolicies';
+import { STORE_OPTIONS } from './retryPolicies';
+import { llmActivities } from './llmActivities';
 import {
-  llmTaskQueueFor,
   QC_FALLBACK_SCORE,
   type GeneratedReply,
   type QcAssessment,
@@ -17,20 +17,27 @@ const { recordQcAssessment } = proxyLocalActivities<Activities>(STORE_OPTIONS);
  * Generates candidates until one scores at least the minimum (or regenerations run out)
  * and returns the best. Every assessment is logged to fine_tuning_data. A child of
  * ReplyWorkflow, so each QC pass is its own run in the Temporal UI.
+ *
+ * Length (QC_MAX_REPLY_CHARS) costs at most one regeneration: generateReply trims a
+ * too-long answer on a sentence boundary when that keeps most of it; one it cannot trim so
+ * fails the too_long rule (no reviewer call), and the next candidate is asked to be short
+ * and is trimmed whatever that loses, as is the last candidate allowed.
  */
 export async function QualityControlWorkflow(input: QualityControlInput): Promise<QualityControlResult> {
-  const { generateReply, assessReply } = proxyActivities<LlmActivities>({
-    ...LLM_OPTIONS,
-    taskQueue: llmTaskQueueFor(workflowInfo().taskQueue),
-  });
+  const { generateReply, assessReply } = llmActivities();
   const { prompt, policy } = input;
   let best: { reply: GeneratedReply; assessment: QcAssessment } | undefined;
   let attempts = 0;
+  /** Set once a candidate ran over the limit: later ones are asked to be short, and trimmed. */
+  let askShort = false;
 
   while (attempts <= policy.maxRegenerations) {
     let reply: GeneratedReply;
     try {
-      reply = await generateReply(prompt);
+      reply = await generateReply(askShort ? { ...prompt, keepUnderChars: policy.maxReplyChars } : prompt, {
+        maxChars: policy.maxReplyChars,
+        force: askShort || attempts === policy.maxRegenerations,
+      });
     } catch (err) {
       // The first candidate's failure is the reply's failure (dead-lettered by the parent);
       // a later one only ends the search with the best candidate so far.
@@ -61,6 +68,7 @@ export async function QualityControlWorkflow(input: QualityControlInput): Promis
     });
     // Without a verdict, sampling again cannot help the reviewer: this candidate goes out.
     if (assessment.method === 'fallback') return { reply, assessment, attempts, accepted: true };
+    if (assessment.rules.includes('too_long')) askShort = true;
     if (!best || assessment.score > best.assessment.score) best = { reply, assessment };
     if (assessment.score >= policy.minScore) return { ...best, attempts, accepted: true };
   }

@@ -1,19 +1,18 @@
 import { executeChild, log, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
-import type { Activities, LlmActivities } from '../activities';
+import type { Activities } from '../activities';
 import type { QcTurnResult, RagSnippet } from '../store/conversationHistory';
 import { deadLetterStep, rootCause } from './deadLetters';
 import {
   DELIVERY_MAX_ATTEMPTS,
   DELIVERY_OPTIONS,
   GENERATE_MAX_ATTEMPTS,
-  LLM_OPTIONS,
   RETRIEVAL_OPTIONS,
   STORE_OPTIONS,
 } from './retryPolicies';
+import { llmActivities } from './llmActivities';
 import { startFollowUp } from './followUp';
 import { QualityControlWorkflow } from './qualityControl';
 import {
-  llmTaskQueueFor,
   qualityControlWorkflowId,
   sessionIdFor,
   type GeneratedReply,
@@ -35,10 +34,7 @@ const { deliverReply } = proxyActivities<Activities>(DELIVERY_OPTIONS);
  */
 export async function ReplyWorkflow(input: ReplyInput): Promise<ReplyResult> {
   const { workflowId } = workflowInfo();
-  const { generateReply } = proxyActivities<LlmActivities>({
-    ...LLM_OPTIONS,
-    taskQueue: llmTaskQueueFor(workflowInfo().taskQueue),
-  });
+  const { generateReply } = llmActivities();
   const { character, message } = input;
   const deadLetterIds: string[] = [];
   const deadLetter = async (step: string, error: unknown, maxAttempts: number) => {

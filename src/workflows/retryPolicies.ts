@@ -57,3 +57,28 @@ export const DISCORD_READ_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '15 seconds',
   retry: { initialInterval: '1 second', maximumAttempts: 3 },
 };
+
+/** Reads every rating and turn: a regular activity with room to scan a large history. */
+export const METRICS_REFRESH_OPTIONS: ActivityOptions = {
+  startToCloseTimeout: '10 minutes',
+  retry: STORE_RETRY,
+};
+
+/** Listing a wiki's pages: a few paged api.php requests. */
+export const PLAN_CRAWL_OPTIONS: ActivityOptions = {
+  startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumAttempts: 5 },
+};
+
+/**
+ * One wiki page: fetch, parse, chunk, embed, upsert. A page that keeps failing (3 attempts,
+ * 1 s then 2 s apart) is dead-lettered and the crawl goes on. The heartbeat timeout moves
+ * a page off a dead worker quickly.
+ */
+export const PAGE_MAX_ATTEMPTS = 3;
+export const CRAWL_PAGE_OPTIONS: ActivityOptions = {
+  startToCloseTimeout: '3 minutes',
+  heartbeatTimeout: '10 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: PAGE_MAX_ATTEMPTS },
+};

@@ -19,7 +19,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { deadLetterStep } from './deadLetters';
-import { STORE_OPTIONS } from './retryPolicies';
+import { CRAWL_PAGE_OPTIONS, PAGE_MAX_ATTEMPTS, PLAN_CRAWL_OPTIONS, STORE_OPTIONS } from './retryPolicies';
 import {
   CRAWL_SEARCH_ATTRIBUTES,
   type CrawlCursor,
@@ -29,24 +29,8 @@ import {
   type WikiCrawlInput,
 } from './types';
 
-/** Listing the wiki's pages: a few paged api.php requests. */
-const { planCrawl } = proxyActivities<Activities>({
-  startToCloseTimeout: '5 minutes',
-  heartbeatTimeout: '1 minute',
-  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumAttempts: 5 },
-});
-
-/**
- * One page: fetch, parse, chunk, embed, upsert. A page that keeps failing (3 attempts,
- * 1 s then 2 s apart) is dead-lettered and the crawl goes on. The heartbeat timeout
- * moves a page off a dead worker quickly.
- */
-const PAGE_MAX_ATTEMPTS = 3;
-const { crawlPage } = proxyActivities<Activities>({
-  startToCloseTimeout: '3 minutes',
-  heartbeatTimeout: '10 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: PAGE_MAX_ATTEMPTS },
-});
+const { planCrawl } = proxyActivities<Activities>(PLAN_CRAWL_OPTIONS);
+const { crawlPage } = proxyActivities<Activities>(CRAWL_PAGE_OPTIONS);
 
 const { recordCrawlStatus } = proxyLocalActivities<Activities>(STORE_OPTIONS);
 
