@@ -1,3 +1,4 @@
+import { within } from '../within';
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { mentionsName } from '../characters/names';
@@ -55,10 +56,7 @@ export function orchestrateRoutes(options: {
           taskQueue: options.taskQueue,
           args: [input],
         });
-        const result = await Promise.race([
-          handle.result(),
-          new Promise<null>((resolve) => setTimeout(resolve, REPLY_WAIT_MS, null).unref()),
-        ]);
+        const result = await within(handle.result(), REPLY_WAIT_MS, null);
         if (!result) return [202, { status: 'running', workflow_id: handle.workflowId }];
         return [200, describeReply(result)];
       },

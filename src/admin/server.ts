@@ -1,3 +1,4 @@
+import { within } from '../within';
 import { createServer, type Server } from 'node:http';
 import type { Client } from '@temporalio/client';
 import { crawlDefaults, type Config } from '../config';
@@ -33,6 +34,7 @@ export interface AdminOptions {
 }
 
 const CHECK_TIMEOUT_MS = 3000;
+const TIMED_OUT = Symbol('timed out');
 
 /** The admin API's settings from configuration (where it listens, who may answer, crawl defaults). */
 export function adminSettings(
@@ -127,7 +129,8 @@ async function runChecks(checks: Record<string, HealthCheck>): Promise<Record<st
     Object.entries(checks).map(async ([name, check]): Promise<[string, CheckResult]> => {
       const started = Date.now();
       try {
-        const detail = await withTimeout(check(), CHECK_TIMEOUT_MS);
+        const detail = await within(check(), CHECK_TIMEOUT_MS, TIMED_OUT);
+        if (detail === TIMED_OUT) throw new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`);
         return [name, { ok: true, latency_ms: Date.now() - started, ...(detail && { detail }) }];
       } catch (err) {
         return [name, { ok: false, latency_ms: Date.now() - started, error: (err as Error).message }];
@@ -135,12 +138,4 @@ async function runChecks(checks: Record<string, HealthCheck>): Promise<Record<st
     }),
   );
   return Object.fromEntries(entries);
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

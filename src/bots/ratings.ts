@@ -3,6 +3,7 @@
  * character's message (1️⃣-5️⃣, 👍 = 5, 👎 = 1) and the `/rate` slash command. Each becomes
  * a UserRatingWorkflow; the bots never touch MongoDB themselves.
  */
+import { within } from '../within';
 import {
   WorkflowExecutionAlreadyStartedError,
   type Client as TemporalClient,
@@ -305,13 +306,5 @@ async function resultWithin(
   handle: WorkflowHandle<typeof UserRatingWorkflow>,
   ms: number,
 ): Promise<UserRatingOutcome | null> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<null>((resolve) => {
-    timer = setTimeout(() => resolve(null), ms);
-  });
-  try {
-    return await Promise.race([handle.result(), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+  return within(handle.result(), ms, null);
 }

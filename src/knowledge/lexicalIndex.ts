@@ -12,7 +12,7 @@
  * (nothing before the first build: replies then get dense results only). Building from 10,000 chunks
  * takes about 1.5 s, so a large wiki never makes a reply's retrieval time out; `warm()` builds ahead.
  */
-import { setTimeout as delay } from 'node:timers/promises';
+import { within } from '../within';
 import type { Collection } from 'chromadb';
 import MiniSearch from 'minisearch';
 import { listChunks, type StoredChunk } from './chromaChunks';
@@ -142,7 +142,7 @@ export function createLexicalIndex(options: LexicalIndexOptions): LexicalIndex {
     async search(query: string, limit: number): Promise<LexicalHit[]> {
       const pending = refreshIfDue();
       if (pending) {
-        const outcome = await Promise.race([pending, delay(options.maxWaitMs, null, { ref: false })]);
+        const outcome = await within(pending, options.maxWaitMs, null);
         if (outcome instanceof Error) throw outcome;
       }
       return index
