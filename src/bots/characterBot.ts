@@ -1,4 +1,4 @@
-import { WorkflowExecutionAlreadyStartedError, type Client as TemporalClient } from '@temporalio/client';
+import type { Client as TemporalClient } from '@temporalio/client';
 import { ChannelType, Client, Events, GatewayIntentBits, Partials, type Message } from 'discord.js';
 import type { CharacterDefinition } from '../characters/roster';
 import type { Logger } from '../logger';
@@ -11,6 +11,7 @@ import {
 } from '../workflows/types';
 import { addressedCharacters, type RosterMember } from './addressing';
 import { attachRatings } from './ratings';
+import { startWorkflowOnce } from './startWorkflowOnce';
 
 export interface CharacterBotOptions {
   character: CharacterDefinition;
@@ -31,9 +32,6 @@ export interface CharacterBot {
   client: Client;
   stop(): Promise<void>;
 }
-
-/** Attempts to hand a message to Temporal before giving up on it (Temporal unreachable). */
-const START_ATTEMPTS = 5;
 
 /**
  * One discord.js gateway client per character. It only decides whether its character
@@ -101,37 +99,20 @@ export async function startCharacterBot(options: CharacterBotOptions): Promise<C
 
   /** Starts the workflow; false when this message already has one (a gateway redelivery). */
   async function startReply(workflowId: string, message: IncomingMessage): Promise<boolean> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await temporal.workflow.start<typeof ReplyWorkflow>(REPLY_WORKFLOW_TYPE, {
-          taskQueue,
-          workflowId,
-          args: [
-            {
-              character: character.name,
-              message,
-              ...(options.followUps && { followUps: options.followUps }),
-            },
-          ],
-          workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        });
-        return true;
-      } catch (err) {
-        if (err instanceof WorkflowExecutionAlreadyStartedError) {
-          log.info(
-            { messageId: message.messageId, workflowId },
-            'duplicate delivery of a message: already answered',
-          );
-          return false;
-        }
-        if (attempt >= START_ATTEMPTS) throw err;
-        log.warn(
-          { err, messageId: message.messageId, attempt },
-          'could not start the reply workflow; retrying',
-        );
-        await new Promise((resolve) => setTimeout(resolve, 500 * 2 ** attempt));
-      }
+    const followUps = options.followUps && { followUps: options.followUps };
+    const { duplicate } = await startWorkflowOnce<typeof ReplyWorkflow>(
+      temporal,
+      REPLY_WORKFLOW_TYPE,
+      { taskQueue, workflowId, args: [{ character: character.name, message, ...followUps }] },
+      log,
+    );
+    if (duplicate) {
+      log.info(
+        { messageId: message.messageId, workflowId },
+        'duplicate delivery of a message: already answered',
+      );
     }
+    return !duplicate;
   }
 
   const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));

@@ -4,11 +4,7 @@
  * a UserRatingWorkflow; the bots never touch MongoDB themselves.
  */
 import { within } from '../within';
-import {
-  WorkflowExecutionAlreadyStartedError,
-  type Client as TemporalClient,
-  type WorkflowHandle,
-} from '@temporalio/client';
+import type { Client as TemporalClient, WorkflowHandle } from '@temporalio/client';
 import {
   ApplicationIntegrationType,
   Events,
@@ -24,6 +20,7 @@ import {
   type User,
 } from 'discord.js';
 import type { Logger } from '../logger';
+import { startWorkflowOnce } from './startWorkflowOnce';
 import type { UserRatingWorkflow } from '../workflows/ratings';
 import {
   commandRatingWorkflowId,
@@ -35,8 +32,6 @@ import {
 
 export const RATE_COMMAND_NAME = 'rate';
 
-/** Attempts to hand a rating to Temporal before giving up on it (Temporal unreachable). */
-const START_ATTEMPTS = 5;
 /** How long /rate waits for its workflow before answering that the rating is still being saved. */
 const COMMAND_ANSWER_WAIT_MS = 10_000;
 
@@ -281,23 +276,13 @@ export function attachRatings(options: RatingHandlerOptions): void {
     workflowId: string,
     input: UserRatingInput,
   ): Promise<WorkflowHandle<typeof UserRatingWorkflow>> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await temporal.workflow.start<typeof UserRatingWorkflow>(USER_RATING_WORKFLOW_TYPE, {
-          taskQueue,
-          workflowId,
-          args: [input],
-          workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        });
-      } catch (err) {
-        if (err instanceof WorkflowExecutionAlreadyStartedError) {
-          return temporal.workflow.getHandle<typeof UserRatingWorkflow>(workflowId);
-        }
-        if (attempt >= START_ATTEMPTS) throw err;
-        log.warn({ err, workflowId, attempt }, 'could not start the rating workflow; retrying');
-        await new Promise((resolve) => setTimeout(resolve, 500 * 2 ** attempt));
-      }
-    }
+    const { handle } = await startWorkflowOnce<typeof UserRatingWorkflow>(
+      temporal,
+      USER_RATING_WORKFLOW_TYPE,
+      { taskQueue, workflowId, args: [input] },
+      log,
+    );
+    return handle;
   }
 }
 
