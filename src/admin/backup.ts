@@ -28,12 +28,11 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { BSON, type Document } from 'mongodb';
 import { loadConfig } from '../config';
-import { withoutPassword } from '../store/mongoUri';
+import { withoutPassword } from '../secrets';
 import {
   describeChromaCollection,
   exportChromaRecords,
   importChromaRecords,
-  redactUrl,
   type ChromaRecord,
   type ChromaRestoreCounts,
 } from '../knowledge/chromaSnapshot';
@@ -215,11 +214,11 @@ export async function exportBackup(options: ExportOptions): Promise<BackupManife
 
     if (chromaInfo === null) {
       reporter.line(
-        `Chroma ${redactUrl(options.chromaUrl)} has no collection ${options.chromaCollection} (nothing crawled yet)`,
+        `Chroma ${withoutPassword(options.chromaUrl)} has no collection ${options.chromaCollection} (nothing crawled yet)`,
       );
       manifest.chroma = { collection: options.chromaCollection, present: false };
     } else if (chromaInfo) {
-      reporter.line(`Chroma ${redactUrl(options.chromaUrl)}, collection ${chromaInfo.name}`);
+      reporter.line(`Chroma ${withoutPassword(options.chromaUrl)}, collection ${chromaInfo.name}`);
       const file = `chroma/${chromaInfo.name}.jsonl`;
       const task = `  ${chromaInfo.name}`;
       const written = await writeLines(
@@ -337,7 +336,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreSum
   if (restoreChroma && chroma?.file) {
     const chromaFile = chroma.file;
     reporter.line(
-      `Chroma ${redactUrl(options.chromaUrl)}, collection ${options.chromaCollection} ` +
+      `Chroma ${withoutPassword(options.chromaUrl)}, collection ${options.chromaCollection} ` +
         `(backup of ${chroma.collection})`,
     );
     const task = `  ${options.chromaCollection}`;

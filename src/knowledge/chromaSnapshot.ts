@@ -17,6 +17,7 @@
  * value that is a whole number (2.0) comes back as an integer, as with any JavaScript client (the wiki's
  * metadata has none).
  */
+import { withoutPassword } from '../secrets';
 import type { Collection, Metadata } from 'chromadb';
 import { chromaClient } from './chromaChunks';
 
@@ -37,25 +38,13 @@ export interface ChromaRecord {
   uri?: string | null;
 }
 
-/** `http://user:pass@host` -> `http://host`: safe to print. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    parsed.username = '';
-    parsed.password = '';
-    return parsed.toString().replace(/\/$/, '');
-  } catch {
-    return '(invalid URL)';
-  }
-}
-
 async function getCollection(chromaUrl: string, name: string): Promise<Collection | null> {
   try {
     return await chromaClient(chromaUrl).getCollection({ name });
   } catch (err) {
     if (err instanceof Error && err.name === 'ChromaNotFoundError') return null;
     throw new Error(
-      `cannot use Chroma at ${redactUrl(chromaUrl)}: ${err instanceof Error ? err.message : String(err)}`,
+      `cannot use Chroma at ${withoutPassword(chromaUrl)}: ${err instanceof Error ? err.message : String(err)}`,
     );
   }
 }
@@ -85,7 +74,7 @@ export async function* exportChromaRecords(
   options: { pageSize?: number; idPageSize?: number } = {},
 ): AsyncGenerator<ChromaRecord> {
   const collection = await getCollection(chromaUrl, name);
-  if (!collection) throw new Error(`Chroma at ${redactUrl(chromaUrl)} has no collection ${name}`);
+  if (!collection) throw new Error(`Chroma at ${withoutPassword(chromaUrl)} has no collection ${name}`);
   const idPageSize = options.idPageSize ?? 10_000;
   const ids: string[] = [];
   for (let offset = 0; ; offset += idPageSize) {

@@ -9,7 +9,7 @@
 import { parseArgs } from 'node:util';
 
 import { localStackStatus, startLocalStack, stopLocalStack, type LocalStackOptions } from './localStack';
-import { withoutPassword } from '../store/mongoUri';
+import { withoutPassword } from '../secrets';
 
 const USAGE = `usage: npm run stack -- <up|down|status> [options]
   --data-dir DIR      state folder (default .data/local)

@@ -14,7 +14,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { withoutPassword } from '../store/mongoUri';
+import { withoutPassword } from '../secrets';
 import { probeChroma, probeMongo, probeOllama, probeTemporal } from './health';
 import { BUNDLED_MODEL, ensureBundledModel } from './ollama';
 import {

@@ -19,7 +19,7 @@
  */
 import { createHash } from 'node:crypto';
 import { BSON, MongoClient, MongoServerError, type Db, type Document } from 'mongodb';
-import { withoutPassword } from './mongoUri';
+import { scrubPassword, withoutPassword } from '../secrets';
 import { isDuplicateKeyError } from './errors';
 
 const { EJSON } = BSON;
@@ -50,19 +50,6 @@ export interface RestoreCounts {
 
 const MAX_CONFLICT_SAMPLES = 20;
 
-/** Removes the URI's password (raw and URL-decoded) from a message. */
-export function scrubMongoSecret(message: string, uri: string): string {
-  const password = /^[a-z][a-z0-9+.-]*:\/\/[^:/?#@]*:([^@/?#]*)@/i.exec(uri)?.[1];
-  if (!password) return message;
-  let decoded = password;
-  try {
-    decoded = decodeURIComponent(password);
-  } catch {
-    // not URL-encoded: the raw form is all there is
-  }
-  return message.split(uri).join(withoutPassword(uri)).split(password).join('***').split(decoded).join('***');
-}
-
 /**
  * Connects, or throws an error that names the server (password hidden) and says why. Server selection
  * gives up after `serverSelectionTimeoutMS` (default 10 s).
@@ -82,7 +69,7 @@ export async function connectForBackup(
     return client;
   } catch (err) {
     await client?.close().catch(() => undefined);
-    const reason = scrubMongoSecret(err instanceof Error ? err.message : String(err), uri);
+    const reason = scrubPassword(err instanceof Error ? err.message : String(err), uri);
     throw new Error(`cannot use MongoDB at ${withoutPassword(uri)}: ${reason}`);
   }
 }

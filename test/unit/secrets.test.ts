@@ -1,4 +1,4 @@
-import { withoutPassword } from '../../src/store/mongoUri';
+import { withoutPassword } from '../../src/secrets';
 
 describe('withoutPassword', () => {
   it.each([
