@@ -204,7 +204,6 @@ export interface Config {
   adminHost: string;
   adminPort: number;
   adminToken: string | undefined;
-  logLevel: string;
   localStackDir: string;
   localStackPorts: { temporal: number; temporalUi: number; mongo: number; chroma: number; ollama: number };
 }
@@ -273,6 +272,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       'CHROMA_COLLECTION: 3-512 characters of letters, digits, ., _ and -, starting and ending alphanumeric',
     );
   }
+  // Checked here so a bad value is reported with the others; src/logger.ts reads it itself.
   const logLevel = raw('LOG_LEVEL');
   if (!LOG_LEVELS.includes(logLevel))
     problems.push(`LOG_LEVEL=${logLevel}: expected one of ${LOG_LEVELS.join(', ')}`);
@@ -348,7 +348,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     adminHost: raw('ADMIN_HOST'),
     adminPort: number('ADMIN_PORT', 0, 65535),
     adminToken: raw('ADMIN_TOKEN') || undefined,
-    logLevel,
     localStackDir: raw('LOCAL_STACK_DIR'),
     localStackPorts: {
       temporal: temporalPort as number,
