@@ -17,7 +17,13 @@ import {
 } from '../llm/optimizerPrompt';
 import { buildReplyMessages, type HistoryLine, type ReplyPrompt } from '../llm/prompt';
 import { buildQcMessages, parseQcVerdict, QC_VERDICT_SCHEMA } from '../llm/qcPrompt';
-import { checkReply, describeViolations, unfixedViolations } from '../llm/qcRules';
+import {
+  checkReply,
+  describeViolations,
+  trimToLength,
+  unfixedViolations,
+  type ReplyLengthLimit,
+} from '../llm/qcRules';
 import { QC_FALLBACK_SCORE, type GeneratedReply, type QcAssessment } from '../workflows/types';
 
 /** LLM activities; the worker runs them on their own task queue with bounded concurrency. */
@@ -38,18 +44,24 @@ export function createLlmActivities(deps: { llm: LlmClient; characterNames: stri
   };
 
   return {
-    async generateReply(prompt: ReplyPrompt): Promise<GeneratedReply> {
+    /**
+     * One candidate reply, cleaned. With `limit` (QC on), an answer over the limit is trimmed on a
+     * sentence boundary when that keeps most of it (or whatever it loses, with `limit.force`); one
+     * that is still too long is left to QC's too_long rule.
+     */
+    async generateReply(prompt: ReplyPrompt, limit?: ReplyLengthLimit): Promise<GeneratedReply> {
       const { text: raw, cutOff } = await ask(buildReplyMessages(prompt));
       const others = deps.characterNames.filter((name) => name !== prompt.character);
-      const final = cleanReply(raw, prompt.character, others, cutOff);
-      if (final === '') {
+      const cleaned = cleanReply(raw, prompt.character, others, cutOff);
+      if (cleaned === '') {
         // Retryable: sampling again usually gives a real answer.
         throw ApplicationFailure.retryable(
           `the model's answer was empty after cleaning: ${JSON.stringify(raw.slice(0, 200))}`,
           'EmptyReply',
         );
       }
-      return { raw, final };
+      const final = (limit && trimToLength(cleaned, limit)) ?? cleaned;
+      return final === cleaned ? { raw, final } : { raw, final, trimmedFrom: cleaned.length };
     },
 
     /**
@@ -83,7 +95,10 @@ export function createLlmActivities(deps: { llm: LlmClient; characterNames: stri
       const { text: answer } = await ask(buildQcMessages(prompt, candidate.final), {
         format: QC_VERDICT_SCHEMA,
       });
-      const notes = violations.length > 0 ? ` [rule checks: ${describeViolations(violations)}]` : '';
+      const trimmed = candidate.trimmedFrom
+        ? ` [trimmed from ${candidate.trimmedFrom} characters to fit QC_MAX_REPLY_CHARS]`
+        : '';
+      const notes = `${violations.length > 0 ? ` [rule checks: ${describeViolations(violations)}]` : ''}${trimmed}`;
       const verdict = parseQcVerdict(answer);
       if (!verdict) {
         return {

@@ -14,6 +14,8 @@ export interface ReplyPrompt {
   history: HistoryLine[];
   context: RagSnippet[];
   userMessage: string;
+  /** Set when an earlier candidate ran over QC_MAX_REPLY_CHARS: the model is asked to stay under it. */
+  keepUnderChars?: number;
 }
 
 /**
@@ -68,6 +70,9 @@ export function buildReplyMessages(prompt: ReplyPrompt): ChatMessage[] {
   if (prompt.context.length > 0) {
     const facts = prompt.context.map((snippet) => `- ${snippet.text.trim()} (source: ${snippet.source_url})`);
     system += `\n\nFACTS FROM THE FAMILY GUY WIKI (use them if they help, in your own voice; never list sources):\n${facts.join('\n')}`;
+  }
+  if (prompt.keepUnderChars) {
+    system += `\n\nKEEP IT SHORT: answer in two or three sentences, under ${prompt.keepUnderChars} characters in all.`;
   }
   const messages: ChatMessage[] = [{ role: 'system', content: system }];
   for (const turn of boundedHistory(prompt.history)) {

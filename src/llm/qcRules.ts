@@ -153,3 +153,41 @@ export function describeViolations(violations: RuleViolation[]): string {
     )
     .join('; ');
 }
+
+/** A too-long reply is trimmed (without another LLM call) when the cut keeps at least this share of it. */
+export const TRIM_KEEPS_MOST = 0.5;
+
+/** How long a generated reply may be (QC_MAX_REPLY_CHARS), and how hard to hold it to that. */
+export interface ReplyLengthLimit {
+  maxChars: number;
+  /**
+   * False: trim only when a sentence boundary under the limit keeps most of the reply
+   * (TRIM_KEEPS_MOST); otherwise leave it for the too_long rule (QC then asks once for a
+   * shorter one). True, the last chance: trim however much that loses.
+   */
+  force: boolean;
+}
+
+/**
+ * `text` cut to at most `limit.maxChars` at the last sentence end (or line break) that fits,
+ * or undefined when that would keep less than most of it and `force` is off. With `force`
+ * and no sentence end that fits, it is cut at a word boundary and ends with "…".
+ */
+export function trimToLength(text: string, limit: ReplyLengthLimit): string | undefined {
+  const { maxChars } = limit;
+  if (text.length <= maxChars) return text;
+  let end = 0;
+  for (const match of text.matchAll(/[.!?…]+["'”’)\]*_]*(?=\s)|\n/g)) {
+    const boundary = match.index + (match[0] === '\n' ? 0 : match[0].length);
+    if (boundary > maxChars) break;
+    end = boundary;
+  }
+  const cut = text.slice(0, end).trimEnd();
+  if (cut.length > 0 && (limit.force || cut.length >= TRIM_KEEPS_MOST * text.length)) return cut;
+  if (!limit.force) return undefined;
+  let room = text.slice(0, maxChars - 1);
+  const last = room.charCodeAt(room.length - 1);
+  if (last >= 0xd800 && last <= 0xdbff) room = room.slice(0, -1); // do not split a surrogate pair
+  const space = room.search(/\s\S*$/);
+  return `${(space > 0 ? room.slice(0, space) : room).trimEnd()}…`;
+}

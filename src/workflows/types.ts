@@ -155,8 +155,10 @@ export function qualityControlWorkflowId(replyWorkflowId: string): string {
 export interface GeneratedReply {
   /** Exactly what Ollama returned. */
   raw: string;
-  /** After cleaning (labels, quotes, other speakers' lines removed). */
+  /** After cleaning (labels, quotes, other speakers' lines removed) and trimming. */
   final: string;
+  /** Length before it was trimmed to QC_MAX_REPLY_CHARS; absent when it was not. */
+  trimmedFrom?: number;
 }
 
 export const REPLY_WORKFLOW_TYPE = 'ReplyWorkflow';

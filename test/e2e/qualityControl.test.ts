@@ -203,6 +203,72 @@ describe('quality control of replies (QC on)', () => {
     expect(bad.stderr).toContain('--out is required');
   }, 60_000);
 
+  // Replies over QC_MAX_REPLY_CHARS (300 here). Scored 3 so the export above stays as it is.
+  describe('a reply over QC_MAX_REPLY_CHARS', () => {
+    /** The scripted model's generation calls for one test's message (the reviewer's are qcCalls). */
+    const generationCalls = (marker: string) =>
+      h.ollama.requests.filter(
+        (r) => !isQcRequest(r.body) && (r.body.messages?.at(-1)?.content ?? '').includes(marker),
+      );
+    // Distinct words, so that no other rule (repetition) applies.
+    const words = (tag: string, count: number) =>
+      Array.from({ length: count }, (_, i) => `${tag}${i}`).join(' ');
+    const sentences = (count: number) =>
+      Array.from({ length: count }, (_, i) => `${words(`s${i}w`, 8)}.`).join(' ');
+
+    it('is trimmed on a sentence boundary when that keeps most of it: 2 LLM calls, no regeneration', async () => {
+      const long = sentences(9); // 368 characters
+      const { posted, turn, assessments, qcCalls } = await askAndWait('Peter', 'clam closing time', {
+        candidates: [long, 'a regeneration nobody asked for'],
+        verdicts: [verdict(3, 'Peter enough')],
+      });
+
+      const trimmed = sentences(7); // 286: the longest run of whole sentences under 300
+      expect(long.length).toBeGreaterThan(300);
+      expect(trimmed.length).toBeLessThanOrEqual(300);
+      expect(generationCalls('clam closing time')).toHaveLength(1);
+      expect(qcCalls).toHaveLength(1); // 1 generation + 1 review: the whole cost
+      expect(posted.map((m) => m.content)).toEqual([trimmed]);
+      expect(turn).toMatchObject({ llm_response_raw: long, llm_response_final: trimmed });
+      expect(assessments.map((a) => [a.rating_score, a.qc_method])).toEqual([[3, 'llm']]);
+      expect(assessments[0]?.feedback_text).toContain(`[trimmed from ${long.length} characters`);
+    });
+
+    it('is regenerated once, asking for a short answer, when trimming would lose most of it: 3 LLM calls', async () => {
+      const rambling = `Well. ${words('chicken', 60)}.`; // "Well." alone would be all a trim keeps
+      const { posted, assessments, qcCalls } = await askAndWait('Peter', 'chicken fight', {
+        candidates: [rambling, 'Short version: I beat the chicken.', 'a third one nobody asked for'],
+        verdicts: [verdict(3, 'Peter enough')],
+      });
+
+      const calls = generationCalls('chicken fight');
+      expect(calls).toHaveLength(2);
+      expect(qcCalls).toHaveLength(1); // the rambling candidate failed the too_long rule without a review
+      expect(calls[0]?.body.messages?.[0]?.content).not.toContain('KEEP IT SHORT');
+      expect(calls[1]?.body.messages?.[0]?.content).toContain('KEEP IT SHORT');
+      expect(calls[1]?.body.messages?.[0]?.content).toContain('under 300 characters');
+      expect(assessments.map((a) => [a.rating_score, a.qc_method])).toEqual([
+        [2, 'rules'],
+        [3, 'llm'],
+      ]);
+      expect(assessments[0]?.feedback_text).toContain('too_long');
+      expect(posted.map((m) => m.content)).toEqual(['Short version: I beat the chicken.']);
+    });
+
+    it('trims the one regeneration however much that loses when it is too long as well', async () => {
+      const rambling = words('boat', 60);
+      const { posted, assessments, qcCalls } = await askAndWait('Peter', 'boat race', {
+        candidates: [rambling, `Okay. ${rambling}`, 'a third one nobody asked for'],
+        verdicts: [verdict(3, 'Peter enough')],
+      });
+
+      expect(generationCalls('boat race')).toHaveLength(2);
+      expect(qcCalls).toHaveLength(1);
+      expect(posted.map((m) => m.content)).toEqual(['Okay.']);
+      expect(assessments.map((a) => a.rating_score)).toEqual([2, 3]);
+    });
+  });
+
   function runCli(args: string[]): Promise<{ code: number | null; stderr: string }> {
     return new Promise((resolve) => {
       const child = spawn(process.execPath, ['--import', 'tsx', 'src/admin/exportCli.ts', ...args], {

@@ -46,3 +46,20 @@ describe('prompt bounds', () => {
     expect(messages.at(-1)?.content).toMatch(/^w{4000}… \[cut: 20000 characters in all\]$/);
   });
 });
+
+describe('asking for a short reply', () => {
+  const prompt = {
+    character: 'Peter',
+    systemPrompt: 'You are Peter.',
+    history: [],
+    context: [],
+    userMessage: 'hi',
+  };
+
+  it('adds the limit to the system prompt only when a candidate ran over it', () => {
+    expect(buildReplyMessages(prompt)[0]?.content).toBe('You are Peter.');
+    expect(buildReplyMessages({ ...prompt, keepUnderChars: 800 })[0]?.content).toBe(
+      'You are Peter.\n\nKEEP IT SHORT: answer in two or three sentences, under 800 characters in all.',
+    );
+  });
+});

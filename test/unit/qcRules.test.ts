@@ -1,6 +1,6 @@
 import examples from '../fixtures/qc/replies.json';
 import { cleanReply } from '../../src/llm/clean';
-import { checkReply, unfixedViolations } from '../../src/llm/qcRules';
+import { checkReply, trimToLength, unfixedViolations } from '../../src/llm/qcRules';
 
 const ROSTER = ['Peter', 'Brian', 'Stewie'];
 
@@ -57,5 +57,47 @@ describe('rule-based QC checks on labelled example replies', () => {
   it('uses the configured length limit', () => {
     expect(check('Brian', 'Well, actually. '.repeat(5), 50).map((v) => v.rule)).toContain('too_long');
     expect(check('Brian', 'Well, actually, no.', 50)).toEqual([]);
+  });
+});
+
+describe('trimming a reply to the length limit', () => {
+  const text = 'Holy crap, Lois! The Clam is closed. I am going home. Then I will eat the whole fridge.';
+
+  it('leaves a reply within the limit alone', () => {
+    expect(trimToLength(text, { maxChars: 200, force: false })).toBe(text);
+  });
+
+  it('cuts at the last sentence end that fits when that keeps most of it', () => {
+    expect(trimToLength(text, { maxChars: 60, force: false })).toBe(
+      'Holy crap, Lois! The Clam is closed. I am going home.',
+    );
+    expect(
+      trimToLength('“Roads?” he said. Where we are going we need none at all.', {
+        maxChars: 30,
+        force: true,
+      }),
+    ).toBe('“Roads?” he said.');
+  });
+
+  it('gives up when the cut would lose most of it, unless forced', () => {
+    expect(trimToLength(text, { maxChars: 30, force: false })).toBeUndefined(); // "Holy crap, Lois!" is 16 of 86
+    expect(trimToLength(text, { maxChars: 30, force: true })).toBe('Holy crap, Lois!');
+  });
+
+  it('cuts at a word boundary, marked with an ellipsis, when no sentence ends in time and it must', () => {
+    const runOn = 'and then the chicken and I fought through the hospital and the boat';
+    expect(trimToLength(runOn, { maxChars: 30, force: false })).toBeUndefined();
+    const cut = trimToLength(runOn, { maxChars: 30, force: true }) as string;
+    expect(cut).toBe('and then the chicken and I…');
+    expect(cut.length).toBeLessThanOrEqual(30);
+  });
+
+  it('counts a line break as a boundary', () => {
+    expect(
+      trimToLength('First line without a stop\nsecond line that goes on and on', {
+        maxChars: 40,
+        force: true,
+      }),
+    ).toBe('First line without a stop');
   });
 });
