@@ -3,7 +3,9 @@
  * MongoDB, Temporal cluster, Chroma or Ollama is used unchanged. `loadConfig` validates
  * everything at start and reports all problems at once.
  *
- * The README's configuration table and .env.example list exactly these variables
+ * Each setting is declared once, in SETTINGS_BY_KEY: its `Config` key, variable, default, doc
+ * and parser. `SETTINGS`, the `Config` type and `loadConfig` are derived from it, and the
+ * README's configuration table and .env.example list exactly these variables
  * (test/unit/config.test.ts keeps them in step).
  */
 
@@ -16,196 +18,408 @@ export interface Setting {
   doc: string;
 }
 
-/** The documented settings. Per-character Discord tokens (DISCORD_TOKEN_<NAME>) come on top. */
-export const SETTINGS = [
-  {
+/** Turns a setting's text (trimmed; its default when unset or empty) into its value, or throws Invalid. */
+type Parser<T> = (text: string, name: string) => T;
+
+interface SettingSpec extends Setting {
+  parse: Parser<unknown>;
+  /** Validated with the others but not in `Config` (the logger reads LOG_LEVEL and LOG_FORMAT itself). */
+  checkOnly?: true;
+}
+
+/** What is wrong with one setting, as whole ConfigError lines. */
+class Invalid extends Error {
+  readonly problems: string[];
+  constructor(...problems: string[]) {
+    super(problems.join('; '));
+    this.problems = problems;
+  }
+}
+
+const expected = (name: string, text: string, what: string) =>
+  new Invalid(`${name}=${JSON.stringify(text)}: expected ${what}`);
+
+const text: Parser<string> = (value) => value;
+const optional: Parser<string | undefined> = (value) => value || undefined;
+
+const numeric =
+  (min: number, max: number, integer: boolean): Parser<number> =>
+  (text, name) => {
+    const value = Number(text);
+    if (!Number.isFinite(value) || (integer && !Number.isInteger(value)) || value < min || value > max) {
+      throw expected(name, text, `${integer ? 'an integer' : 'a number'} in ${min}..${max}`);
+    }
+    return value;
+  };
+const integer = (min: number, max: number) => numeric(min, max, true);
+const decimal = (min: number, max: number) => numeric(min, max, false);
+
+const boolean: Parser<boolean> = (text, name) => {
+  const value = text.toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(value)) return true;
+  if (['false', '0', 'no', 'off'].includes(value)) return false;
+  throw expected(name, value, 'true or false');
+};
+
+/** An http(s) URL without trailing slashes. */
+const httpUrl: Parser<string> = (text, name) => {
+  const value = text.replace(/\/+$/, '');
+  if (!URL.canParse(value) || !['http:', 'https:'].includes(new URL(value).protocol)) {
+    throw expected(name, value, 'a http: or https: URL');
+  }
+  return value;
+};
+
+const hostPort: Parser<string> = (text, name) => {
+  if (!/^[\w.-]+:\d{1,5}$/.test(text)) throw expected(name, text, 'host:port');
+  return text;
+};
+
+/** Text matching `pattern`; otherwise the problem is `<NAME>: <why>`. */
+const matching =
+  (pattern: RegExp, why: string): Parser<string> =>
+  (text, name) => {
+    if (!pattern.test(text)) throw new Invalid(`${name}: ${why}`);
+    return text;
+  };
+
+/** One of `values`; compared lower-cased when `caseless`. */
+const oneOf =
+  (values: string[], caseless = false): Parser<string> =>
+  (text, name) => {
+    const value = caseless ? text.toLowerCase() : text;
+    if (!values.includes(value)) throw new Invalid(`${name}=${value}: expected one of ${values.join(', ')}`);
+    return value;
+  };
+
+const commaSeparated = (text: string) =>
+  text
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+
+const characterNames: Parser<string[]> = (text, name) => {
+  const names = commaSeparated(text);
+  if (names.length === 0) throw new Invalid(`${name}: name at least one character`);
+  return names;
+};
+
+const channelIds: Parser<string[]> = (text, name) => {
+  const ids = commaSeparated(text);
+  const bad = ids.filter((id) => !/^\d{15,25}$/.test(id));
+  if (bad.length > 0) throw new Invalid(...bad.map((id) => `${name}: "${id}" is not a Discord channel id`));
+  return ids;
+};
+
+const stackPorts = (text: string, name: string) => {
+  const ports = text.split(',').map((port) => Number(port.trim()));
+  if (ports.length !== 5 || ports.some((p) => !Number.isInteger(p) || p < 0 || p > 65535)) {
+    throw expected(name, text, 'five ports (0-65535), comma-separated');
+  }
+  const [temporal, temporalUi, mongo, chroma, ollama] = ports as [number, number, number, number, number];
+  return { temporal, temporalUi, mongo, chroma, ollama };
+};
+
+/**
+ * Every setting, by its `Config` key (checkOnly: validated here, not in `Config`). Per-character
+ * Discord tokens (DISCORD_TOKEN_<NAME>) come on top.
+ */
+const SETTINGS_BY_KEY = {
+  mongodbUri: {
     name: 'MONGODB_URI',
     default: 'mongodb://127.0.0.1:27017',
     doc: 'MongoDB (or FerretDB) connection string',
+    parse: matching(/^mongodb(\+srv)?:\/\//, 'expected a mongodb:// or mongodb+srv:// connection string'),
   },
-  { name: 'MONGODB_DB', default: 'family_guy_bots', doc: 'database name' },
-  { name: 'TEMPORAL_ADDRESS', default: '127.0.0.1:7233', doc: 'Temporal frontend host:port' },
-  { name: 'TEMPORAL_NAMESPACE', default: 'default', doc: 'Temporal namespace' },
-  {
+  mongodbDb: { name: 'MONGODB_DB', default: 'family_guy_bots', doc: 'database name', parse: text },
+  temporalAddress: {
+    name: 'TEMPORAL_ADDRESS',
+    default: '127.0.0.1:7233',
+    doc: 'Temporal frontend host:port',
+    parse: hostPort,
+  },
+  temporalNamespace: {
+    name: 'TEMPORAL_NAMESPACE',
+    default: 'default',
+    doc: 'Temporal namespace',
+    parse: text,
+  },
+  taskQueue: {
     name: 'TEMPORAL_TASK_QUEUE',
     default: 'family-guy-bots',
     doc: 'task queue of workflows and I/O activities; LLM activities use <queue>-llm',
+    parse: text,
   },
-  { name: 'TEMPORAL_UI_URL', default: 'http://127.0.0.1:8233', doc: 'Temporal Web UI, printed at start' },
-  { name: 'CHROMA_URL', default: 'http://127.0.0.1:8000', doc: 'Chroma server' },
-  {
+  temporalUiUrl: {
+    name: 'TEMPORAL_UI_URL',
+    default: 'http://127.0.0.1:8233',
+    doc: 'Temporal Web UI, printed at start',
+    parse: httpUrl,
+  },
+  chromaUrl: { name: 'CHROMA_URL', default: 'http://127.0.0.1:8000', doc: 'Chroma server', parse: httpUrl },
+  chromaCollection: {
     name: 'CHROMA_COLLECTION',
     default: 'family_guy_wiki',
     doc: 'Chroma collection of the wiki knowledge base',
+    parse: matching(
+      /^[a-zA-Z0-9][a-zA-Z0-9._-]{1,510}[a-zA-Z0-9]$/,
+      '3-512 characters of letters, digits, ., _ and -, starting and ending alphanumeric',
+    ),
   },
-  { name: 'OLLAMA_HOST', default: 'http://127.0.0.1:11434', doc: 'Ollama server' },
-  {
+  ollamaHost: {
+    name: 'OLLAMA_HOST',
+    default: 'http://127.0.0.1:11434',
+    doc: 'Ollama server',
+    parse: httpUrl,
+  },
+  ollamaModel: {
     name: 'OLLAMA_MODEL',
     default: 'mistral',
     doc: 'model used for replies; unset with OLLAMA_HOST unset too: the bundled bundled-smollm2:135m',
+    parse: text,
   },
-  { name: 'OLLAMA_TEMPERATURE', default: '0.7', doc: 'sampling temperature (0-2)' },
-  { name: 'OLLAMA_NUM_CTX', default: '8192', doc: 'context window passed to Ollama on every call' },
-  {
+  ollamaTemperature: {
+    name: 'OLLAMA_TEMPERATURE',
+    default: '0.7',
+    doc: 'sampling temperature (0-2)',
+    parse: decimal(0, 2),
+  },
+  ollamaNumCtx: {
+    name: 'OLLAMA_NUM_CTX',
+    default: '8192',
+    doc: 'context window passed to Ollama on every call',
+    parse: integer(512, 1_048_576),
+  },
+  ollamaNumPredict: {
     name: 'OLLAMA_NUM_PREDICT',
     default: '200',
     doc: 'most tokens the model writes in a reply (QC_MAX_REPLY_CHARS 800 is about 200; a rambling model stops here)',
+    parse: integer(16, 131_072),
   },
-  { name: 'OLLAMA_TIMEOUT_MS', default: '120000', doc: 'give up on one Ollama call after this long' },
-  { name: 'LLM_CONCURRENCY', default: '1', doc: 'LLM activities run at once per worker (protects one GPU)' },
-  { name: 'HISTORY_WINDOW', default: '10', doc: 'earlier turns of the channel given to the LLM' },
-  {
+  ollamaTimeoutMs: {
+    name: 'OLLAMA_TIMEOUT_MS',
+    default: '120000',
+    doc: 'give up on one Ollama call after this long',
+    parse: integer(1000, 3_600_000),
+  },
+  llmConcurrency: {
+    name: 'LLM_CONCURRENCY',
+    default: '1',
+    doc: 'LLM activities run at once per worker (protects one GPU)',
+    parse: integer(1, 64),
+  },
+  historyWindow: {
+    name: 'HISTORY_WINDOW',
+    default: '10',
+    doc: 'earlier turns of the channel given to the LLM',
+    parse: integer(0, 200),
+  },
+  wikiBaseUrl: {
     name: 'WIKI_BASE_URL',
     default: 'https://familyguy.fandom.com',
     doc: 'wiki crawled into the knowledge base',
+    parse: httpUrl,
   },
-  { name: 'MAX_PAGES', default: '100', doc: 'pages a crawl indexes when the request does not say' },
-  { name: 'CRAWL_DELAY_MS', default: '1000', doc: 'pause between wiki page requests' },
-  {
+  maxPages: {
+    name: 'MAX_PAGES',
+    default: '100',
+    doc: 'pages a crawl indexes when the request does not say',
+    parse: integer(1, 100_000),
+  },
+  crawlDelayMs: {
+    name: 'CRAWL_DELAY_MS',
+    default: '1000',
+    doc: 'pause between wiki page requests',
+    parse: integer(0, 60_000),
+  },
+  embeddingModelDir: {
     name: 'EMBEDDING_MODEL_DIR',
     default: '',
     doc: 'all-MiniLM-L6-v2 files (transformers.js layout); unset: the copy scripts/install-tools.sh cached',
+    parse: optional,
   },
-  { name: 'RAG_TOP_K', default: '3', doc: 'wiki snippets given to the LLM per reply' },
-  { name: 'RAG_MIN_SCORE', default: '0.25', doc: 'cosine similarity a snippet needs to be used (0-1)' },
-  { name: 'CHARACTERS', default: 'Peter,Brian,Stewie', doc: 'characters to run, by name' },
-  { name: 'CHARACTERS_FILE', default: '', doc: 'optional JSON file adding or overriding characters' },
-  {
+  ragTopK: {
+    name: 'RAG_TOP_K',
+    default: '3',
+    doc: 'wiki snippets given to the LLM per reply',
+    parse: integer(0, 20),
+  },
+  ragMinScore: {
+    name: 'RAG_MIN_SCORE',
+    default: '0.25',
+    doc: 'cosine similarity a snippet needs to be used (0-1)',
+    parse: decimal(0, 1),
+  },
+  characters: {
+    name: 'CHARACTERS',
+    default: 'Peter,Brian,Stewie',
+    doc: 'characters to run, by name',
+    parse: characterNames,
+  },
+  charactersFile: {
+    name: 'CHARACTERS_FILE',
+    default: '',
+    doc: 'optional JSON file adding or overriding characters',
+    parse: optional,
+  },
+  discordApiUrl: {
     name: 'DISCORD_API_URL',
     default: 'https://discord.com/api',
     doc: 'Discord REST base (tests use a local fake)',
+    parse: httpUrl,
   },
-  {
+  organicChannels: {
     name: 'ORGANIC_CHANNELS',
     default: '',
     doc: 'Discord channel ids (comma-separated) where characters start conversations after silence; empty: off',
+    parse: channelIds,
   },
-  { name: 'ORGANIC_SILENCE_MINUTES', default: '30', doc: 'silence in a channel before an organic start' },
-  { name: 'ORGANIC_COOLDOWN_MINUTES', default: '10', doc: 'least time between organic starts in a channel' },
-  { name: 'ORGANIC_CHECK_SECONDS', default: '300', doc: 'how often the silence check runs per channel' },
-  {
+  organicSilenceMinutes: {
+    name: 'ORGANIC_SILENCE_MINUTES',
+    default: '30',
+    doc: 'silence in a channel before an organic start',
+    parse: integer(1, 10_080),
+  },
+  organicCooldownMinutes: {
+    name: 'ORGANIC_COOLDOWN_MINUTES',
+    default: '10',
+    doc: 'least time between organic starts in a channel',
+    parse: integer(1, 10_080),
+  },
+  organicCheckSeconds: {
+    name: 'ORGANIC_CHECK_SECONDS',
+    default: '300',
+    doc: 'how often the silence check runs per channel',
+    parse: integer(10, 86_400),
+  },
+  followUpMaxChain: {
     name: 'FOLLOW_UP_MAX_CHAIN',
     default: '4',
     doc: 'most bot lines after a human message, characters answering each other (0: never)',
+    parse: integer(0, 20),
   },
-  { name: 'FOLLOW_UP_DELAY_SECONDS', default: '3', doc: 'pause before a character answers another' },
-  { name: 'FOLLOW_UP_IDLE_MINUTES', default: '10', doc: 'no bot chatter once no human spoke for this long' },
-  {
+  followUpDelaySeconds: {
+    name: 'FOLLOW_UP_DELAY_SECONDS',
+    default: '3',
+    doc: 'pause before a character answers another',
+    parse: decimal(0, 600),
+  },
+  followUpIdleMinutes: {
+    name: 'FOLLOW_UP_IDLE_MINUTES',
+    default: '10',
+    doc: 'no bot chatter once no human spoke for this long',
+    parse: decimal(0, 1440),
+  },
+  qcEnabled: {
     name: 'QC_ENABLED',
     default: 'true',
     doc: 'score every reply with the LLM and rule checks before it is sent',
+    parse: boolean,
   },
-  { name: 'QC_MIN_SCORE', default: '3', doc: 'QC score (1-5) a reply needs to be sent without regenerating' },
-  { name: 'QC_MAX_REGENERATIONS', default: '3', doc: 'new candidates generated when QC rejects one' },
-  { name: 'QC_MAX_REPLY_CHARS', default: '800', doc: 'QC rule: replies longer than this count as rambling' },
-  {
+  qcMinScore: {
+    name: 'QC_MIN_SCORE',
+    default: '3',
+    doc: 'QC score (1-5) a reply needs to be sent without regenerating',
+    parse: decimal(1, 5),
+  },
+  qcMaxRegenerations: {
+    name: 'QC_MAX_REGENERATIONS',
+    default: '3',
+    doc: 'new candidates generated when QC rejects one',
+    parse: integer(0, 10),
+  },
+  qcMaxReplyChars: {
+    name: 'QC_MAX_REPLY_CHARS',
+    default: '800',
+    doc: 'QC rule: replies longer than this count as rambling',
+    parse: integer(50, 20_000),
+  },
+  promptReviewMinutes: {
     name: 'PROMPT_REVIEW_MINUTES',
     default: '60',
     doc: 'how often prompt metrics are refreshed and challengers judged (a Temporal Schedule)',
+    parse: decimal(1, 10_080),
   },
-  {
+  promptOptimizeMinRatings: {
     name: 'PROMPT_OPTIMIZE_MIN_RATINGS',
     default: '10',
     doc: 'ratings a default prompt needs before the optimiser may replace it',
+    parse: integer(1, 100_000),
   },
-  {
+  promptOptimizeBelow: {
     name: 'PROMPT_OPTIMIZE_BELOW',
     default: '3',
     doc: 'average rating (1-5) under which the optimiser writes a challenger prompt',
+    parse: decimal(1, 5),
   },
-  {
+  promptChallengerPercentage: {
     name: 'PROMPT_CHALLENGER_PERCENTAGE',
     default: '20',
     doc: 'share of sessions (0-100) a new challenger gets',
+    parse: integer(1, 100),
   },
-  {
+  promptPromoteMinRatings: {
     name: 'PROMPT_PROMOTE_MIN_RATINGS',
     default: '20',
     doc: 'ratings a challenger needs before it can be promoted or retired',
+    parse: integer(1, 100_000),
   },
-  {
+  promptPromoteMargin: {
     name: 'PROMPT_PROMOTE_MARGIN',
     default: '0.25',
     doc: 'how much higher (1-5 scale) a challenger must average than the default to be promoted',
+    parse: decimal(0, 4),
   },
-  { name: 'ADMIN_HOST', default: '127.0.0.1', doc: 'admin HTTP API bind address' },
-  { name: 'ADMIN_PORT', default: '8080', doc: 'admin HTTP API port' },
-  {
+  adminHost: { name: 'ADMIN_HOST', default: '127.0.0.1', doc: 'admin HTTP API bind address', parse: text },
+  adminPort: { name: 'ADMIN_PORT', default: '8080', doc: 'admin HTTP API port', parse: integer(0, 65535) },
+  adminToken: {
     name: 'ADMIN_TOKEN',
     default: '',
     doc: 'bearer token required by admin routes (unset: admin routes refuse)',
+    parse: optional,
   },
-  { name: 'LOG_LEVEL', default: 'info', doc: 'pino log level' },
-  {
+  logLevel: {
+    name: 'LOG_LEVEL',
+    default: 'info',
+    doc: 'pino log level',
+    parse: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    checkOnly: true,
+  },
+  logFormat: {
     name: 'LOG_FORMAT',
     default: 'auto',
     doc: 'pretty: one readable line per entry; json: pino JSON lines; auto: pretty on a terminal, JSON otherwise',
+    parse: oneOf(['auto', 'pretty', 'json'], true),
+    checkOnly: true,
   },
-  {
+  localStackDir: {
     name: 'LOCAL_STACK_DIR',
     default: '.data/local',
     doc: 'data folder of the local stack started by scripts/up',
+    parse: text,
   },
-  {
+  localStackPorts: {
     name: 'LOCAL_STACK_PORTS',
     default: '7233,8233,27017,8000,11434',
     doc: 'ports of the local stack: Temporal, its Web UI, FerretDB, Chroma, Ollama (0: any free port)',
+    parse: stackPorts,
   },
-] as const satisfies readonly Setting[];
+} as const satisfies Record<string, SettingSpec>;
+
+/** The documented settings, in the order of the README table. */
+export const SETTINGS = Object.values(SETTINGS_BY_KEY);
 
 export type SettingName = (typeof SETTINGS)[number]['name'];
 
-export interface Config {
-  mongodbUri: string;
-  mongodbDb: string;
-  temporalAddress: string;
-  temporalNamespace: string;
-  taskQueue: string;
-  temporalUiUrl: string;
-  chromaUrl: string;
-  chromaCollection: string;
-  ollamaHost: string;
-  ollamaModel: string;
-  ollamaTemperature: number;
-  ollamaNumCtx: number;
-  ollamaNumPredict: number;
-  ollamaTimeoutMs: number;
-  llmConcurrency: number;
-  historyWindow: number;
-  wikiBaseUrl: string;
-  maxPages: number;
-  crawlDelayMs: number;
-  embeddingModelDir: string | undefined;
-  ragTopK: number;
-  ragMinScore: number;
-  characters: string[];
-  charactersFile: string | undefined;
-  discordApiUrl: string;
+type ByKey = typeof SETTINGS_BY_KEY;
+type CheckOnly = { [K in keyof ByKey]: ByKey[K] extends { checkOnly: true } ? K : never }[keyof ByKey];
+
+/** Each setting's value, typed by what its parser returns. */
+type Settings = { -readonly [K in Exclude<keyof ByKey, CheckOnly>]: ReturnType<ByKey[K]['parse']> };
+
+export interface Config extends Settings {
   /** Discord bot token per character name (lower-cased key), from DISCORD_TOKEN_<NAME>. */
   discordTokens: Record<string, string>;
-  /** Channels with organic conversations (a silence-check schedule each). */
-  organicChannels: string[];
-  organicSilenceMinutes: number;
-  organicCooldownMinutes: number;
-  organicCheckSeconds: number;
-  followUpMaxChain: number;
-  followUpDelaySeconds: number;
-  followUpIdleMinutes: number;
-  qcEnabled: boolean;
-  qcMinScore: number;
-  qcMaxRegenerations: number;
-  qcMaxReplyChars: number;
-  promptReviewMinutes: number;
-  promptOptimizeMinRatings: number;
-  promptOptimizeBelow: number;
-  promptChallengerPercentage: number;
-  promptPromoteMinRatings: number;
-  promptPromoteMargin: number;
-  adminHost: string;
-  adminPort: number;
-  adminToken: string | undefined;
-  localStackDir: string;
-  localStackPorts: { temporal: number; temporalUi: number; mongo: number; chroma: number; ollama: number };
 }
 
 export class ConfigError extends Error {
@@ -215,154 +429,30 @@ export class ConfigError extends Error {
   }
 }
 
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-/** src/logger.ts reads LOG_FORMAT itself (it exists before any configuration is loaded). */
-const LOG_FORMATS = ['auto', 'pretty', 'json'];
-
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const problems: string[] = [];
-  const raw = (name: SettingName): string => {
-    const value = env[name]?.trim();
-    return value === undefined || value === '' ? settingDefault(name) : value;
-  };
-  const number = (name: SettingName, min: number, max: number, integer = true): number => {
-    const text = raw(name);
-    const value = Number(text);
-    if (!Number.isFinite(value) || (integer && !Number.isInteger(value)) || value < min || value > max) {
-      problems.push(
-        `${name}=${JSON.stringify(text)}: expected ${integer ? 'an integer' : 'a number'} in ${min}..${max}`,
-      );
-    }
-    return value;
-  };
-  const boolean = (name: SettingName): boolean => {
-    const text = raw(name).toLowerCase();
-    if (['true', '1', 'yes', 'on'].includes(text)) return true;
-    if (['false', '0', 'no', 'off'].includes(text)) return false;
-    problems.push(`${name}=${JSON.stringify(text)}: expected true or false`);
-    return false;
-  };
-  const url = (name: SettingName, protocols: string[]): string => {
-    const text = raw(name).replace(/\/+$/, '');
+  const values: Record<string, unknown> = {};
+  for (const [key, setting] of Object.entries(SETTINGS_BY_KEY as Record<string, SettingSpec>)) {
     try {
-      const parsed = new URL(text);
-      if (!protocols.includes(parsed.protocol)) throw new Error('protocol');
-    } catch {
-      problems.push(`${name}=${JSON.stringify(text)}: expected a ${protocols.join(' or ')} URL`);
+      const value = setting.parse(env[setting.name]?.trim() || setting.default, setting.name);
+      if (!setting.checkOnly) values[key] = value;
+    } catch (err) {
+      if (!(err instanceof Invalid)) throw err;
+      problems.push(...err.problems);
     }
-    return text;
-  };
-  const hostPort = (name: SettingName): string => {
-    const text = raw(name);
-    if (!/^[\w.-]+:\d{1,5}$/.test(text)) problems.push(`${name}=${JSON.stringify(text)}: expected host:port`);
-    return text;
-  };
-
-  const mongodbUri = raw('MONGODB_URI');
-  if (!/^mongodb(\+srv)?:\/\//.test(mongodbUri)) {
-    problems.push('MONGODB_URI: expected a mongodb:// or mongodb+srv:// connection string');
   }
-  const characters = raw('CHARACTERS')
-    .split(',')
-    .map((name) => name.trim())
-    .filter(Boolean);
-  if (characters.length === 0) problems.push('CHARACTERS: name at least one character');
-  if (!/^[a-zA-Z0-9][a-zA-Z0-9._-]{1,510}[a-zA-Z0-9]$/.test(raw('CHROMA_COLLECTION'))) {
-    problems.push(
-      'CHROMA_COLLECTION: 3-512 characters of letters, digits, ., _ and -, starting and ending alphanumeric',
-    );
-  }
-  // Checked here so a bad value is reported with the others; src/logger.ts reads it itself.
-  const logLevel = raw('LOG_LEVEL');
-  if (!LOG_LEVELS.includes(logLevel))
-    problems.push(`LOG_LEVEL=${logLevel}: expected one of ${LOG_LEVELS.join(', ')}`);
-  const stackPorts = raw('LOCAL_STACK_PORTS')
-    .split(',')
-    .map((port) => Number(port.trim()));
-  if (stackPorts.length !== 5 || stackPorts.some((p) => !Number.isInteger(p) || p < 0 || p > 65535)) {
-    problems.push(
-      `LOCAL_STACK_PORTS=${JSON.stringify(raw('LOCAL_STACK_PORTS'))}: expected five ports (0-65535), comma-separated`,
-    );
-  }
-  const [temporalPort, temporalUiPort, mongoPort, chromaPort, ollamaPort] = stackPorts;
-  const logFormat = raw('LOG_FORMAT').toLowerCase();
-  if (!LOG_FORMATS.includes(logFormat))
-    problems.push(`LOG_FORMAT=${logFormat}: expected one of ${LOG_FORMATS.join(', ')}`);
-
-  const organicChannels = raw('ORGANIC_CHANNELS')
-    .split(',')
-    .map((id) => id.trim())
-    .filter(Boolean);
-  for (const id of organicChannels.filter((id) => !/^\d{15,25}$/.test(id)))
-    problems.push(`ORGANIC_CHANNELS: "${id}" is not a Discord channel id`);
-  const discordTokens: Record<string, string> = {};
-  for (const [key, value] of Object.entries(env)) {
-    const match = /^DISCORD_TOKEN_([A-Z0-9_]+)$/i.exec(key);
-    if (match?.[1] && value?.trim()) discordTokens[match[1].toLowerCase()] = value.trim();
-  }
-
-  const config: Config = {
-    mongodbUri,
-    mongodbDb: raw('MONGODB_DB'),
-    temporalAddress: hostPort('TEMPORAL_ADDRESS'),
-    temporalNamespace: raw('TEMPORAL_NAMESPACE'),
-    taskQueue: raw('TEMPORAL_TASK_QUEUE'),
-    temporalUiUrl: url('TEMPORAL_UI_URL', ['http:', 'https:']),
-    chromaUrl: url('CHROMA_URL', ['http:', 'https:']),
-    chromaCollection: raw('CHROMA_COLLECTION'),
-    ollamaHost: url('OLLAMA_HOST', ['http:', 'https:']),
-    ollamaModel: raw('OLLAMA_MODEL'),
-    ollamaTemperature: number('OLLAMA_TEMPERATURE', 0, 2, false),
-    ollamaNumCtx: number('OLLAMA_NUM_CTX', 512, 1_048_576),
-    ollamaNumPredict: number('OLLAMA_NUM_PREDICT', 16, 131_072),
-    ollamaTimeoutMs: number('OLLAMA_TIMEOUT_MS', 1000, 3_600_000),
-    llmConcurrency: number('LLM_CONCURRENCY', 1, 64),
-    historyWindow: number('HISTORY_WINDOW', 0, 200),
-    wikiBaseUrl: url('WIKI_BASE_URL', ['http:', 'https:']),
-    maxPages: number('MAX_PAGES', 1, 100_000),
-    crawlDelayMs: number('CRAWL_DELAY_MS', 0, 60_000),
-    embeddingModelDir: raw('EMBEDDING_MODEL_DIR') || undefined,
-    ragTopK: number('RAG_TOP_K', 0, 20),
-    ragMinScore: number('RAG_MIN_SCORE', 0, 1, false),
-    characters,
-    charactersFile: raw('CHARACTERS_FILE') || undefined,
-    discordApiUrl: url('DISCORD_API_URL', ['http:', 'https:']),
-    discordTokens,
-    organicChannels,
-    organicSilenceMinutes: number('ORGANIC_SILENCE_MINUTES', 1, 10_080),
-    organicCooldownMinutes: number('ORGANIC_COOLDOWN_MINUTES', 1, 10_080),
-    organicCheckSeconds: number('ORGANIC_CHECK_SECONDS', 10, 86_400),
-    followUpMaxChain: number('FOLLOW_UP_MAX_CHAIN', 0, 20),
-    followUpDelaySeconds: number('FOLLOW_UP_DELAY_SECONDS', 0, 600, false),
-    followUpIdleMinutes: number('FOLLOW_UP_IDLE_MINUTES', 0, 1440, false),
-    qcEnabled: boolean('QC_ENABLED'),
-    qcMinScore: number('QC_MIN_SCORE', 1, 5, false),
-    qcMaxRegenerations: number('QC_MAX_REGENERATIONS', 0, 10),
-    qcMaxReplyChars: number('QC_MAX_REPLY_CHARS', 50, 20_000),
-    promptReviewMinutes: number('PROMPT_REVIEW_MINUTES', 1, 10_080, false),
-    promptOptimizeMinRatings: number('PROMPT_OPTIMIZE_MIN_RATINGS', 1, 100_000),
-    promptOptimizeBelow: number('PROMPT_OPTIMIZE_BELOW', 1, 5, false),
-    promptChallengerPercentage: number('PROMPT_CHALLENGER_PERCENTAGE', 1, 100),
-    promptPromoteMinRatings: number('PROMPT_PROMOTE_MIN_RATINGS', 1, 100_000),
-    promptPromoteMargin: number('PROMPT_PROMOTE_MARGIN', 0, 4, false),
-    adminHost: raw('ADMIN_HOST'),
-    adminPort: number('ADMIN_PORT', 0, 65535),
-    adminToken: raw('ADMIN_TOKEN') || undefined,
-    localStackDir: raw('LOCAL_STACK_DIR'),
-    localStackPorts: {
-      temporal: temporalPort as number,
-      temporalUi: temporalUiPort as number,
-      mongo: mongoPort as number,
-      chroma: chromaPort as number,
-      ollama: ollamaPort as number,
-    },
-  };
   if (problems.length > 0) throw new ConfigError(problems);
-  return config;
+  return { ...(values as unknown as Settings), discordTokens: discordTokens(env) };
 }
 
-function settingDefault(name: SettingName): string {
-  return SETTINGS.find((setting) => setting.name === name)?.default ?? '';
+/** DISCORD_TOKEN_<NAME> variables, keyed by the lower-cased name. */
+function discordTokens(env: NodeJS.ProcessEnv): Record<string, string> {
+  const tokens: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) {
+    const match = /^DISCORD_TOKEN_([A-Z0-9_]+)$/i.exec(key);
+    if (match?.[1] && value?.trim()) tokens[match[1].toLowerCase()] = value.trim();
+  }
+  return tokens;
 }
 
 /** What a crawl does when its request does not say. */

@@ -44,6 +44,43 @@ describe('loadConfig', () => {
       expect(message).toContain(name);
   });
 
+  it('says what is wrong with each bad value', () => {
+    const problems = (env: NodeJS.ProcessEnv): string[] => {
+      try {
+        loadConfig(env);
+        return [];
+      } catch (err) {
+        return (err as ConfigError).problems;
+      }
+    };
+    expect(
+      problems({
+        MONGODB_URI: 'http://db',
+        TEMPORAL_ADDRESS: 'nope',
+        OLLAMA_TEMPERATURE: '3',
+        RAG_TOP_K: '1.5',
+        QC_ENABLED: 'Maybe',
+        DISCORD_API_URL: 'ftp://x/',
+        CHARACTERS: ' , ',
+        ORGANIC_CHANNELS: 'abc,123456789012345678',
+        LOG_FORMAT: 'XML',
+        LOCAL_STACK_PORTS: '1,2',
+      }),
+    ).toEqual([
+      'MONGODB_URI: expected a mongodb:// or mongodb+srv:// connection string',
+      'TEMPORAL_ADDRESS="nope": expected host:port',
+      'OLLAMA_TEMPERATURE="3": expected a number in 0..2',
+      'RAG_TOP_K="1.5": expected an integer in 0..20',
+      'CHARACTERS: name at least one character',
+      'DISCORD_API_URL="ftp://x": expected a http: or https: URL',
+      'ORGANIC_CHANNELS: "abc" is not a Discord channel id',
+      'QC_ENABLED="maybe": expected true or false',
+      'LOG_FORMAT=xml: expected one of auto, pretty, json',
+      'LOCAL_STACK_PORTS="1,2": expected five ports (0-65535), comma-separated',
+    ]);
+    expect(loadConfig({ LOG_LEVEL: 'debug', LOG_FORMAT: 'JSON' })).not.toHaveProperty('logLevel');
+  });
+
   it('documents every setting in the README and .env.example', () => {
     const readme = readFileSync(join(repo, 'README.md'), 'utf8');
     const example = readFileSync(join(repo, '.env.example'), 'utf8');
