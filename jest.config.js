@@ -14,10 +14,10 @@ const common = {
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest'] },
   setupFiles: ['<rootDir>/test/setup/mainContextTypedArrays.ts'],
-  testTimeout: 120000,
 };
 
 module.exports = {
+  testTimeout: 120000, // a global option: ignored inside a project
   // The full tier's tests share one stack and two cores; `npm run test:fast` raises this for the fast one.
   maxWorkers: 1,
   projects: [

@@ -5,8 +5,10 @@
  * whenever a test waits for a workflow's result, so a 30-minute silence or a 4 s retry costs nothing.
  */
 import { execFileSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
+import { WorkflowClient } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import {
   bundleWorkflowCode,
@@ -59,39 +61,123 @@ export async function startTestEnv(): Promise<TestWorkflowEnvironment> {
   });
 }
 
+/**
+ * A client whose waits do not skip time. env.client.workflow unlocks time skipping while it waits for a
+ * result, and a test server with nothing to do then jumps to its next timer, which can be a finished
+ * workflow's 10-year execution timeout: its clock may leap years between two workflows. Tests that compare
+ * the workflow clock with times they computed before (silence, cooldown, quiet hours, idle chains) use this
+ * client, on which the clock runs at wall speed; env.client.workflow is for skipping timers and backoffs.
+ */
+export function realTimeClient(env: TestWorkflowEnvironment): WorkflowClient {
+  return new WorkflowClient({ connection: env.connection, namespace: env.namespace ?? 'default' });
+}
+
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
-/** src/workflows bundled once per test file (webpack takes a few seconds). */
+/**
+ * src/workflows bundled (webpack, a few seconds), once per test file and cached on disk for the next files
+ * of the run: keyed by the content of every file under src/ and the SDK version, so any change rebundles.
+ */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({
-    workflowsPath: require.resolve('../../src/workflows'),
-    logger: new DefaultLogger('ERROR'),
-  });
+  bundle ??= cachedBundle();
   return bundle;
 }
 
+async function cachedBundle(): Promise<WorkflowBundleWithSourceMap> {
+  const hash = createHash('sha256');
+  hash.update(fs.readFileSync(path.join(REPO_ROOT, 'node_modules', '@temporalio', 'worker', 'package.json')));
+  const srcDir = path.join(REPO_ROOT, 'src');
+  for (const file of listFiles(srcDir).sort()) {
+    hash
+      .update(`${path.relative(srcDir, file)}\0`)
+      .update(fs.readFileSync(file))
+      .update('\0');
+  }
+  const cacheFile = path.join(BUNDLE_CACHE_DIR, `${hash.digest('hex').slice(0, 16)}.json`);
+  try {
+    return JSON.parse(fs.readFileSync(cacheFile, 'utf8')) as WorkflowBundleWithSourceMap;
+  } catch {
+    // Not cached yet (or unreadable): bundle.
+  }
+  const fresh = await bundleWorkflowCode({
+    workflowsPath: path.join(srcDir, 'workflows'),
+    logger: new DefaultLogger('ERROR'),
+  });
+  fs.mkdirSync(BUNDLE_CACHE_DIR, { recursive: true });
+  for (const stale of fs.readdirSync(BUNDLE_CACHE_DIR).filter((name) => name.endsWith('.json'))) {
+    fs.rmSync(path.join(BUNDLE_CACHE_DIR, stale), { force: true });
+  }
+  const partial = `${cacheFile}.${process.pid}`;
+  fs.writeFileSync(partial, JSON.stringify({ code: fresh.code, sourceMap: fresh.sourceMap }));
+  fs.renameSync(partial, cacheFile); // atomic: a parallel test file reads the whole bundle or none
+  return fresh;
+}
+
+const BUNDLE_CACHE_DIR = path.join(REPO_ROOT, 'node_modules', '.cache', 'family-guy-bots', 'workflow-bundle');
+
+function listFiles(dir: string): string[] {
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .flatMap((entry) =>
+      entry.isDirectory() ? listFiles(path.join(dir, entry.name)) : [path.join(dir, entry.name)],
+    );
+}
+
+/** A test server with the two workers of production running on it for a whole test file. */
+export interface Testbed {
+  env: TestWorkflowEnvironment;
+  /** The workers' queue (LLM activities on `<taskQueue>-llm`). */
+  taskQueue: string;
+  /** See realTimeClient. */
+  realTime: WorkflowClient;
+  /**
+   * Runs `body` with the fake activities, `overrides` applied, behind the workers. Wait in `body` for
+   * every workflow the test starts, follow-ups included: a later test's activities would serve them.
+   */
+  run<T>(overrides: ActivityOverrides, body: (taskQueue: string) => Promise<T>): Promise<T>;
+  teardown(): Promise<void>;
+}
+
 /**
- * Runs `body` while two workers poll a fresh task queue, as in production: the workflows and the store,
- * Discord and wiki activities on `taskQueue`, the LLM activities on `<taskQueue>-llm`. Activities are the
- * fakes with `overrides` applied.
+ * Starts a time-skipping test server and two workers on a fresh task queue, as in production: the
+ * workflows (the real bundle) and the store, Discord and wiki activities on `taskQueue`, the LLM activities
+ * on `<taskQueue>-llm`. Created once per file (workers take a second to start and stop); each test swaps
+ * the activities the workers call through `run`.
  */
-export async function withWorkers<T>(
-  env: TestWorkflowEnvironment,
-  overrides: ActivityOverrides,
-  body: (taskQueue: string) => Promise<T>,
-): Promise<T> {
+export async function startTestbed(): Promise<Testbed> {
+  const [env, bundled] = await Promise.all([startTestEnv(), workflowBundle()]);
   const taskQueue = `test-${randomUUID()}`;
-  const [activities, llmActivities] = byTaskQueue(fakeActivities(overrides));
+  let current = fakeActivities();
+  // Registered once; each call goes to the activities of the test running now.
+  const delegates = Object.fromEntries(
+    Object.keys(current).map((name) => [
+      name,
+      (...args: unknown[]) =>
+        (current as unknown as Record<string, (...a: unknown[]) => unknown>)[name]?.(...args),
+    ]),
+  ) as unknown as typeof current;
+  const [activities, llmActivities] = byTaskQueue(delegates);
   const common = { connection: env.nativeConnection, namespace: env.namespace ?? 'default' };
-  const main = await Worker.create({
-    ...common,
+  const workers = await Promise.all([
+    Worker.create({ ...common, taskQueue, workflowBundle: bundled, activities }),
+    Worker.create({ ...common, taskQueue: llmTaskQueueFor(taskQueue), activities: llmActivities }),
+  ]);
+  const running = Promise.all(workers.map((worker) => worker.run()));
+  return {
+    env,
     taskQueue,
-    workflowBundle: await workflowBundle(),
-    activities,
-  });
-  const llm = await Worker.create({
-    ...common,
-    taskQueue: llmTaskQueueFor(taskQueue),
-    activities: llmActivities,
-  });
-  return main.runUntil(llm.runUntil(body(taskQueue)));
+    realTime: realTimeClient(env),
+    async run(overrides, body) {
+      current = fakeActivities(overrides);
+      // A worker that fails (it should not) fails the test instead of leaving it waiting.
+      return Promise.race([
+        body(taskQueue),
+        running.then(() => Promise.reject(new Error('workers stopped'))),
+      ]);
+    },
+    async teardown() {
+      for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running.catch(() => undefined);
+      await env.teardown();
+    },
+  };
 }

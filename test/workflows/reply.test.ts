@@ -7,13 +7,15 @@ import type { ReplyWorkflow } from '../../src/workflows/reply';
 import { GENERATE_MAX_ATTEMPTS } from '../../src/workflows/retryPolicies';
 import type { ReplyInput } from '../../src/workflows/types';
 import { fakeActivities, snowflakeAt } from './fakeActivities';
-import { startTestEnv, withWorkers, workflowBundle } from './env';
+import { startTestbed, type Testbed } from './env';
 
+let bed: Testbed;
 let env: TestWorkflowEnvironment;
 beforeAll(async () => {
-  [env] = await Promise.all([startTestEnv(), workflowBundle()]);
+  bed = await startTestbed();
+  env = bed.env;
 }, 300_000);
-afterAll(() => env?.teardown());
+afterAll(() => bed?.teardown());
 
 let seq = 0;
 function replyInput(content: string, extra: Partial<ReplyInput> = {}): ReplyInput {
@@ -58,7 +60,7 @@ describe('ReplyWorkflow', () => {
     };
     const input = replyInput('Peter, how was work?');
 
-    const result = await withWorkers(env, mocks, (taskQueue) => runReply(taskQueue, input));
+    const result = await bed.run(mocks, (taskQueue) => runReply(taskQueue, input));
 
     expect(calls).toEqual(['persistUserTurn', 'generateReply', 'persistBotTurn', 'deliverReply']);
     expect(mocks.generateReply).toHaveBeenCalledWith({
@@ -100,8 +102,7 @@ describe('ReplyWorkflow', () => {
   it('answers over HTTP only (deliver: false) without posting, and without wiki context when retrieval fails', async () => {
     const deliverReply = jest.fn(fakeActivities().deliverReply);
     const generateReply = jest.fn(fakeActivities().generateReply);
-    const result = await withWorkers(
-      env,
+    const result = await bed.run(
       {
         deliverReply,
         generateReply,
@@ -125,7 +126,7 @@ describe('ReplyWorkflow', () => {
     const input = replyInput('Peter?');
     const started = Date.now();
 
-    const result = await withWorkers(env, { generateReply, recordDeadLetter, deliverReply }, (taskQueue) =>
+    const result = await bed.run({ generateReply, recordDeadLetter, deliverReply }, (taskQueue) =>
       runReply(taskQueue, input),
     );
 
@@ -153,8 +154,7 @@ describe('ReplyWorkflow', () => {
   it('dead-letters a delivery Discord refuses for good, keeping the stored reply', async () => {
     const { ApplicationFailure } = await import('@temporalio/common');
     const recordDeadLetter = jest.fn(fakeActivities().recordDeadLetter);
-    const result = await withWorkers(
-      env,
+    const result = await bed.run(
       {
         recordDeadLetter,
         deliverReply: async () => {
@@ -170,8 +170,7 @@ describe('ReplyWorkflow', () => {
   });
 
   it('with QC on, sends the candidate the QualityControlWorkflow child accepted', async () => {
-    const result = await withWorkers(
-      env,
+    const result = await bed.run(
       { loadQcPolicy: async () => ({ minScore: 3, maxRegenerations: 3, maxReplyChars: 800 }) },
       (taskQueue) => runReply(taskQueue, replyInput('Peter, sing')),
     );
