@@ -155,7 +155,7 @@ export async function WikiCrawlWorkflow(input: WikiCrawlInput): Promise<CrawlPro
       currentPage = url;
       try {
         const page = await crawlPage({ url, crawlId, baseUrl: input.baseUrl });
-        count(page.status);
+        countPage(cursor, page.status);
         if (page.status === 'redirect') {
           // Fetch the target next, unless it was fetched or queued already.
           if (!seen.has(page.canonicalUrl)) {
@@ -202,7 +202,7 @@ export async function WikiCrawlWorkflow(input: WikiCrawlInput): Promise<CrawlPro
     }
     if (done.size === 0 && announceEveryState) {
       state = 'FAILED';
-      error = indexedNothing = `indexed no page: ${whyNothing()}`;
+      error = indexedNothing = `indexed no page: ${whyNothing(cursor)}`;
       await report('FAILED', error);
     } else {
       state = 'SUCCESS';
@@ -233,42 +233,43 @@ export async function WikiCrawlWorkflow(input: WikiCrawlInput): Promise<CrawlPro
     }
   }
 
-  function count(status: CrawledPage['status']): void {
-    if (status === 'missing') cursor.missing = (cursor.missing ?? 0) + 1;
-    if (status === 'empty') cursor.empty = (cursor.empty ?? 0) + 1;
-    if (status === 'redirect') cursor.redirects = (cursor.redirects ?? 0) + 1;
-  }
-
-  /** Why a crawl that went through its queue indexed nothing, with the plan that led there. */
-  function whyNothing(): string {
-    const plan = cursor.plan;
-    const summary = plan?.summary ?? 'no plan';
-    const failed = cursor.failed.length;
-    const missing = cursor.missing ?? 0;
-    const empty = cursor.empty ?? 0;
-    const redirects = cursor.redirects ?? 0;
-    const requested = failed + missing + empty + redirects;
-    if (requested === 0) {
-      return plan?.mode === 'listing'
-        ? `api.php at ${plan.apiUrl ?? '?'} listed no articles; ${summary}`
-        : `there was no page to request; ${summary}`;
-    }
-    if (plan?.startPage && requested === 1) {
-      const outcome =
-        missing === 1
-          ? 'is missing (HTTP 404)'
-          : failed === 1
-            ? 'failed (dead-lettered)'
-            : 'has no article text';
-      return `the start page ${plan.startPage.url} ${outcome}; ${summary}`;
-    }
-    return (
-      `every page requested failed or had nothing to index (${requested} requests: ${failed} failed and ` +
-      `dead-lettered, ${missing} missing (HTTP 404), ${empty} without article text, ${redirects} redirects); ${summary}`
-    );
-  }
-
   function snapshot(): CrawlCursor {
     return { ...cursor, seen: [...seen], done: [...done] };
   }
+}
+
+/** Counts a page that indexed nothing by why, for the message of a crawl that indexed none. */
+function countPage(cursor: CrawlCursor, status: CrawledPage['status']): void {
+  if (status === 'missing') cursor.missing = (cursor.missing ?? 0) + 1;
+  if (status === 'empty') cursor.empty = (cursor.empty ?? 0) + 1;
+  if (status === 'redirect') cursor.redirects = (cursor.redirects ?? 0) + 1;
+}
+
+/** Why a crawl that went through its queue indexed nothing, with the plan that led there. */
+function whyNothing(cursor: CrawlCursor): string {
+  const plan = cursor.plan;
+  const summary = plan?.summary ?? 'no plan';
+  const failed = cursor.failed.length;
+  const missing = cursor.missing ?? 0;
+  const empty = cursor.empty ?? 0;
+  const redirects = cursor.redirects ?? 0;
+  const requested = failed + missing + empty + redirects;
+  if (requested === 0) {
+    return plan?.mode === 'listing'
+      ? `api.php at ${plan.apiUrl ?? '?'} listed no articles; ${summary}`
+      : `there was no page to request; ${summary}`;
+  }
+  if (plan?.startPage && requested === 1) {
+    const outcome =
+      missing === 1
+        ? 'is missing (HTTP 404)'
+        : failed === 1
+          ? 'failed (dead-lettered)'
+          : 'has no article text';
+    return `the start page ${plan.startPage.url} ${outcome}; ${summary}`;
+  }
+  return (
+    `every page requested failed or had nothing to index (${requested} requests: ${failed} failed and ` +
+    `dead-lettered, ${missing} missing (HTTP 404), ${empty} without article text, ${redirects} redirects); ${summary}`
+  );
 }
