@@ -40,7 +40,7 @@ export function testServerPath(): string {
  * The SDK's own logs (worker warnings such as "Activity failed", workflow log.warn) are expected noise in
  * tests that fail activities on purpose: shown from ERROR up, or from WORKFLOW_TEST_LOG_LEVEL (e.g. WARN).
  */
-function installQuietRuntime(): void {
+export function installQuietRuntime(): void {
   const level = (process.env.WORKFLOW_TEST_LOG_LEVEL ?? 'ERROR').toUpperCase() as LogLevel;
   try {
     Runtime.install({
@@ -143,8 +143,11 @@ export interface Testbed {
  * on `<taskQueue>-llm`. Created once per file (workers take a second to start and stop); each test swaps
  * the activities the workers call through `run`.
  */
-export async function startTestbed(): Promise<Testbed> {
-  const [env, bundled] = await Promise.all([startTestEnv(), workflowBundle()]);
+export async function startTestbed(
+  /** Another environment, e.g. createLocal's dev server (the history recorder); torn down with the testbed. */
+  onEnv?: TestWorkflowEnvironment,
+): Promise<Testbed> {
+  const [env, bundled] = await Promise.all([onEnv ?? startTestEnv(), workflowBundle()]);
   const taskQueue = `test-${randomUUID()}`;
   let current = fakeActivities();
   // Registered once; each call goes to the activities of the test running now.
