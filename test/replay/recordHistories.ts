@@ -723,9 +723,11 @@ async function main(): Promise<void> {
             history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name ?? '?',
           history: JSON.parse(historyToJSON(history)),
         };
-        const json = await prettier.format(JSON.stringify(recorded), { parser: 'json' });
+        const file = path.join(HISTORIES_DIR, `${run.file}.json`);
+        // Formatted as `prettier --check .` wants it (the project's options).
+        const options = { ...(await prettier.resolveConfig(file)), filepath: file };
         fs.mkdirSync(HISTORIES_DIR, { recursive: true });
-        fs.writeFileSync(path.join(HISTORIES_DIR, `${run.file}.json`), json);
+        fs.writeFileSync(file, await prettier.format(JSON.stringify(recorded), options));
         written.add(`${run.file}.json`);
       }
       process.stderr.write(
