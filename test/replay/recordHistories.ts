@@ -9,6 +9,10 @@
  *
  *   npm run record-histories               # all scenarios; files of scenarios no longer listed are removed
  *   npm run record-histories -- wiki-crawl # just these scenarios (by name)
+ *   npm run record-histories -- --workflows-from <git revision> wiki-crawl
+ *       # the workflows as they were at that revision, into test/fixtures/histories/old/<file>.<commit>.json:
+ *       # histories of older code, which the current code must still replay (the recorder never
+ *       # removes what is in old/)
  *
  * Re-record only on purpose: a history recorded from the old code is what proves that running workflows
  * survive an upgrade (see the README, "Changing a workflow safely").
@@ -20,6 +24,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { historyToJSON, type RecordedHistory } from './historyJson';
 import type { WorkflowClient } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import * as prettier from 'prettier';
 import type { FollowUpWorkflow } from '../../src/workflows/followUp';
 import type { SilenceCheckWorkflow } from '../../src/workflows/organic';
@@ -58,7 +63,8 @@ interface Recorded {
 
 interface Scenario {
   name: string;
-  run(bed: Testbed, client: WorkflowClient): Promise<Recorded[]>;
+  /** `older`: recording an older revision's workflows (--workflows-from), whose callers sent older inputs. */
+  run(bed: Testbed, client: WorkflowClient, older: boolean): Promise<Recorded[]>;
 }
 
 const fail = (message: string) => async (): Promise<never> => {
@@ -382,7 +388,7 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'wiki-crawl',
-    run: (bed, client) => {
+    run: (bed, client, older) => {
       const base = 'https://wiki.example';
       const url = (title: string) => `${base}/wiki/${title}`;
       return bed.run(
@@ -397,6 +403,9 @@ const SCENARIOS: Scenario[] = [
                 chunks: 3,
                 links: ['Lois', 'Meg', 'Chris', 'Brian', 'Stewie', 'Quahog'].map(url),
               };
+            // An HTTP redirect; crawlPage of older revisions followed it and indexed the target.
+            if (title === 'Meg' && older)
+              return { status: 'indexed', canonicalUrl: url('Meg_Griffin'), chunks: 2, links: [] };
             if (title === 'Meg')
               return { status: 'redirect', canonicalUrl: url('Meg_Griffin'), chunks: 0, links: [] };
             if (title === 'Chris') return { status: 'missing', canonicalUrl: page, chunks: 0, links: [] };
@@ -416,9 +425,12 @@ const SCENARIOS: Scenario[] = [
                 maxPages: 10,
                 delayMs: 150,
                 seedTitles: ['Peter Griffin'],
-                searchAttributes: true,
-                // Continue as new after a few pages (production: 5,000 events).
-                maxHistoryEvents: 45,
+                // The admin API sets it where the namespace has the attributes; before they existed, nobody did.
+                searchAttributes: !older,
+                // Continue as new after a few pages (production: 5,000 events). Not for revisions before
+                // 7f49d2c: they reported FAILED on every continue-as-new, and the fix has no patch (runs
+                // that continued as new are closed; only a query of such a closed run would replay it).
+                maxHistoryEvents: older ? undefined : 45,
               },
             ],
           });
@@ -691,8 +703,30 @@ function temporalCli(): string {
   return found;
 }
 
+/** src/ as it was at `revision`, extracted under .data/ (webpack finds node_modules from there). */
+function sourceAt(revision: string): { commit: string; workflowsPath: string } {
+  const commit = execFileSync('git', ['rev-parse', '--verify', `${revision}^{commit}`], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+  }).trim();
+  const dir = path.join(REPO_ROOT, '.data', 'record-histories', commit);
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  const archive = execFileSync('git', ['archive', '--format=tar', commit, 'src'], {
+    cwd: REPO_ROOT,
+    maxBuffer: 1 << 28,
+  });
+  execFileSync('tar', ['-x', '-C', dir], { input: archive });
+  return { commit, workflowsPath: path.join(dir, 'src', 'workflows') };
+}
+
 async function main(): Promise<void> {
-  const wanted = process.argv.slice(2);
+  const args = process.argv.slice(2);
+  const fromIndex = args.indexOf('--workflows-from');
+  const from = fromIndex >= 0 ? args.splice(fromIndex, 2)[1] : undefined;
+  if (fromIndex >= 0 && !from) throw new Error('--workflows-from needs a git revision');
+  const older = from ? sourceAt(from) : undefined;
+  const wanted = args;
   const unknown = wanted.filter((name) => !SCENARIOS.some((s) => s.name === name));
   if (unknown.length > 0) {
     throw new Error(
@@ -708,13 +742,18 @@ async function main(): Promise<void> {
       searchAttributes: [CRAWL_SEARCH_ATTRIBUTES.status, CRAWL_SEARCH_ATTRIBUTES.pagesDone],
     },
   });
-  const bed = await startTestbed(env);
+  const bundle = older
+    ? await bundleWorkflowCode({ workflowsPath: older.workflowsPath, logger: new DefaultLogger('ERROR') })
+    : undefined;
+  const bed = await startTestbed(env, bundle);
+  const outDir = older ? path.join(HISTORIES_DIR, 'old') : HISTORIES_DIR;
+  const suffix = older ? `.${older.commit.slice(0, 8)}` : '';
   try {
     const client = env.client.workflow;
     const written = new Set<string>();
     for (const scenario of scenarios) {
       const started = Date.now();
-      const runs = await scenario.run(bed, client);
+      const runs = await scenario.run(bed, client, older !== undefined);
       for (const run of runs) {
         const history = await client.getHandle(run.workflowId, run.runId).fetchHistory();
         const recorded: RecordedHistory = {
@@ -723,18 +762,18 @@ async function main(): Promise<void> {
             history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name ?? '?',
           history: JSON.parse(historyToJSON(history)),
         };
-        const file = path.join(HISTORIES_DIR, `${run.file}.json`);
+        const file = path.join(outDir, `${run.file}${suffix}.json`);
         // Formatted as `prettier --check .` wants it (the project's options).
         const options = { ...(await prettier.resolveConfig(file)), filepath: file };
-        fs.mkdirSync(HISTORIES_DIR, { recursive: true });
+        fs.mkdirSync(outDir, { recursive: true });
         fs.writeFileSync(file, await prettier.format(JSON.stringify(recorded), options));
-        written.add(`${run.file}.json`);
+        written.add(path.basename(file));
       }
       process.stderr.write(
         `${scenario.name}: ${runs.map((r) => r.file).join(', ')} (${Date.now() - started} ms)\n`,
       );
     }
-    if (wanted.length === 0) {
+    if (wanted.length === 0 && !older) {
       for (const file of fs.readdirSync(HISTORIES_DIR)) {
         if (file.endsWith('.json') && !written.has(file)) {
           fs.rmSync(path.join(HISTORIES_DIR, file));

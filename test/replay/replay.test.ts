@@ -14,8 +14,9 @@ import { installQuietRuntime, workflowBundle } from '../workflows/env';
 import { historyFromJSON, type RecordedHistory } from './historyJson';
 
 const HISTORIES_DIR = path.join(__dirname, '..', 'fixtures', 'histories');
+/** Recorded from the current code, and in old/ from older revisions (what running executions may have). */
 const files = fs
-  .readdirSync(HISTORIES_DIR)
+  .readdirSync(HISTORIES_DIR, { recursive: true, encoding: 'utf8' })
   .filter((file) => file.endsWith('.json'))
   .sort();
 const histories = files.map((file) => {

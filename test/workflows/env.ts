@@ -146,8 +146,10 @@ export interface Testbed {
 export async function startTestbed(
   /** Another environment, e.g. createLocal's dev server (the history recorder); torn down with the testbed. */
   onEnv?: TestWorkflowEnvironment,
+  /** Other workflow code, e.g. an older revision's (the history recorder); default: src/workflows. */
+  bundle?: WorkflowBundleWithSourceMap,
 ): Promise<Testbed> {
-  const [env, bundled] = await Promise.all([onEnv ?? startTestEnv(), workflowBundle()]);
+  const [env, bundled] = await Promise.all([onEnv ?? startTestEnv(), bundle ?? workflowBundle()]);
   const taskQueue = `test-${randomUUID()}`;
   let current = fakeActivities();
   // Registered once; each call goes to the activities of the test running now.
