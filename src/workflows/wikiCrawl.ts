@@ -210,7 +210,9 @@ export async function WikiCrawlWorkflow(input: WikiCrawlInput): Promise<CrawlPro
       return progress();
     }
   } catch (err) {
-    if (err instanceof ContinueAsNew) throw err; // not an end: the next run goes on
+    // Not an end: the next run goes on. (Runs from before the patch wrote FAILED here: their
+    // histories replay through that old path.)
+    if (err instanceof ContinueAsNew && announceEveryState) throw err;
     // Cancelled from the Temporal UI/CLI, or something unexpected: say so in rag_crawl_status.
     state = isCancellation(err) ? 'CANCELLED' : 'FAILED';
     error = String((err as Error).message ?? err);
