@@ -138,6 +138,17 @@ export interface Testbed {
 }
 
 /**
+ * The test file's testbed: started before its first test (a new test server takes a while the first
+ * time), torn down after its last. The object is filled in by then; use it inside tests only.
+ */
+export function useTestbed(): Testbed {
+  const bed = {} as Testbed;
+  beforeAll(async () => void Object.assign(bed, await startTestbed()), 300_000);
+  afterAll(() => bed.teardown?.());
+  return bed;
+}
+
+/**
  * Starts a time-skipping test server and two workers on a fresh task queue, as in production: the
  * workflows (the real bundle) and the store, Discord and wiki activities on `taskQueue`, the LLM activities
  * on `<taskQueue>-llm`. Created once per file (workers take a second to start and stop); each test swaps

@@ -4,12 +4,11 @@
  */
 import { Context } from '@temporalio/activity';
 import type { WorkflowClient } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { FollowUpWorkflow } from '../../src/workflows/followUp';
 import type { ReplyWorkflow } from '../../src/workflows/reply';
 import type { FollowUpInput, FollowUpOutcome, FollowUpPolicy, ReplyResult } from '../../src/workflows/types';
 import { fakeActivities, snowflakeAt } from './fakeActivities';
-import { startTestbed, type Testbed } from './env';
+import { useTestbed } from './env';
 
 /**
  * One test server for the file, so the order of the tests matters: once a child started with
@@ -17,13 +16,7 @@ import { startTestbed, type Testbed } from './env';
  * test server stops skipping time for good (seen with temporal-test-server 1.38.0) and later timers take
  * real time. Tests that need a skipped delay come before those that leave such children behind.
  */
-let bed: Testbed;
-let env: TestWorkflowEnvironment;
-beforeAll(async () => {
-  bed = await startTestbed();
-  env = bed.env;
-}, 300_000);
-afterAll(() => bed?.teardown());
+const bed = useTestbed();
 
 const TEN_MINUTES = 10 * 60_000;
 
@@ -43,7 +36,7 @@ function policy(extra: Partial<FollowUpPolicy> = {}): FollowUpPolicy {
 
 let seq = 0;
 async function followUpInput(text: string, extra: Partial<FollowUpInput> = {}): Promise<FollowUpInput> {
-  const now = await env.currentTimeMs();
+  const now = await bed.env.currentTimeMs();
   return {
     channelId: '200',
     policy: policy(),
@@ -57,8 +50,12 @@ async function followUpInput(text: string, extra: Partial<FollowUpInput> = {}): 
   };
 }
 
-/** On env.client.workflow, which skips the delay, unless `client` says otherwise. */
-const runFollowUp = (taskQueue: string, input: FollowUpInput, client: WorkflowClient = env.client.workflow) =>
+/** On bed.env.client.workflow, which skips the delay, unless `client` says otherwise. */
+const runFollowUp = (
+  taskQueue: string,
+  input: FollowUpInput,
+  client: WorkflowClient = bed.env.client.workflow,
+) =>
   client.execute<typeof FollowUpWorkflow>('FollowUpWorkflow', {
     taskQueue,
     workflowId: `follow-up-${input.lastMessageId}`,
@@ -90,7 +87,7 @@ describe('FollowUpWorkflow', () => {
       await runFollowUp(
         taskQueue,
         await followUpInput('Brian!', {
-          anchorAt: new Date((await env.currentTimeMs()) - 2 * 3600_000).toISOString(),
+          anchorAt: new Date((await bed.env.currentTimeMs()) - 2 * 3600_000).toISOString(),
         }),
         client,
       ),
@@ -109,7 +106,7 @@ describe('FollowUpWorkflow', () => {
     const input = await followUpInput('Brian, get me a beer.');
     const lastChannelMessageAt = jest.fn(async () => new Date(Date.now() - 60_000).toISOString());
     const generateReply = jest.fn(fakeActivities().generateReply);
-    const before = await env.currentTimeMs();
+    const before = await bed.env.currentTimeMs();
     const wallStart = Date.now();
 
     const delivered: string[] = [];
@@ -122,14 +119,16 @@ describe('FollowUpWorkflow', () => {
       const outcome = await runFollowUp(taskQueue, input);
       expect(outcome).toEqual({ answeredBy: 'Brian', workflowId: `reply-${input.lastMessageId}-brian` });
       if (!outcome.answeredBy) throw new Error('no answer');
-      const result = await env.client.workflow.getHandle<typeof ReplyWorkflow>(outcome.workflowId).result();
+      const result = await bed.env.client.workflow
+        .getHandle<typeof ReplyWorkflow>(outcome.workflowId)
+        .result();
       // Brian's line names nobody and nobody is talkative: the chain ends there.
-      const afterBrian = await env.client.workflow.getHandle(`follow-up-${delivered[0]}`).result();
+      const afterBrian = await bed.env.client.workflow.getHandle(`follow-up-${delivered[0]}`).result();
       expect(afterBrian).toEqual({ answeredBy: null, reason: 'nobody' });
       return result;
     });
 
-    expect((await env.currentTimeMs()) - before).toBeGreaterThanOrEqual(TEN_MINUTES);
+    expect((await bed.env.currentTimeMs()) - before).toBeGreaterThanOrEqual(TEN_MINUTES);
     expect(Date.now() - wallStart).toBeLessThan(TEN_MINUTES / 20);
     expect(lastChannelMessageAt).toHaveBeenCalledWith('200');
     // The answer is to Peter's line, which is a turn already: no user turn stored, the speaker named.
@@ -154,7 +153,7 @@ describe('FollowUpWorkflow', () => {
       delivered.push(snowflakeAt(Date.now(), ++seq));
       return [delivered.at(-1) as string];
     };
-    const before = await env.currentTimeMs();
+    const before = await bed.env.currentTimeMs();
     const messageId = snowflakeAt(before, ++seq);
     const outcomes: FollowUpOutcome[] = [];
     const client = bed.realTime;
@@ -205,6 +204,6 @@ describe('FollowUpWorkflow', () => {
       { answeredBy: null, reason: 'cap' },
     ]);
     // Two delays went by on the workflow clock.
-    expect((await env.currentTimeMs()) - before).toBeGreaterThanOrEqual(2 * delayMs);
+    expect((await bed.env.currentTimeMs()) - before).toBeGreaterThanOrEqual(2 * delayMs);
   });
 });

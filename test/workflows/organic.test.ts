@@ -1,22 +1,15 @@
 /**
  * The organic silence check (SilenceCheckWorkflow, run by a schedule per channel) and the conversation it
  * starts, on the time-skipping test server: the workflow clock is the server's, so a channel's half hour of
- * silence passes with env.sleep.
+ * silence passes with bed.env.sleep.
  */
 import type { WorkflowClient } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { SilenceCheckWorkflow } from '../../src/workflows/organic';
 import type { SilenceCheckInput } from '../../src/workflows/types';
 import { fakeActivities } from './fakeActivities';
-import { startTestbed, type Testbed } from './env';
+import { useTestbed } from './env';
 
-let bed: Testbed;
-let env: TestWorkflowEnvironment;
-beforeAll(async () => {
-  bed = await startTestbed();
-  env = bed.env;
-}, 300_000);
-afterAll(() => bed?.teardown());
+const bed = useTestbed();
 
 const SILENCE_SECONDS = 30 * 60;
 let channels = 0;
@@ -44,7 +37,7 @@ const runCheck = (taskQueue: string, input: SilenceCheckInput, client: WorkflowC
 describe('SilenceCheckWorkflow', () => {
   it('starts nothing while the channel is recent, and a conversation once it has been silent long enough', async () => {
     const channelId = newChannel();
-    const lastTurnAt = new Date(await env.currentTimeMs()).toISOString();
+    const lastTurnAt = new Date(await bed.env.currentTimeMs()).toISOString();
     const chooseOrganicInitiator = jest.fn(fakeActivities().chooseOrganicInitiator);
     const persistBotTurn = jest.fn(fakeActivities().persistBotTurn);
     const deliverReply = jest.fn(fakeActivities().deliverReply);
@@ -57,7 +50,7 @@ describe('SilenceCheckWorkflow', () => {
 
     const [early, late] = await bed.run(mocks, async (taskQueue) => {
       const first = await runCheck(taskQueue, checkInput(channelId));
-      await env.sleep(`${SILENCE_SECONDS + 60} seconds`); // half an hour on the server's clock, at once
+      await bed.env.sleep(`${SILENCE_SECONDS + 60} seconds`); // half an hour on the server's clock, at once
       return [first, await runCheck(taskQueue, checkInput(channelId))] as const;
     });
 
@@ -90,7 +83,7 @@ describe('SilenceCheckWorkflow', () => {
 
   it('counts a Discord message newer than the stored turns as activity', async () => {
     const channelId = newChannel();
-    const now = await env.currentTimeMs();
+    const now = await bed.env.currentTimeMs();
     const outcome = await bed.run(
       {
         loadChannelActivity: async () => ({
@@ -107,7 +100,7 @@ describe('SilenceCheckWorkflow', () => {
 
   it('waits out the cooldown after an organic start, and keeps quiet hours', async () => {
     const channelId = newChannel();
-    const now = await env.currentTimeMs();
+    const now = await bed.env.currentTimeMs();
     const hour = new Date(now).getUTCHours();
     const chooseOrganicInitiator = jest.fn(fakeActivities().chooseOrganicInitiator);
     const outcomes = await bed.run(
@@ -162,7 +155,7 @@ describe('SilenceCheckWorkflow', () => {
         },
       },
       // The 2 s and 4 s retry backoffs skipped.
-      (taskQueue) => runCheck(taskQueue, checkInput(channelId), env.client.workflow),
+      (taskQueue) => runCheck(taskQueue, checkInput(channelId), bed.env.client.workflow),
     );
     expect(outcome).toMatchObject({
       started: true,

@@ -2,19 +2,12 @@
  * QC regeneration (QualityControlWorkflow) on the time-skipping test server: candidates are generated and
  * reviewed until one scores the minimum, or the best one is sent when regenerations run out.
  */
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { QualityControlWorkflow } from '../../src/workflows/qualityControl';
 import type { QcAssessment, QcPolicy, QualityControlInput } from '../../src/workflows/types';
 import type { AllActivities } from './fakeActivities';
-import { startTestbed, type Testbed } from './env';
+import { useTestbed } from './env';
 
-let bed: Testbed;
-let env: TestWorkflowEnvironment;
-beforeAll(async () => {
-  bed = await startTestbed();
-  env = bed.env;
-}, 300_000);
-afterAll(() => bed?.teardown());
+const bed = useTestbed();
 
 const POLICY: QcPolicy = { minScore: 3, maxRegenerations: 3, maxReplyChars: 800 };
 
@@ -35,7 +28,7 @@ function qcInput(policy: QcPolicy = POLICY): QualityControlInput {
 }
 
 const runQc = (taskQueue: string, input: QualityControlInput) =>
-  env.client.workflow.execute<typeof QualityControlWorkflow>('QualityControlWorkflow', {
+  bed.env.client.workflow.execute<typeof QualityControlWorkflow>('QualityControlWorkflow', {
     taskQueue,
     workflowId: `${input.responseId}-qc`,
     args: [input],

@@ -2,20 +2,13 @@
  * ReplyWorkflow on the time-skipping test server with fake activities: the order of its steps, QC through
  * the child workflow, and a reply whose generation fails every attempt (dead letter, fallback line).
  */
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { ReplyWorkflow } from '../../src/workflows/reply';
 import { GENERATE_MAX_ATTEMPTS } from '../../src/workflows/retryPolicies';
 import type { ReplyInput } from '../../src/workflows/types';
 import { fakeActivities, snowflakeAt } from './fakeActivities';
-import { startTestbed, type Testbed } from './env';
+import { useTestbed } from './env';
 
-let bed: Testbed;
-let env: TestWorkflowEnvironment;
-beforeAll(async () => {
-  bed = await startTestbed();
-  env = bed.env;
-}, 300_000);
-afterAll(() => bed?.teardown());
+const bed = useTestbed();
 
 let seq = 0;
 function replyInput(content: string, extra: Partial<ReplyInput> = {}): ReplyInput {
@@ -36,7 +29,7 @@ function replyInput(content: string, extra: Partial<ReplyInput> = {}): ReplyInpu
 }
 
 const runReply = (taskQueue: string, input: ReplyInput) =>
-  env.client.workflow.execute<typeof ReplyWorkflow>('ReplyWorkflow', {
+  bed.env.client.workflow.execute<typeof ReplyWorkflow>('ReplyWorkflow', {
     taskQueue,
     workflowId: `reply-${input.message.messageId}-${input.character.toLowerCase()}`,
     args: [input],
@@ -181,7 +174,7 @@ describe('ReplyWorkflow', () => {
       attempts: 1,
       accepted: true,
     });
-    const child = env.client.workflow.getHandle(`${result.responseId}-qc`);
+    const child = bed.env.client.workflow.getHandle(`${result.responseId}-qc`);
     expect((await child.describe()).type).toBe('QualityControlWorkflow');
   });
 });
