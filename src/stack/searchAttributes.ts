@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { TemporalSearchAttributeType } from './localStack';
+import type { TemporalSearchAttributeType } from './types';
 
 const TYPES: readonly TemporalSearchAttributeType[] = [
   'Text',
