@@ -10,8 +10,10 @@ const WORKFLOW_IMPORTS = [
   '@temporalio/workflow',
   '@temporalio/common',
   '\\./[\\w.-]+',
+  '\\./contracts/[\\w.-]+',
   '\\.\\./discord/snowflake',
   '\\.\\./characters/names',
+  '\\.\\./store/sessionId',
   '\\.\\./prompts/review',
 ];
 

@@ -3,7 +3,7 @@ import { openWikiCollection, queryChunks } from '../src/knowledge/chromaChunks';
 import { createLexicalIndex } from '../src/knowledge/lexicalIndex';
 import { createWikiKnowledge, RETRIEVAL_DEFAULTS } from '../src/knowledge/wikiKnowledge';
 import type { WikiCrawlWorkflow } from '../src/workflows/wikiCrawl';
-import { wikiCrawlWorkflowId } from '../src/workflows/types';
+import { wikiCrawlWorkflowId } from '../src/workflows/contracts/wikiCrawl';
 import type { Harness } from '../test/e2e/harness';
 import { startFixtureWiki } from '../test/fakes/fixtureWiki';
 import { questions } from '../test/fixtures/wiki/questions';

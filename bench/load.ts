@@ -20,7 +20,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { replyWorkflowId } from '../src/workflows/types';
+import { replyWorkflowId } from '../src/workflows/contracts/reply';
 import { CHARACTERS, startHarness, type Harness } from '../test/e2e/harness';
 import { waitFor } from '../test/fakes/waitFor';
 import { report } from './stats';

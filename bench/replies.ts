@@ -1,4 +1,4 @@
-import { replyWorkflowId } from '../src/workflows/types';
+import { replyWorkflowId } from '../src/workflows/contracts/reply';
 import { CHARACTERS, type Harness } from '../test/e2e/harness';
 import { waitFor } from '../test/fakes/waitFor';
 import { report } from './stats';

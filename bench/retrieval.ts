@@ -9,7 +9,7 @@ import {
   type WikiKnowledge,
 } from '../src/knowledge/wikiKnowledge';
 import type { WikiCrawlWorkflow } from '../src/workflows/wikiCrawl';
-import { wikiCrawlWorkflowId } from '../src/workflows/types';
+import { wikiCrawlWorkflowId } from '../src/workflows/contracts/wikiCrawl';
 import type { Harness } from '../test/e2e/harness';
 import { startFixtureWiki } from '../test/fakes/fixtureWiki';
 import { articles } from '../test/fixtures/wiki/articles';

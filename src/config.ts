@@ -10,7 +10,8 @@
  */
 
 import type { PromptReviewPolicy } from './prompts/review';
-import type { FollowUpPolicy, QcPolicy } from './workflows/types';
+import type { FollowUpPolicy } from './workflows/contracts/followUp';
+import type { QcPolicy } from './workflows/contracts/qualityControl';
 
 export interface Setting {
   name: string;

@@ -10,7 +10,7 @@ import { createOllamaLlm } from './llm/ollamaChat';
 import { logger, temporalLogger } from './logger';
 import { ensureOrganicSchedules, organicSettingsFromConfig } from './organic/schedules';
 import { openStore, type Store } from './store/mongo';
-import { llmTaskQueueFor } from './workflows/types';
+import { llmTaskQueueFor } from './workflows/contracts/taskQueues';
 
 export interface WorkerOptions {
   connection: NativeConnection;

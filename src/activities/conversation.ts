@@ -1,15 +1,18 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { HistoryLine } from '../llm/prompt';
 import { pickPromptVersion } from '../prompts/abSplit';
-import { botTurnId, userTurnId, type QcTurnResult, type RagSnippet } from '../store/conversationHistory';
-import type { Store } from '../store/mongo';
 import {
-  sessionIdFor,
-  type ChannelActivity,
-  type CharacterPromptChoice,
-  type IncomingMessage,
+  botTurnId,
+  userTurnId,
+  type QcTurnResult,
+  type RagSnippet,
   type TurnRef,
-} from '../workflows/types';
+} from '../store/conversationHistory';
+import type { Store } from '../store/mongo';
+import { sessionIdFor } from '../store/sessionId';
+import type { ChannelActivity } from '../workflows/contracts/organic';
+import type { PromptChoice } from '../store/characterPrompts';
+import type { IncomingMessage } from '../workflows/contracts/reply';
 
 export interface BotTurnInput {
   responseId: string;
@@ -61,10 +64,7 @@ export function createConversationActivities(deps: { store: Store; historyWindow
     },
 
     /** The session's prompt version: the default, or a challenger for its A/B share of sessions. */
-    async choosePromptVersion(input: {
-      character: string;
-      sessionId: string;
-    }): Promise<CharacterPromptChoice> {
+    async choosePromptVersion(input: { character: string; sessionId: string }): Promise<PromptChoice> {
       const { default: current, challengers } = await characterPrompts.findServing(input.character);
       if (!current) {
         throw ApplicationFailure.nonRetryable(

@@ -2,7 +2,7 @@ import type { DiscordPoster } from '../discord/rest';
 import type { WikiKnowledge } from '../knowledge/wikiKnowledge';
 import type { LlmClient } from '../llm/ollamaChat';
 import type { Store } from '../store/mongo';
-import type { QcPolicy } from '../workflows/types';
+import type { QcPolicy } from '../workflows/contracts/qualityControl';
 import { createConversationActivities } from './conversation';
 import { createDeadLetterActivities } from './deadLetters';
 import { createDeliveryActivities } from './delivery';

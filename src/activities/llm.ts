@@ -24,7 +24,8 @@ import {
   unfixedViolations,
   type ReplyLengthLimit,
 } from '../llm/qcRules';
-import { QC_FALLBACK_SCORE, type GeneratedReply, type QcAssessment } from '../workflows/types';
+import { QC_FALLBACK_SCORE, type QcAssessment } from '../workflows/contracts/qualityControl';
+import type { GeneratedReply } from '../workflows/contracts/reply';
 
 /** LLM activities; the worker runs them on their own task queue with bounded concurrency. */
 export function createLlmActivities(deps: { llm: LlmClient; characterNames: string[] }) {

@@ -6,7 +6,7 @@ import { UnknownPromptVersionError } from '../store/characterPrompts';
 import { isDuplicateKeyError } from '../store/errors';
 import type { FineTuningEntry } from '../store/fineTuningData';
 import type { Store } from '../store/mongo';
-import type { PromptChangeRequest, PromptChangeResult } from '../workflows/types';
+import type { PromptChangeRequest, PromptChangeResult } from '../workflows/contracts/prompts';
 
 /** Rated replies of each kind the optimiser is shown. */
 const OPTIMIZER_EXAMPLES = 3;

@@ -1,5 +1,5 @@
 import type { Store } from '../store/mongo';
-import type { QcAssessment, QcPolicy } from '../workflows/types';
+import type { QcAssessment, QcPolicy } from '../workflows/contracts/qualityControl';
 
 export interface QcAssessmentRecord {
   responseId: string;

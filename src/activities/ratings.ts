@@ -1,7 +1,7 @@
 import type { ConversationTurn } from '../store/conversationHistory';
 import { userRatingId } from '../store/fineTuningData';
 import type { Store } from '../store/mongo';
-import type { RatedReply } from '../workflows/types';
+import type { RatedReply } from '../workflows/contracts/ratings';
 
 /** Where a rating points: a Discord message, or (messageId null) a character's newest reply. */
 export interface RatingTarget {

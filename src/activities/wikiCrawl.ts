@@ -8,7 +8,7 @@ import { articleUrl, normaliseArticleUrl } from '../knowledge/wikiUrls';
 import type { WikiKnowledge } from '../knowledge/wikiKnowledge';
 import type { CrawlStatus } from '../store/ragCrawlStatus';
 import type { Store } from '../store/mongo';
-import type { CrawledPage, CrawlPlan } from '../workflows/types';
+import type { CrawledPage, CrawlPlan } from '../workflows/contracts/wikiCrawl';
 
 const FETCH_TIMEOUT_MS = 30_000;
 /** Chunks embedded between heartbeats (~1 s of CPU), so a long page never looks dead. */

@@ -15,7 +15,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { loadConfig } from '../config';
-import type { CrawlProgress } from '../workflows/types';
+import type { CrawlProgress } from '../workflows/contracts/wikiCrawl';
 
 type Progress = CrawlProgress & { workflow_status: string };
 type Call = (method: 'GET' | 'POST', path: string, body?: unknown) => Promise<unknown>;

@@ -1,20 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { WikiCrawlWorkflow } from '../workflows/wikiCrawl';
+import type { Logger } from '../logger';
 import {
   cancelCrawl,
   crawlProgress,
   pauseCrawl,
   resumeCrawl,
-  type WikiCrawlWorkflow,
-} from '../workflows/wikiCrawl';
-import type { Logger } from '../logger';
-import {
   CRAWL_SEARCH_ATTRIBUTES,
   WIKI_CRAWL_WORKFLOW_TYPE,
   wikiCrawlWorkflowId,
   type CrawlProgress,
   type WikiCrawlParams,
-} from '../workflows/types';
+} from '../workflows/contracts/wikiCrawl';
 import { HttpError, readJsonObject, type Route } from './http';
 
 const MAX_PAGES_LIMIT = 100_000;

@@ -3,7 +3,12 @@ import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { mentionsName } from '../characters/names';
 import type { ReplyWorkflow } from '../workflows/reply';
-import { REPLY_WORKFLOW_TYPE, replyWorkflowId, type ReplyInput, type ReplyResult } from '../workflows/types';
+import {
+  REPLY_WORKFLOW_TYPE,
+  replyWorkflowId,
+  type ReplyInput,
+  type ReplyResult,
+} from '../workflows/contracts/reply';
 import { HttpError, readJsonObject, requiredString, type Route } from './http';
 
 /** Discord's own message limit; the API takes the same. */

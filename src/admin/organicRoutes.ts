@@ -6,7 +6,11 @@ import {
   type ScheduleHandle,
 } from '@temporalio/client';
 import { silenceCheckInput } from '../organic/schedules';
-import { organicScheduleId, type OrganicThresholds, type SilenceCheckInput } from '../workflows/types';
+import {
+  organicScheduleId,
+  type OrganicThresholds,
+  type SilenceCheckInput,
+} from '../workflows/contracts/organic';
 import { HttpError, readJsonObject, type Route } from './http';
 
 const MAX_SECONDS = 7 * 24 * 3600;

@@ -10,8 +10,14 @@ import {
 import { isDuplicateKeyError } from '../store/errors';
 import type { CharacterPrompt } from '../store/characterPrompts';
 import type { Store } from '../store/mongo';
-import { changePromptDefaultUpdate, PromptVersionsWorkflow } from '../workflows/prompts';
-import { promptVersionsWorkflowId, type PromptChangeAsk, type PromptChangeOutcome } from '../workflows/types';
+import type { PromptVersionsWorkflow } from '../workflows/prompts';
+import {
+  changePromptDefaultUpdate,
+  PROMPT_VERSIONS_WORKFLOW_TYPE,
+  promptVersionsWorkflowId,
+  type PromptChangeAsk,
+  type PromptChangeOutcome,
+} from '../workflows/contracts/prompts';
 import { HttpError, optionalString, readJsonObject, requiredString, type Route } from './http';
 
 const MAX_PROMPT_CHARS = 12_000;
@@ -44,12 +50,15 @@ export function promptRoutes(options: { store: Store; temporal: Client; taskQueu
       | { action: 'rollback'; character: string; reason: string },
   ): Promise<[number, unknown]> => {
     const workflowId = promptVersionsWorkflowId(options.taskQueue);
-    const startWorkflowOperation = new WithStartWorkflowOperation(PromptVersionsWorkflow, {
-      workflowId,
-      taskQueue: options.taskQueue,
-      args: [{}],
-      workflowIdConflictPolicy: 'USE_EXISTING',
-    });
+    const startWorkflowOperation = new WithStartWorkflowOperation<typeof PromptVersionsWorkflow>(
+      PROMPT_VERSIONS_WORKFLOW_TYPE,
+      {
+        workflowId,
+        taskQueue: options.taskQueue,
+        args: [{}],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+      },
+    );
     const ask: PromptChangeAsk = { ...change, requestId: randomUUID(), by: 'admin' };
     let outcome: PromptChangeOutcome;
     try {

@@ -1,7 +1,11 @@
 import { createHash } from 'node:crypto';
 import { titleFromUrl } from '../knowledge/wikiUrls';
 import type { DeadLetter } from '../store/deadLetterQueue';
-import { WIKI_CRAWL_WORKFLOW_TYPE, wikiCrawlWorkflowId, type WikiCrawlInput } from '../workflows/types';
+import {
+  WIKI_CRAWL_WORKFLOW_TYPE,
+  wikiCrawlWorkflowId,
+  type WikiCrawlInput,
+} from '../workflows/contracts/wikiCrawl';
 
 export interface ReplayPlan {
   workflowType: string;

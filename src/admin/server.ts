@@ -4,7 +4,7 @@ import type { Client } from '@temporalio/client';
 import { crawlDefaults, type Config } from '../config';
 import type { Logger } from '../logger';
 import type { Store } from '../store/mongo';
-import type { WikiCrawlParams } from '../workflows/types';
+import type { WikiCrawlParams } from '../workflows/contracts/wikiCrawl';
 import { crawlRoutes } from './crawlRoutes';
 import { authorize, HttpError, send, type Route } from './http';
 import { deadLetterRoutes } from './deadLetterRoutes';

@@ -3,12 +3,8 @@ import { ChannelType, Client, Events, GatewayIntentBits, Partials, type Message 
 import type { CharacterDefinition } from '../characters/roster';
 import type { Logger } from '../logger';
 import type { ReplyWorkflow } from '../workflows/reply';
-import {
-  REPLY_WORKFLOW_TYPE,
-  replyWorkflowId,
-  type FollowUpPolicy,
-  type IncomingMessage,
-} from '../workflows/types';
+import { REPLY_WORKFLOW_TYPE, replyWorkflowId, type IncomingMessage } from '../workflows/contracts/reply';
+import type { FollowUpPolicy } from '../workflows/contracts/followUp';
 import { addressedCharacters, type RosterMember } from './addressing';
 import { attachRatings } from './ratings';
 import { startWorkflowOnce } from './startWorkflowOnce';

@@ -28,7 +28,7 @@ import {
   USER_RATING_WORKFLOW_TYPE,
   type UserRatingInput,
   type UserRatingOutcome,
-} from '../workflows/types';
+} from '../workflows/contracts/ratings';
 
 export const RATE_COMMAND_NAME = 'rate';
 

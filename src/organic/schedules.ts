@@ -4,10 +4,10 @@ import type { SilenceCheckWorkflow } from '../workflows/organic';
 import {
   organicScheduleId,
   SILENCE_CHECK_WORKFLOW_TYPE,
-  type FollowUpPolicy,
   type OrganicThresholds,
   type SilenceCheckInput,
-} from '../workflows/types';
+} from '../workflows/contracts/organic';
+import type { FollowUpPolicy } from '../workflows/contracts/followUp';
 
 export interface OrganicScheduleSettings extends OrganicThresholds {
   /** How often the silence check runs. */

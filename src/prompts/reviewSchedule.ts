@@ -4,8 +4,8 @@ import {
   type Client,
   type ScheduleSpec,
 } from '@temporalio/client';
-import { PromptReviewWorkflow } from '../workflows/prompts';
-import { promptReviewScheduleId } from '../workflows/types';
+import type { PromptReviewWorkflow } from '../workflows/prompts';
+import { PROMPT_REVIEW_WORKFLOW_TYPE, promptReviewScheduleId } from '../workflows/contracts/prompts';
 import type { PromptReviewPolicy } from './review';
 
 /**
@@ -21,7 +21,7 @@ export async function ensurePromptReviewSchedule(
   const spec: ScheduleSpec = { intervals: [{ every: Math.round(options.everyMinutes * 60_000) }] };
   const action = {
     type: 'startWorkflow' as const,
-    workflowType: PromptReviewWorkflow.name,
+    workflowType: PROMPT_REVIEW_WORKFLOW_TYPE,
     taskQueue: options.taskQueue,
     workflowId: promptReviewScheduleId(options.taskQueue),
     args: [options.policy] as Parameters<typeof PromptReviewWorkflow>,

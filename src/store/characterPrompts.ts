@@ -38,6 +38,9 @@ export interface CharacterPrompt {
   change_log: PromptChange[];
 }
 
+/** The prompt version a reply uses (the session's A/B choice) and its fallback line. */
+export type PromptChoice = Pick<CharacterPrompt, 'prompt_version' | 'prompt_text' | 'fallback_line'>;
+
 export const SEED_PROMPT_VERSION = 'v1.0';
 
 export class UnknownPromptVersionError extends Error {

@@ -58,6 +58,9 @@ export interface QcTurnResult {
 
 export type NewTurn = Omit<ConversationTurn, 'turn_id'>;
 
+/** Where a turn landed: its key in conversation_history (workflows hand it on, e.g. to a follow-up). */
+export type TurnRef = Pick<ConversationTurn, 'session_id' | 'turn_id'>;
+
 /** How many times to take the next turn_id when concurrent replies in a session collide. */
 const MAX_TURN_ID_ATTEMPTS = 100;
 

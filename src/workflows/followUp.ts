@@ -10,13 +10,8 @@ import type { Activities } from '../activities';
 import { chooseNextSpeaker } from './nextSpeaker';
 import { DISCORD_READ_OPTIONS } from './retryPolicies';
 import type { ReplyWorkflow } from './reply';
-import {
-  followUpWorkflowId,
-  REPLY_WORKFLOW_TYPE,
-  replyWorkflowId,
-  type FollowUpInput,
-  type FollowUpOutcome,
-} from './types';
+import { followUpWorkflowId, type FollowUpInput, type FollowUpOutcome } from './contracts/followUp';
+import { REPLY_WORKFLOW_TYPE, replyWorkflowId } from './contracts/reply';
 
 /** A quick read; if Discord does not answer, the chain ends rather than talk over someone. */
 const { lastChannelMessageAt } = proxyActivities<Activities>(DISCORD_READ_OPTIONS);

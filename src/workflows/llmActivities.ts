@@ -1,7 +1,7 @@
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { LlmActivities } from '../activities';
 import { LLM_OPTIONS } from './retryPolicies';
-import { llmTaskQueueFor } from './types';
+import { llmTaskQueueFor } from './contracts/taskQueues';
 
 /**
  * The LLM activities, on the LLM task queue of the worker running this workflow (where

@@ -1,5 +1,5 @@
 import { mentionsName } from '../characters/names';
-import type { FollowUpPolicy } from './types';
+import type { FollowUpPolicy } from './contracts/followUp';
 
 /**
  * Who answers a character's line, SillyTavern-style: a character named in it first, else

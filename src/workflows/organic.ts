@@ -23,13 +23,13 @@ import { llmActivities } from './llmActivities';
 import { startFollowUp } from './followUp';
 import {
   organicConversationWorkflowId,
-  sessionIdFor,
   type OrganicConversationInput,
   type OrganicConversationResult,
   type OrganicThresholds,
   type SilenceCheckInput,
   type SilenceCheckOutcome,
-} from './types';
+} from './contracts/organic';
+import { sessionIdFor } from '../store/sessionId';
 
 const { loadChannelActivity, loadHistory, choosePromptVersion, persistBotTurn } =
   proxyLocalActivities<Activities>(STORE_OPTIONS);

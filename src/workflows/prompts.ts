@@ -2,9 +2,6 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
-  defineQuery,
-  defineSignal,
-  defineUpdate,
   executeChild,
   log,
   proxyActivities,
@@ -18,29 +15,19 @@ import { deadLetterStep, rootCause } from './deadLetters';
 import { GENERATE_MAX_ATTEMPTS, METRICS_REFRESH_OPTIONS, STORE_OPTIONS } from './retryPolicies';
 import { llmActivities } from './llmActivities';
 import {
+  changePromptDefaultUpdate,
+  promoteVersionSignal,
+  promptChangesQuery,
+  rollBackDefaultSignal,
   type PromptChangeAsk,
   type PromptChangeOutcome,
   type PromptChangeRequest,
   type PromptOptimizerInput,
-} from './types';
+} from './contracts/prompts';
 
 const { loadOptimizerMaterial, createChallengerPrompt, changePromptDefault, setPromptTraffic } =
   proxyLocalActivities<Activities>(STORE_OPTIONS);
 const { refreshPromptMetrics } = proxyActivities<Activities>(METRICS_REFRESH_OPTIONS);
-
-/** The admin API's prompt change, answered with its outcome (update-with-start). */
-export const changePromptDefaultUpdate = defineUpdate<PromptChangeOutcome, [PromptChangeAsk]>(
-  'changePromptDefault',
-);
-/** The same changes as fire-and-forget signals (from the Temporal UI or CLI), outcomes read by query. */
-export const promoteVersionSignal =
-  defineSignal<[{ requestId: string; character: string; version: string; by?: string; reason?: string }]>(
-    'promoteVersion',
-  );
-export const rollBackDefaultSignal =
-  defineSignal<[{ requestId: string; character: string; by?: string; reason?: string }]>('rollBackDefault');
-/** The outcomes of the latest requests, newest last. */
-export const promptChangesQuery = defineQuery<PromptChangeOutcome[]>('promptChanges');
 
 /** A request waiting its turn; `answer` resolves an update's caller. */
 type Pending = PromptChangeRequest & { requestId: string; answer?: (outcome: PromptChangeOutcome) => void };

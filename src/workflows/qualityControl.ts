@@ -5,11 +5,11 @@ import { STORE_OPTIONS } from './retryPolicies';
 import { llmActivities } from './llmActivities';
 import {
   QC_FALLBACK_SCORE,
-  type GeneratedReply,
   type QcAssessment,
   type QualityControlInput,
   type QualityControlResult,
-} from './types';
+} from './contracts/qualityControl';
+import type { GeneratedReply } from './contracts/reply';
 
 const { recordQcAssessment } = proxyLocalActivities<Activities>(STORE_OPTIONS);
 

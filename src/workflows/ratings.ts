@@ -1,7 +1,7 @@
 import { proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { STORE_OPTIONS } from './retryPolicies';
-import type { UserRatingInput, UserRatingOutcome } from './types';
+import type { UserRatingInput, UserRatingOutcome } from './contracts/ratings';
 
 const { findRatedReply, recordUserRating, removeUserRating } =
   proxyLocalActivities<Activities>(STORE_OPTIONS);

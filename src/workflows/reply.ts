@@ -12,13 +12,9 @@ import {
 import { llmActivities } from './llmActivities';
 import { startFollowUp } from './followUp';
 import { QualityControlWorkflow } from './qualityControl';
-import {
-  qualityControlWorkflowId,
-  sessionIdFor,
-  type GeneratedReply,
-  type ReplyInput,
-  type ReplyResult,
-} from './types';
+import { qualityControlWorkflowId } from './contracts/qualityControl';
+import { sessionIdFor } from '../store/sessionId';
+import type { GeneratedReply, ReplyInput, ReplyResult } from './contracts/reply';
 
 const { persistUserTurn, loadHistory, choosePromptVersion, loadQcPolicy, persistBotTurn } =
   proxyLocalActivities<Activities>(STORE_OPTIONS);

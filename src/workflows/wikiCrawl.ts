@@ -5,8 +5,6 @@ import {
   condition,
   ContinueAsNew,
   continueAsNew,
-  defineQuery,
-  defineSignal,
   isCancellation,
   proxyActivities,
   proxyLocalActivities,
@@ -21,23 +19,22 @@ import type { Activities } from '../activities';
 import { deadLetterStep } from './deadLetters';
 import { CRAWL_PAGE_OPTIONS, PAGE_MAX_ATTEMPTS, PLAN_CRAWL_OPTIONS, STORE_OPTIONS } from './retryPolicies';
 import {
+  cancelCrawl,
+  crawlProgress,
+  pauseCrawl,
+  resumeCrawl,
   CRAWL_SEARCH_ATTRIBUTES,
   type CrawlCursor,
   type CrawledPage,
   type CrawlProgress,
   type CrawlState,
   type WikiCrawlInput,
-} from './types';
+} from './contracts/wikiCrawl';
 
 const { planCrawl } = proxyActivities<Activities>(PLAN_CRAWL_OPTIONS);
 const { crawlPage } = proxyActivities<Activities>(CRAWL_PAGE_OPTIONS);
 
 const { recordCrawlStatus } = proxyLocalActivities<Activities>(STORE_OPTIONS);
-
-export const pauseCrawl = defineSignal('pauseCrawl');
-export const resumeCrawl = defineSignal('resumeCrawl');
-export const cancelCrawl = defineSignal('cancelCrawl');
-export const crawlProgress = defineQuery<CrawlProgress>('crawlProgress');
 
 /** Continue as new well before Temporal's 51,200-event history limit (~10 events a page). */
 const MAX_HISTORY_EVENTS = 5_000;

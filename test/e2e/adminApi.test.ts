@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { OPENAPI_DOCUMENT } from '../../src/admin/openapi';
 import { adminRoutes, adminSettings } from '../../src/admin/server';
 import { logger } from '../../src/logger';
-import { sessionIdFor } from '../../src/workflows/types';
+import { sessionIdFor } from '../../src/store/sessionId';
 import { startHarness, type Harness } from './harness';
 
 const TOKEN = 'admin-api-test-token';

@@ -1,8 +1,8 @@
 import { loadRoster } from '../../src/characters/roster';
 import { followUpPolicy } from '../../src/config';
 import type { OrganicConversationWorkflow } from '../../src/workflows/organic';
-import type { ReplyResult } from '../../src/workflows/types';
-import { replyWorkflowId } from '../../src/workflows/types';
+import type { ReplyResult } from '../../src/workflows/contracts/reply';
+import { replyWorkflowId } from '../../src/workflows/contracts/reply';
 import { waitFor } from '../fakes/waitFor';
 import { startHarness, type Harness } from './harness';
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ensureOrganicSchedules, type OrganicScheduleSettings } from '../../src/organic/schedules';
-import { organicScheduleId, replyWorkflowId, type SilenceCheckOutcome } from '../../src/workflows/types';
+import { organicScheduleId, type SilenceCheckOutcome } from '../../src/workflows/contracts/organic';
+import { replyWorkflowId } from '../../src/workflows/contracts/reply';
 import { waitFor } from '../fakes/waitFor';
 import { startHarness, type CharacterName, type Harness } from './harness';
 

@@ -3,14 +3,15 @@ import { OPTIMIZER_SYSTEM_INTRO } from '../../src/llm/optimizerPrompt';
 import type { PromptReviewPolicy, ReviewAction } from '../../src/prompts/review';
 import { ensurePromptReviewSchedule } from '../../src/prompts/reviewSchedule';
 import type { FineTuningEntry } from '../../src/store/fineTuningData';
+import type { PromptReviewWorkflow, PromptVersionsWorkflow } from '../../src/workflows/prompts';
 import {
   changePromptDefaultUpdate,
   promoteVersionSignal,
   promptChangesQuery,
-  PromptReviewWorkflow,
-  PromptVersionsWorkflow,
-} from '../../src/workflows/prompts';
-import { promptReviewScheduleId, promptVersionsWorkflowId } from '../../src/workflows/types';
+  PROMPT_REVIEW_WORKFLOW_TYPE,
+  promptReviewScheduleId,
+  promptVersionsWorkflowId,
+} from '../../src/workflows/contracts/prompts';
 import { waitFor } from '../fakes/waitFor';
 import { startHarness, type Harness } from './harness';
 
@@ -63,7 +64,7 @@ async function rate(character: string, version: string, scores: number[]): Promi
 }
 
 function review(): Promise<ReviewAction[]> {
-  return h.temporal.workflow.execute(PromptReviewWorkflow, {
+  return h.temporal.workflow.execute<typeof PromptReviewWorkflow>(PROMPT_REVIEW_WORKFLOW_TYPE, {
     workflowId: `prompt-review-test-${randomUUID()}`,
     taskQueue: h.config.taskQueue,
     args: [POLICY],

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { GenerationBody } from '../fakes/scriptedOllama';
 import { QC_SYSTEM_INTRO } from '../../src/llm/qcPrompt';
 import { botTurnId } from '../../src/store/conversationHistory';
-import { replyWorkflowId, type ReplyResult } from '../../src/workflows/types';
+import { replyWorkflowId, type ReplyResult } from '../../src/workflows/contracts/reply';
 import { waitFor } from '../fakes/waitFor';
 import { startHarness, type CharacterName, type Harness } from './harness';
 

@@ -5,13 +5,12 @@
 import type { WorkflowExecutionInfo } from '@temporalio/client';
 import { parseMessageReference, reactionScore } from '../../src/bots/ratings';
 import type { UserRating } from '../../src/store/fineTuningData';
+import { replyWorkflowId, type ReplyResult } from '../../src/workflows/contracts/reply';
 import {
-  replyWorkflowId,
   USER_RATING_WORKFLOW_TYPE,
-  type ReplyResult,
   type UserRatingInput,
   type UserRatingOutcome,
-} from '../../src/workflows/types';
+} from '../../src/workflows/contracts/ratings';
 import { waitFor } from '../fakes/waitFor';
 import { CHARACTERS, startHarness, type CharacterName, type Harness } from './harness';
 

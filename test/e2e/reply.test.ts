@@ -1,6 +1,7 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
-import type { ReplyResult } from '../../src/workflows/types';
-import { replyWorkflowId, sessionIdFor } from '../../src/workflows/types';
+import type { ReplyResult } from '../../src/workflows/contracts/reply';
+import { replyWorkflowId } from '../../src/workflows/contracts/reply';
+import { sessionIdFor } from '../../src/store/sessionId';
 import { waitFor } from '../fakes/waitFor';
 import { startHarness, type CharacterName, type Harness } from './harness';
 

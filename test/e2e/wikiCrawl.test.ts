@@ -9,7 +9,7 @@ import {
   wikiCrawlWorkflowId,
   type CrawlProgress,
   type WikiCrawlInput,
-} from '../../src/workflows/types';
+} from '../../src/workflows/contracts/wikiCrawl';
 import { startFixtureWiki, type FixtureWiki, type FixtureWikiOptions } from '../fakes/fixtureWiki';
 import {
   noSharedWordQuestions,

@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { WikiCrawlWorkflow } from '../../src/workflows/wikiCrawl';
-import { replyWorkflowId, wikiCrawlWorkflowId, type ReplyResult } from '../../src/workflows/types';
+import { replyWorkflowId, type ReplyResult } from '../../src/workflows/contracts/reply';
+import { wikiCrawlWorkflowId } from '../../src/workflows/contracts/wikiCrawl';
 import { startFixtureWiki } from '../fakes/fixtureWiki';
 import { waitFor } from '../fakes/waitFor';
 import { startHarness, type Harness } from './harness';

@@ -8,12 +8,9 @@ import { followUpPolicy } from '../../src/config';
 import { MAX_STARTER_CHARS } from '../../src/llm/organicPrompt';
 import { QC_SYSTEM_INTRO } from '../../src/llm/qcPrompt';
 import type { OrganicConversationWorkflow } from '../../src/workflows/organic';
-import {
-  replyWorkflowId,
-  type OrganicConversationResult,
-  type ReplyResult,
-  wikiCrawlWorkflowId,
-} from '../../src/workflows/types';
+import { replyWorkflowId, type ReplyResult } from '../../src/workflows/contracts/reply';
+import type { OrganicConversationResult } from '../../src/workflows/contracts/organic';
+import { wikiCrawlWorkflowId } from '../../src/workflows/contracts/wikiCrawl';
 import type { WikiCrawlWorkflow } from '../../src/workflows/wikiCrawl';
 import { startFixtureWiki } from '../fakes/fixtureWiki';
 import { startOllamaTap, type OllamaTap, type TappedChat } from '../fakes/ollamaTap';

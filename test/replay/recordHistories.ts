@@ -32,20 +32,25 @@ import {
   PromptOptimizerWorkflow,
   PromptReviewWorkflow,
   PromptVersionsWorkflow,
+} from '../../src/workflows/prompts';
+import {
   promoteVersionSignal,
   promptChangesQuery,
   rollBackDefaultSignal,
-} from '../../src/workflows/prompts';
+} from '../../src/workflows/contracts/prompts';
 import type { QualityControlWorkflow } from '../../src/workflows/qualityControl';
 import type { UserRatingWorkflow } from '../../src/workflows/ratings';
 import type { ReplyWorkflow } from '../../src/workflows/reply';
 import {
+  cancelCrawl,
+  crawlProgress,
   CRAWL_SEARCH_ATTRIBUTES,
-  type FollowUpPolicy,
-  type IncomingMessage,
-  type UserRatingInput,
-} from '../../src/workflows/types';
-import { cancelCrawl, crawlProgress, pauseCrawl, resumeCrawl } from '../../src/workflows/wikiCrawl';
+  pauseCrawl,
+  resumeCrawl,
+} from '../../src/workflows/contracts/wikiCrawl';
+import type { FollowUpPolicy } from '../../src/workflows/contracts/followUp';
+import type { IncomingMessage } from '../../src/workflows/contracts/reply';
+import type { UserRatingInput } from '../../src/workflows/contracts/ratings';
 import type { WikiCrawlWorkflow } from '../../src/workflows/wikiCrawl';
 import { CHARACTERS, snowflakeAt, type ActivityOverrides } from '../workflows/fakeActivities';
 import { installQuietRuntime, startTestbed, type Testbed } from '../workflows/env';

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { crawlSearchAttributesRegistered } from '../../src/admin/crawlRoutes';
 import { readSearchAttributes, searchAttributesFile } from '../../src/stack/searchAttributes';
-import { CRAWL_SEARCH_ATTRIBUTES } from '../../src/workflows/types';
+import { CRAWL_SEARCH_ATTRIBUTES } from '../../src/workflows/contracts/wikiCrawl';
 
 const repoRoot = path.join(__dirname, '..', '..');
 /** The `temporal` CLI's type names -> the SDK's. */

@@ -18,7 +18,7 @@ import {
   type LogLevel,
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
-import { llmTaskQueueFor } from '../../src/workflows/types';
+import { llmTaskQueueFor } from '../../src/workflows/contracts/taskQueues';
 import { byTaskQueue, fakeActivities, type ActivityOverrides } from './fakeActivities';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');

@@ -6,7 +6,8 @@ import { Context } from '@temporalio/activity';
 import type { WorkflowClient } from '@temporalio/client';
 import type { FollowUpWorkflow } from '../../src/workflows/followUp';
 import type { ReplyWorkflow } from '../../src/workflows/reply';
-import type { FollowUpInput, FollowUpOutcome, FollowUpPolicy, ReplyResult } from '../../src/workflows/types';
+import type { FollowUpInput, FollowUpOutcome, FollowUpPolicy } from '../../src/workflows/contracts/followUp';
+import type { ReplyResult } from '../../src/workflows/contracts/reply';
 import { fakeActivities, snowflakeAt } from './fakeActivities';
 import { useTestbed } from './env';
 

@@ -5,7 +5,7 @@
  */
 import type { WorkflowClient } from '@temporalio/client';
 import type { SilenceCheckWorkflow } from '../../src/workflows/organic';
-import type { SilenceCheckInput } from '../../src/workflows/types';
+import type { SilenceCheckInput } from '../../src/workflows/contracts/organic';
 import { fakeActivities } from './fakeActivities';
 import { useTestbed } from './env';
 

@@ -3,7 +3,11 @@
  * reviewed until one scores the minimum, or the best one is sent when regenerations run out.
  */
 import type { QualityControlWorkflow } from '../../src/workflows/qualityControl';
-import type { QcAssessment, QcPolicy, QualityControlInput } from '../../src/workflows/types';
+import type {
+  QcAssessment,
+  QcPolicy,
+  QualityControlInput,
+} from '../../src/workflows/contracts/qualityControl';
 import type { AllActivities } from './fakeActivities';
 import { useTestbed } from './env';
 

@@ -4,7 +4,7 @@
  */
 import type { ReplyWorkflow } from '../../src/workflows/reply';
 import { GENERATE_MAX_ATTEMPTS } from '../../src/workflows/retryPolicies';
-import type { ReplyInput } from '../../src/workflows/types';
+import type { ReplyInput } from '../../src/workflows/contracts/reply';
 import { fakeActivities, snowflakeAt } from './fakeActivities';
 import { useTestbed } from './env';
 

@@ -1,0 +1,79 @@
+/**
+ * The reply family's contract: what the bots (and POST /orchestrate, follow-ups, replays) hand
+ * ReplyWorkflow, what it answers, and its ids. Plain data and pure functions: loaded inside the
+ * workflow sandbox as well as by clients.
+ *
+ * Payloads between workflows, activities and clients are camelCase. A payload field that carries
+ * part of a stored document keeps the document's snake_case names and is typed as a Pick of it
+ * (TurnRef, PromptChoice): the seed's names belong to the store's documents.
+ */
+import type { QcTurnResult, TurnRef } from '../../store/conversationHistory';
+import type { FollowUpPolicy } from './followUp';
+
+export const REPLY_WORKFLOW_TYPE = 'ReplyWorkflow';
+
+/**
+ * One workflow per (Discord message, character): a gateway redelivery of the same
+ * message maps to the same id, and Temporal refuses to start it twice.
+ */
+export function replyWorkflowId(messageId: string, character: string): string {
+  return `reply-${messageId}-${character.toLowerCase()}`;
+}
+
+/** A Discord message as the bots hand it to a workflow. */
+export interface IncomingMessage {
+  messageId: string;
+  channelId: string;
+  guildId: string | null;
+  authorId: string;
+  authorName: string;
+  content: string;
+  /** ISO-8601, when Discord created it. */
+  createdAt: string;
+}
+
+export interface ReplyInput {
+  /** Roster name of the character answering, e.g. "Stewie". */
+  character: string;
+  message: IncomingMessage;
+  /** How characters may answer each other afterwards; absent: they do not. */
+  followUps?: FollowUpPolicy;
+  /** Set when this reply answers another character's line (a follow-up). */
+  chain?: ChainPosition;
+  /** False for POST /orchestrate: the reply is stored and returned, not posted to Discord. */
+  deliver?: boolean;
+}
+
+/** Where a follow-up reply stands in its chain. */
+export interface ChainPosition {
+  /** Bot lines in the chain before this one. */
+  length: number;
+  /** ISO time of the human message (or organic start) the chain began with. */
+  anchorAt: string;
+  /** The turn of the line being answered (it is already in conversation_history). */
+  answeredTurn: TurnRef;
+}
+
+export interface ReplyResult {
+  /** conversation_history.response_id of the bot turn (= the workflow id). */
+  responseId: string;
+  character: string;
+  text: string;
+  promptVersion: string;
+  /** The QC pass of the reply that was sent; null when QC is off or generation failed. */
+  qc: QcTurnResult | null;
+  /** Discord ids of the posted parts; empty if delivery failed and was dead-lettered. */
+  deliveredMessageIds: string[];
+  usedFallback: boolean;
+  deadLetterIds: string[];
+}
+
+/** What the generateReply activity (and each QC candidate) produced. */
+export interface GeneratedReply {
+  /** Exactly what Ollama returned. */
+  raw: string;
+  /** After cleaning (labels, quotes, other speakers' lines removed) and trimming. */
+  final: string;
+  /** Length before it was trimmed to QC_MAX_REPLY_CHARS; absent when it was not. */
+  trimmedFrom?: number;
+}
