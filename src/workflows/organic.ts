@@ -7,20 +7,17 @@ import {
   WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { snowflakeTime } from '../discord/snowflake';
 import type { Activities } from '../activities';
 import type { RagSnippet } from '../store/conversationHistory';
 import { deadLetterStep, rootCause } from './deadLetters';
 import {
-  DELIVERY_MAX_ATTEMPTS,
-  DELIVERY_OPTIONS,
   DISCORD_READ_OPTIONS,
   GENERATE_MAX_ATTEMPTS,
   RETRIEVAL_OPTIONS,
   STORE_OPTIONS,
 } from './retryPolicies';
 import { llmActivities } from './llmActivities';
-import { startFollowUp } from './followUp';
+import { storeAndPostLine } from './botLine';
 import {
   organicConversationWorkflowId,
   type OrganicConversationInput,
@@ -31,10 +28,9 @@ import {
 } from './contracts/organic';
 import { sessionIdFor } from '../store/sessionId';
 
-const { loadChannelActivity, loadHistory, choosePromptVersion, persistBotTurn } =
+const { loadChannelActivity, loadHistory, choosePromptVersion } =
   proxyLocalActivities<Activities>(STORE_OPTIONS);
 const { retrieveContext } = proxyActivities<Activities>(RETRIEVAL_OPTIONS);
-const { deliverReply } = proxyActivities<Activities>(DELIVERY_OPTIONS);
 /** A quick read; if Discord does not answer, this check fails and the next one tries again. */
 const { lastChannelMessageAt } = proxyActivities<Activities>(DISCORD_READ_OPTIONS);
 
@@ -144,43 +140,23 @@ export async function OrganicConversationWorkflow(
     return { ...base, text: null, deliveredMessageIds: [] };
   }
 
-  const starterTurn = await persistBotTurn({
-    responseId: workflowId,
-    character: initiator,
-    channelId: input.channelId,
-    replyToMessageId: null,
-    promptVersion: prompt.prompt_version,
-    ragContextUsed: snippet ? [snippet] : [],
-    llmResponseRaw: starter.raw,
-    llmResponseFinal: starter.final,
-    isOrganicInitiation: true,
-    qcResult: null,
-  });
-  let deliveredMessageIds: string[] = [];
-  try {
-    deliveredMessageIds = await deliverReply({
+  const deliveredMessageIds = await storeAndPostLine({
+    turn: {
       responseId: workflowId,
       character: initiator,
       channelId: input.channelId,
-      replyTo: null,
-      text: starter.final,
-    });
-  } catch (err) {
-    await deadLetter('deliverReply', err, DELIVERY_MAX_ATTEMPTS);
-  }
-  const lastMessageId = deliveredMessageIds.at(-1);
-  if (input.followUps && lastMessageId) {
+      replyToMessageId: null,
+      promptVersion: prompt.prompt_version,
+      ragContextUsed: snippet ? [snippet] : [],
+      llmResponseRaw: starter.raw,
+      llmResponseFinal: starter.final,
+      isOrganicInitiation: true,
+      qcResult: null,
+    },
+    deliver: true,
     // Another character may answer the starter; the chain is anchored at the starter.
-    await startFollowUp({
-      channelId: input.channelId,
-      policy: input.followUps,
-      speaker: initiator,
-      text: starter.final,
-      lastMessageId,
-      turn: starterTurn,
-      length: 1,
-      anchorAt: new Date(snowflakeTime(lastMessageId)).toISOString(),
-    });
-  }
+    ...(input.followUps && { followUp: { policy: input.followUps, length: 1, anchorAt: null } }),
+    deadLetter,
+  });
   return { ...base, text: starter.final, deliveredMessageIds };
 }

@@ -2,24 +2,17 @@ import { executeChild, log, proxyActivities, proxyLocalActivities, workflowInfo 
 import type { Activities } from '../activities';
 import type { QcTurnResult, RagSnippet } from '../store/conversationHistory';
 import { deadLetterStep, rootCause } from './deadLetters';
-import {
-  DELIVERY_MAX_ATTEMPTS,
-  DELIVERY_OPTIONS,
-  GENERATE_MAX_ATTEMPTS,
-  RETRIEVAL_OPTIONS,
-  STORE_OPTIONS,
-} from './retryPolicies';
+import { GENERATE_MAX_ATTEMPTS, RETRIEVAL_OPTIONS, STORE_OPTIONS } from './retryPolicies';
 import { llmActivities } from './llmActivities';
-import { startFollowUp } from './followUp';
+import { storeAndPostLine } from './botLine';
 import { QualityControlWorkflow } from './qualityControl';
 import { qualityControlWorkflowId } from './contracts/qualityControl';
 import { sessionIdFor } from '../store/sessionId';
 import type { GeneratedReply, ReplyInput, ReplyResult } from './contracts/reply';
 
-const { persistUserTurn, loadHistory, choosePromptVersion, loadQcPolicy, persistBotTurn } =
+const { persistUserTurn, loadHistory, choosePromptVersion, loadQcPolicy } =
   proxyLocalActivities<Activities>(STORE_OPTIONS);
 const { retrieveContext } = proxyActivities<Activities>(RETRIEVAL_OPTIONS);
-const { deliverReply } = proxyActivities<Activities>(DELIVERY_OPTIONS);
 
 /**
  * Answers one Discord message in character: remember the user's turn, gather history,
@@ -82,47 +75,32 @@ export async function ReplyWorkflow(input: ReplyInput): Promise<ReplyResult> {
   }
   const text = reply?.final ?? prompt.fallback_line;
 
-  const botTurn = await persistBotTurn({
-    responseId: workflowId,
-    character,
-    channelId: message.channelId,
-    replyToMessageId: message.messageId,
-    promptVersion: prompt.prompt_version,
-    ragContextUsed: reply ? context : [],
-    llmResponseRaw: reply?.raw ?? null,
-    llmResponseFinal: text,
-    isOrganicInitiation: false,
-    qcResult,
-  });
-
-  let deliveredMessageIds: string[] = [];
-  // POST /orchestrate answers over HTTP: there is no Discord message to reply to.
-  if (input.deliver !== false) {
-    try {
-      deliveredMessageIds = await deliverReply({
-        responseId: workflowId,
-        character,
-        channelId: message.channelId,
-        replyTo: message.messageId,
-        text,
-      });
-    } catch (err) {
-      await deadLetter('deliverReply', err, DELIVERY_MAX_ATTEMPTS);
-    }
-  }
-  const lastMessageId = deliveredMessageIds.at(-1);
-  if (input.followUps && reply && lastMessageId) {
-    await startFollowUp({
+  const deliveredMessageIds = await storeAndPostLine({
+    turn: {
+      responseId: workflowId,
+      character,
       channelId: message.channelId,
-      policy: input.followUps,
-      speaker: character,
-      text,
-      lastMessageId,
-      turn: botTurn,
-      length: (input.chain?.length ?? 0) + 1,
-      anchorAt: input.chain?.anchorAt ?? message.createdAt,
-    });
-  }
+      replyToMessageId: message.messageId,
+      promptVersion: prompt.prompt_version,
+      ragContextUsed: reply ? context : [],
+      llmResponseRaw: reply?.raw ?? null,
+      llmResponseFinal: text,
+      isOrganicInitiation: false,
+      qcResult,
+    },
+    // POST /orchestrate answers over HTTP: there is no Discord message to reply to.
+    deliver: input.deliver !== false,
+    // A fallback line is not worth answering.
+    ...(input.followUps &&
+      reply && {
+        followUp: {
+          policy: input.followUps,
+          length: (input.chain?.length ?? 0) + 1,
+          anchorAt: input.chain?.anchorAt ?? message.createdAt,
+        },
+      }),
+    deadLetter,
+  });
   return {
     responseId: workflowId,
     character,
