@@ -1,0 +1,253 @@
+/**
+ * A small fake of Discord for tests: a subset of the REST API (/api/v10) and of the gateway (JSON over
+ * WebSocket), both on 127.0.0.1, so the REAL discord.js / @discordjs/rest clients run against it:
+ *
+ *   new Client({ intents, rest: { api: fake.apiUrl } })      // discord.js
+ *   new REST({ api: fake.apiUrl }).setToken(token)           // @discordjs/rest
+ *
+ * The fake holds one guild. Bots are registered with `addBot` before they log in; the test plays the
+ * humans with `userSays`. Every message (a user's or a bot's) is dispatched as MESSAGE_CREATE to every
+ * gateway session that can see the channel, the author included, as Discord does.
+ *
+ * What it does like Discord:
+ * - Gateway: HELLO, IDENTIFY -> READY + GUILD_CREATE, heartbeat ACKs, the documented close codes for bad
+ *   payloads/tokens. RESUME really resumes: each session keeps what it was sent and a RESUME replays
+ *   everything after the client's `seq`, then RESUMED. A client closing with 1000/1001 ends its session
+ *   (a later RESUME gets INVALID_SESSION, op 9 d:false); any other drop keeps it resumable.
+ * - Intents: MESSAGE_CREATE only to sessions that identified with GuildMessages / DirectMessages, and
+ *   without MessageContent the content is blanked except in DMs, the bot's own and mentioning messages.
+ * - REST: validation errors with Discord's codes and shapes, enforce_nonce, replies (message_reference,
+ *   referenced_message, type 19), mentions (`<@id>`, `<@&id>`, @everyone/@here) filtered by
+ *   allowed_mentions into mentions / mention_roles / mention_everyone, injected 429s (per route or global)
+ *   with retry_after / Retry-After that discord.js waits out; request bodies are kept in `restCalls`.
+ * - REST message objects carry no guild_id/member; gateway ones do (plus channel_type).
+ * - Reactions: `react`/`unreact` (humans) and a bot's PUT .../reactions/:emoji/@me dispatch
+ *   MESSAGE_REACTION_ADD / _REMOVE (with member and message_author_id) to sessions with the reactions intent.
+ * - Slash commands: PUT/GET /applications/:id/commands (global, bulk overwrite, validated); `useCommand`
+ *   dispatches INTERACTION_CREATE to the command's bot only; POST /interactions/:id/:token/callback
+ *   (types 4 and 5, within 3 s, once) and GET/PATCH /webhooks/:app/:token/messages/@original, unauthenticated
+ *   like Discord's; `interactionResponse` shows what the user sees.
+ *
+ * Not implemented (on purpose): transport compression (a `compress` query parameter is ignored, frames
+ * stay JSON text, which discord.js accepts), ETF, heartbeat timeouts, session expiry, rate-limit buckets
+ * (no x-ratelimit-* headers unless a 429 is injected), permissions, privileged-intent approval, file
+ * uploads, message edit/delete, typing gateway events (recorded, not dispatched), other interaction types and
+ * callback types, follow-up messages, and posting a non-ephemeral interaction response into the channel.
+ *
+ * This class is the test-facing surface; the modules beside it each own one concern: guild (members and
+ * channels), messages, reactions, commands and interactions, the gateway, the REST API and its faults.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { GatewayDispatchEvents, GatewayIntentBits, type APIApplicationCommand } from 'discord.js';
+import { ChannelRoutes, type TypingEvent } from './channelRoutes';
+import { CommandRegistry } from './commands';
+import { Faults, type FailureInjection } from './faults';
+import { Gateway } from './gateway';
+import { Guild, type BotUser } from './guild';
+import { Interactions, type InteractionResponseView, type UseCommandOptions } from './interactions';
+import { Messages, type StoredMessage, type UserSaysOptions } from './messages';
+import { Reactions, type ReactionEvent } from './reactions';
+import { RestApi, type RestCall } from './rest';
+
+export type {
+  BotUser,
+  FailureInjection,
+  InteractionResponseView,
+  ReactionEvent,
+  RestCall,
+  StoredMessage,
+  TypingEvent,
+  UseCommandOptions,
+  UserSaysOptions,
+};
+
+export interface FakeDiscordOptions {
+  port?: number;
+  /** HELLO's heartbeat_interval (Discord: 41250 ms). Lower it to see heartbeats in short tests. */
+  heartbeatIntervalMs?: number;
+}
+
+export class FakeDiscord {
+  readonly guildId: string;
+  /** POST /channels/:id/typing calls. */
+  readonly typingEvents: TypingEvent[];
+  /** PUT .../reactions/:emoji/@me calls (a repeated reaction is recorded once, as Discord keeps one). */
+  readonly reactions: ReactionEvent[];
+  /** Every REST call in arrival order, including rejected and injected ones. */
+  readonly restCalls: RestCall[];
+  port = 0;
+
+  private readonly guild = new Guild();
+  private readonly faults = new Faults();
+  private readonly commandRegistry = new CommandRegistry();
+  private readonly gateway: Gateway;
+  private readonly messageStore: Messages;
+  private readonly reactionRecords: Reactions;
+  private readonly interactions: Interactions;
+  private readonly rest: RestApi;
+  private readonly http = createServer((req, res) => void this.rest.handle(req, res));
+
+  constructor(heartbeatIntervalMs = 41_250) {
+    this.guildId = this.guild.id;
+    const gatewayUrl = () => this.gatewayUrl;
+    this.gateway = new Gateway(this.guild, gatewayUrl, heartbeatIntervalMs);
+    this.messageStore = new Messages(this.guild, this.gateway);
+    this.reactionRecords = new Reactions(this.guild, this.messageStore, this.gateway);
+    this.interactions = new Interactions(this.guild, this.commandRegistry, this.gateway);
+    const channels = new ChannelRoutes(this.guild, this.messageStore, this.reactionRecords);
+    const routes = { channels, commands: this.commandRegistry, interactions: this.interactions };
+    this.rest = new RestApi(this.guild, this.faults, routes, gatewayUrl);
+    this.typingEvents = channels.typingEvents;
+    this.reactions = this.reactionRecords.byBots;
+    this.restCalls = this.rest.calls;
+    this.http.on('upgrade', (req, socket, head) => this.gateway.upgrade(req, socket, head));
+  }
+
+  async listen(port: number): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.http.once('error', reject);
+      this.http.listen(port, '127.0.0.1', () => resolve());
+    });
+    this.port = (this.http.address() as AddressInfo).port;
+  }
+
+  /** Base for discord.js `rest.api` and @discordjs/rest `api`: http://127.0.0.1:PORT/api */
+  get apiUrl(): string {
+    return `http://127.0.0.1:${this.port}/api`;
+  }
+
+  get gatewayUrl(): string {
+    return `ws://127.0.0.1:${this.port}/gateway`;
+  }
+
+  // ----- test-driver API --------------------------------------------------------------------------
+
+  /** Register a bot account, before it logs in. Its application id is its user id, as for new bots. */
+  addBot(bot: { token: string; id?: string; username: string }): BotUser {
+    return this.guild.addBot(bot);
+  }
+
+  /** A guild text channel. Bots already connected get a CHANNEL_CREATE (with the Guilds intent). */
+  createTextChannel(name?: string): string {
+    const channel = this.guild.addTextChannel(name);
+    for (const session of this.gateway.liveSessions()) {
+      if (session.intents & GatewayIntentBits.Guilds) {
+        const data = this.guild.channelObject(channel);
+        void this.gateway.dispatch(session, GatewayDispatchEvents.ChannelCreate, data);
+      }
+    }
+    return channel.id;
+  }
+
+  /** A DM between a bot and a human (named `username`, else user-XXXX unless already known). */
+  createDmChannel(botId: string, userId: string, username?: string): string {
+    return this.guild.addDmChannel(botId, userId, username).id;
+  }
+
+  /** A human posts; resolves once MESSAGE_CREATE is written to every session that can see it. */
+  async userSays(options: UserSaysOptions): Promise<StoredMessage> {
+    const message = this.messageStore.createFromHuman(options);
+    await this.messageStore.deliver(message);
+    return structuredClone(message);
+  }
+
+  /** Dispatch the identical MESSAGE_CREATE again, as an at-least-once gateway may; nothing is created. */
+  redeliver(messageId: string): Promise<void> {
+    return this.messageStore.redeliver(messageId);
+  }
+
+  // ----- reactions and slash commands -------------------------------------------------------------
+
+  /**
+   * A human reacts to a message (`emoji`: a unicode emoji, or 'name:id' for a custom one). Every session
+   * with the GuildMessageReactions (DMs: DirectMessageReactions) intent that can see the channel gets
+   * MESSAGE_REACTION_ADD; reacting again with the same emoji does nothing, as on Discord.
+   */
+  react(userId: string, channelId: string, messageId: string, emoji: string): Promise<void> {
+    return this.reactionRecords.humanReacts(userId, channelId, messageId, emoji);
+  }
+
+  /** The human takes a reaction back: MESSAGE_REACTION_REMOVE (nothing if they had not reacted so). */
+  unreact(userId: string, channelId: string, messageId: string, emoji: string): Promise<void> {
+    return this.reactionRecords.humanUnreacts(userId, channelId, messageId, emoji);
+  }
+
+  /** The global application commands a bot registered (PUT /applications/:id/commands). */
+  commands(applicationId: string): APIApplicationCommand[] {
+    return this.commandRegistry.list(applicationId);
+  }
+
+  /**
+   * A human uses a bot's chat-input (slash) command: INTERACTION_CREATE to that bot, as a Discord client
+   * sends it, so the options must fit the registered command (an error is thrown otherwise, since the
+   * client would not send it). Read the bot's answer with `interactionResponse(id)`.
+   */
+  useCommand(options: UseCommandOptions): Promise<{ id: string; token: string }> {
+    return this.interactions.use(options);
+  }
+
+  /** How the bot answered an interaction so far (undefined while it has not acknowledged it). */
+  interactionResponse(interactionId: string): InteractionResponseView | undefined {
+    return this.interactions.view(interactionId);
+  }
+
+  /** All stored messages (users' and bots'), oldest first; copies. */
+  messages(channelId?: string): StoredMessage[] {
+    return this.messageStore.list(channelId);
+  }
+
+  /** Only the messages created through REST (POST /channels/:id/messages). */
+  botMessages(channelId?: string): StoredMessage[] {
+    return this.messageStore.botMessages(channelId);
+  }
+
+  /**
+   * Resolves with the first bot message that replies to `messageId` (already posted or
+   * still to come), without polling: for benchmarks that time replies.
+   */
+  replyTo(messageId: string, timeoutMs = 60_000): Promise<StoredMessage> {
+    return this.messageStore.replyTo(messageId, timeoutMs);
+  }
+
+  /** The next `times` matching REST calls get `status` and have no effect. */
+  failNext(injection: FailureInjection): void {
+    this.faults.add(injection);
+  }
+
+  /** Ids of bots with an identified (or resumed) gateway session on an open socket. */
+  connectedBots(): string[] {
+    return this.gateway.connectedBots();
+  }
+
+  waitForBotsReady(count: number, timeoutMs = 15_000): Promise<void> {
+    return this.gateway.waitForBotsReady(count, timeoutMs);
+  }
+
+  /**
+   * Close gateway sockets (all, or one bot's) like a network drop. With `resumable` (default true) the
+   * clients RESUME and get what they missed; otherwise their RESUME is refused and they IDENTIFY again.
+   */
+  dropConnections({
+    botId,
+    code = 4000,
+    resumable = true,
+  }: { botId?: string; code?: number; resumable?: boolean } = {}): void {
+    this.gateway.dropConnections({ botId, code, resumable });
+  }
+
+  /** Terminate every socket and stop the server. Destroy discord.js clients first or they reconnect. */
+  async close(): Promise<void> {
+    this.gateway.close();
+    this.http.closeAllConnections();
+    await new Promise<void>((resolve) => this.http.close(() => resolve()));
+    this.messageStore.stopWaiting();
+  }
+}
+
+/** Start a fake Discord on 127.0.0.1 (a random free port unless `port` is given). */
+export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promise<FakeDiscord> {
+  const fake = new FakeDiscord(options.heartbeatIntervalMs);
+  await fake.listen(options.port ?? 0);
+  return fake;
+}
