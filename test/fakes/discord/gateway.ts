@@ -51,7 +51,7 @@ export class Gateway {
   private readonly sessions = new Map<string, Session>();
   private readonly connections = new Set<Connection>();
   /** Emits 'change' whenever a session comes up or goes away. */
-  private readonly sessionChanges = new EventEmitter();
+  private readonly sessionChanges = new EventEmitter().setMaxListeners(0);
 
   constructor(
     private readonly guild: Guild,
