@@ -32,7 +32,7 @@ export function createConversationActivities(deps: { store: Store; historyWindow
   const { conversationHistory, characterPrompts } = deps.store;
   return {
     async persistUserTurn(message: IncomingMessage): Promise<TurnRef> {
-      const turn = await conversationHistory.appendTurn({
+      return conversationHistory.appendTurn({
         _id: userTurnId(message.messageId),
         session_id: sessionIdFor(message.channelId),
         timestamp: new Date(),
@@ -47,11 +47,10 @@ export function createConversationActivities(deps: { store: Store; historyWindow
         llm_response_raw: null,
         llm_response_final: null,
       });
-      return { session_id: turn.session_id, turn_id: turn.turn_id };
     },
 
     async loadHistory(before: TurnRef): Promise<HistoryLine[]> {
-      const turns = await conversationHistory.loadHistory(
+      const turns = await conversationHistory.historyWindow(
         before.session_id,
         before.turn_id,
         deps.historyWindow,
@@ -82,16 +81,16 @@ export function createConversationActivities(deps: { store: Store; historyWindow
     },
 
     async loadChannelActivity(channelId: string): Promise<ChannelActivity> {
-      const { lastTurn, lastOrganicStart } = await conversationHistory.channelActivity(channelId);
+      const { lastTurnAt, lastOrganicStart } = await conversationHistory.channelActivity(channelId);
       return {
-        lastTurnAt: lastTurn?.timestamp.toISOString() ?? null,
-        lastOrganicStartAt: lastOrganicStart?.timestamp.toISOString() ?? null,
+        lastTurnAt: lastTurnAt?.toISOString() ?? null,
+        lastOrganicStartAt: lastOrganicStart?.at.toISOString() ?? null,
         lastInitiator: lastOrganicStart?.bot_name ?? null,
       };
     },
 
     async persistBotTurn(input: BotTurnInput): Promise<TurnRef> {
-      const turn = await conversationHistory.appendTurn({
+      return conversationHistory.appendTurn({
         _id: botTurnId(input.responseId),
         session_id: sessionIdFor(input.channelId),
         timestamp: new Date(),
@@ -111,7 +110,6 @@ export function createConversationActivities(deps: { store: Store; historyWindow
         prompt_version_used: input.promptVersion,
         qc_result: input.qcResult,
       });
-      return { session_id: turn.session_id, turn_id: turn.turn_id };
     },
   };
 }

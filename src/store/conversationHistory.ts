@@ -1,7 +1,9 @@
 import type { Collection, Db, Filter } from 'mongodb';
 import type { EngagementRow } from '../prompts/metrics';
+import { ConversationSessions, type RecentTurn } from './conversationSessions';
 import { isDuplicateKeyError } from './errors';
 import { createIndexes } from './indexes';
+import { sessionIdFor } from './sessionId';
 
 export type SpeakerType = 'USER' | 'BOT' | 'SYSTEM';
 
@@ -61,14 +63,19 @@ export type NewTurn = Omit<ConversationTurn, 'turn_id'>;
 /** Where a turn landed: its key in conversation_history (workflows hand it on, e.g. to a follow-up). */
 export type TurnRef = Pick<ConversationTurn, 'session_id' | 'turn_id'>;
 
-/** How many times to take the next turn_id when concurrent replies in a session collide. */
+/** How many turn ids to try when concurrent writers in a session collide. */
 const MAX_TURN_ID_ATTEMPTS = 100;
+/** Every this many collisions, ask conversation_history itself (the session document may lag). */
+const CHECK_HISTORY_EVERY = 5;
 
 export class ConversationHistory {
   readonly collection: Collection<ConversationTurn>;
+  /** The per-session index of the newest turns (conversation_sessions) that keeps these reads small. */
+  readonly sessions: ConversationSessions;
 
   constructor(db: Db) {
     this.collection = db.collection<ConversationTurn>('conversation_history');
+    this.sessions = new ConversationSessions(db);
   }
 
   async ensureIndexes(): Promise<void> {
@@ -82,35 +89,76 @@ export class ConversationHistory {
   }
 
   /**
-   * Appends a turn with the next sequential turn_id of its session, idempotently by
-   * `_id`. FerretDB has no atomic counters, so the unique {session_id, turn_id}
-   * index arbitrates: a writer that loses the race reads the new maximum and tries again.
+   * Appends a turn with the next sequential turn_id of its session, idempotently by `_id`. The
+   * session document says where the next turn_id is; the unique {session_id, turn_id} index
+   * arbitrates between concurrent writers (FerretDB has no atomic counters). A duplicate key means
+   * either this turn is stored already (a retried activity, or another character answering the
+   * same message) or another writer took the id: the session document, and now and then the
+   * collection, tells which. Nothing on the usual path reads conversation_history.
    */
-  async appendTurn(turn: NewTurn): Promise<ConversationTurn> {
-    for (let attempt = 0; attempt < MAX_TURN_ID_ATTEMPTS; attempt++) {
-      const existing = await this.collection.findOne({ _id: turn._id });
-      if (existing) return existing;
-      const [last] = await this.collection
-        .find({ session_id: turn.session_id }, { projection: { turn_id: 1 } })
-        .sort({ turn_id: -1 })
-        .limit(1)
-        .toArray();
-      const stored: ConversationTurn = { ...turn, turn_id: (last?.turn_id ?? 0) + 1 };
+  async appendTurn(turn: NewTurn): Promise<TurnRef> {
+    const session = await this.sessions.get(turn.session_id);
+    // A session without a document is new (or from before conversation_sessions): try 1 first.
+    let turnId = (session?.last_turn_id ?? 0) + 1;
+    for (let attempt = 1; attempt <= MAX_TURN_ID_ATTEMPTS; attempt++) {
+      const stored: ConversationTurn = { ...turn, turn_id: turnId };
       try {
         await this.collection.insertOne({ ...stored });
-        return stored;
+        await this.sessions.recordTurn(stored);
+        return { session_id: stored.session_id, turn_id: turnId };
       } catch (err) {
         if (!isDuplicateKeyError(err)) throw err;
-        // Lost the race for this turn_id (or a retry inserted this turn meanwhile): jitter, re-read.
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * (attempt + 1)));
       }
+      const known = (await this.sessions.get(turn.session_id))?.recent.find(
+        (recent) => recent._id === turn._id,
+      );
+      if (known) return { session_id: turn.session_id, turn_id: known.turn_id };
+      if (attempt % CHECK_HISTORY_EVERY === 0) {
+        const existing = await this.collection.findOne({ _id: turn._id });
+        if (existing) {
+          await this.sessions.recordTurn(existing);
+          return { session_id: existing.session_id, turn_id: existing.turn_id };
+        }
+        turnId = Math.max(turnId, await this.lastTurnId(turn.session_id));
+      }
+      turnId++;
+      // Let the writer that won this id record it in the session document.
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 2 * attempt));
     }
     throw new Error(
       `could not allocate a turn_id in session ${turn.session_id} after ${MAX_TURN_ID_ATTEMPTS} attempts`,
     );
   }
 
-  /** The `limit` turns before `beforeTurnId` in a session, oldest first. */
+  /** The session's highest stored turn_id, from the collection (0 for none). */
+  private async lastTurnId(sessionId: string): Promise<number> {
+    const [last] = await this.collection
+      .find({ session_id: sessionId }, { projection: { turn_id: 1 } })
+      .sort({ turn_id: -1 })
+      .limit(1)
+      .toArray();
+    return last?.turn_id ?? 0;
+  }
+
+  /**
+   * The `limit` turns before `beforeTurnId` in a session, oldest first: from the session document
+   * when it holds all of them (consecutive turn ids up to the one before), else from the collection.
+   */
+  async historyWindow(sessionId: string, beforeTurnId: number, limit: number): Promise<RecentTurn[]> {
+    if (limit <= 0) return [];
+    const session = await this.sessions.get(sessionId);
+    if (session) {
+      const before = Math.min(beforeTurnId, session.last_turn_id + 1);
+      const wanted = Math.min(limit, before - 1);
+      const window = session.recent.filter((turn) => turn.turn_id < before).slice(-wanted);
+      const complete =
+        window.length === wanted && window.every((turn, i) => turn.turn_id === before - wanted + i);
+      if (complete) return window;
+    }
+    return this.loadHistory(sessionId, beforeTurnId, limit);
+  }
+
+  /** The `limit` turns before `beforeTurnId` in a session, oldest first, from the collection. */
   async loadHistory(sessionId: string, beforeTurnId: number, limit: number): Promise<ConversationTurn[]> {
     if (limit <= 0) return [];
     const turns = await this.collection
@@ -121,18 +169,29 @@ export class ConversationHistory {
     return turns.reverse();
   }
 
-  /** The channel's newest turn and newest organic start (the silence check's inputs). */
+  /**
+   * When the channel last had a turn and an organic start (the silence check's inputs): from its
+   * session document, or from the collection for a channel from before conversation_sessions.
+   */
   async channelActivity(channelId: string): Promise<{
-    lastTurn: ConversationTurn | null;
-    lastOrganicStart: ConversationTurn | null;
+    lastTurnAt: Date | null;
+    lastOrganicStart: { at: Date; bot_name: string | null } | null;
   }> {
+    const session = await this.sessions.get(sessionIdFor(channelId));
+    if (session) return { lastTurnAt: session.last_turn_at, lastOrganicStart: session.last_organic_start };
     const newest = (filter: Filter<ConversationTurn>) =>
       this.collection.find(filter).sort({ timestamp: -1 }).limit(1).next();
     const [lastTurn, lastOrganicStart] = await Promise.all([
       newest({ channel_id: channelId }),
       newest({ channel_id: channelId, is_organic_initiation: true }),
     ]);
-    return { lastTurn, lastOrganicStart };
+    return {
+      lastTurnAt: lastTurn?.timestamp ?? null,
+      lastOrganicStart: lastOrganicStart && {
+        at: lastOrganicStart.timestamp,
+        bot_name: lastOrganicStart.bot_name,
+      },
+    };
   }
 
   /**

@@ -252,6 +252,7 @@ describe('backup', () => {
     expect(Object.keys(before).sort()).toEqual([
       'character_prompts',
       'conversation_history',
+      'conversation_sessions',
       'dead_letter_queue',
       'empty_one',
       'fine_tuning_data',
@@ -271,6 +272,7 @@ describe('backup', () => {
     expect(counts).toEqual({
       character_prompts: 3,
       conversation_history: 60,
+      conversation_sessions: 3,
       dead_letter_queue: 1,
       empty_one: 0,
       fine_tuning_data: 12,

@@ -1,0 +1,77 @@
+import type { Collection, Db } from 'mongodb';
+import type { ConversationTurn } from './conversationHistory';
+
+/** The part of a turn a session document keeps: enough for the history window and the silence check. */
+export type RecentTurn = Pick<
+  ConversationTurn,
+  '_id' | 'turn_id' | 'timestamp' | 'speaker_type' | 'bot_name' | 'message_content' | 'is_organic_initiation'
+>;
+
+/**
+ * One small document per conversation session (`_id` = session_id), kept beside
+ * conversation_history so the reply path never queries a collection that grows with all history:
+ * FerretDB v1 scans a whole collection for nearly every query (even by `_id`), and this one holds
+ * one document per channel. conversation_history stays the complete record; this is an index of
+ * its newest turns, and every reader checks it before trusting it.
+ */
+export interface ConversationSession {
+  _id: string;
+  channel_id: string;
+  /** Highest turn_id seen stored: where the next turn_id is looked for first. */
+  last_turn_id: number;
+  /** The newest turns, by turn_id, at most RECENT_TURNS. */
+  recent: RecentTurn[];
+  last_turn_at: Date;
+  last_organic_start: { at: Date; bot_name: string | null } | null;
+}
+
+/** Turns a session document keeps; a history window wider than this reads conversation_history. */
+export const RECENT_TURNS = 50;
+
+/**
+ * conversation_sessions. Updates are read-modify-write: FerretDB v1 applies neither `$inc` nor a
+ * version-checked update atomically (concurrent writers lose updates; measured), so a document
+ * may miss a turn or lag behind. That only costs speed: turn ids are arbitrated by
+ * conversation_history's unique index, and readers fall back to the collection when the recent
+ * turns are not contiguous.
+ */
+export class ConversationSessions {
+  readonly collection: Collection<ConversationSession>;
+
+  constructor(db: Db) {
+    this.collection = db.collection<ConversationSession>('conversation_sessions');
+  }
+
+  get(sessionId: string): Promise<ConversationSession | null> {
+    return this.collection.findOne({ _id: sessionId });
+  }
+
+  /** Adds a stored turn to its session's document (creating it), keeping the newest RECENT_TURNS. */
+  async recordTurn(turn: ConversationTurn): Promise<void> {
+    const current = await this.get(turn.session_id);
+    const recent = [...(current?.recent ?? []).filter((known) => known._id !== turn._id), recentOf(turn)]
+      .sort((a, b) => a.turn_id - b.turn_id)
+      .slice(-RECENT_TURNS);
+    const organic = turn.is_organic_initiation ? { at: turn.timestamp, bot_name: turn.bot_name } : null;
+    const session: Omit<ConversationSession, '_id'> = {
+      channel_id: turn.channel_id,
+      last_turn_id: Math.max(current?.last_turn_id ?? 0, turn.turn_id),
+      recent,
+      last_turn_at: latest(current?.last_turn_at, turn.timestamp),
+      last_organic_start:
+        organic && (!current?.last_organic_start || organic.at >= current.last_organic_start.at)
+          ? organic
+          : (current?.last_organic_start ?? null),
+    };
+    await this.collection.replaceOne({ _id: turn.session_id }, session, { upsert: true });
+  }
+}
+
+function recentOf(turn: ConversationTurn): RecentTurn {
+  const { _id, turn_id, timestamp, speaker_type, bot_name, message_content, is_organic_initiation } = turn;
+  return { _id, turn_id, timestamp, speaker_type, bot_name, message_content, is_organic_initiation };
+}
+
+function latest(a: Date | undefined, b: Date): Date {
+  return a && a > b ? a : b;
+}

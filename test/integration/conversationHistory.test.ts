@@ -1,0 +1,113 @@
+/**
+ * conversation_history's reply-path reads and writes against the test stack's real FerretDB: turn ids
+ * stay sequential and unique under concurrent writers, appends are idempotent, and the history
+ * window and the silence check's inputs are served from conversation_sessions and stay right when
+ * that document lags or is missing (FerretDB v1 loses concurrent updates to one document).
+ */
+import { randomUUID } from 'node:crypto';
+import { userTurnId, type NewTurn } from '../../src/store/conversationHistory';
+import { RECENT_TURNS } from '../../src/store/conversationSessions';
+import { openStore, type Store } from '../../src/store/mongo';
+import { sessionIdFor } from '../../src/store/sessionId';
+
+let store: Store;
+
+beforeAll(async () => {
+  store = await openStore(process.env.MONGODB_URI as string, `fgbots_history_${randomUUID().slice(0, 8)}`);
+});
+
+afterAll(async () => {
+  await store?.db.dropDatabase().catch(() => undefined);
+  await store?.close();
+});
+
+function userTurn(channelId: string, messageId: string, content = `message ${messageId}`): NewTurn {
+  return {
+    _id: userTurnId(messageId),
+    session_id: sessionIdFor(channelId),
+    timestamp: new Date(),
+    channel_id: channelId,
+    user_id: 'user-1',
+    speaker_type: 'USER',
+    bot_name: null,
+    message_content: content,
+    original_message_id: messageId,
+    is_organic_initiation: false,
+    rag_context_used: [],
+    llm_response_raw: null,
+    llm_response_final: null,
+  };
+}
+
+const history = () => store.conversationHistory;
+
+test('concurrent writers in one channel get turn ids 1..n, each turn stored once, however often it is retried', async () => {
+  const channelId = `c-${randomUUID()}`;
+  const turns = Array.from({ length: 20 }, (_, i) => userTurn(channelId, `m${i}`));
+  // Every turn written three times at once: a retried activity, or three characters answering one message.
+  const refs = await Promise.all([...turns, ...turns, ...turns].map((turn) => history().appendTurn(turn)));
+
+  const stored = await history().collection.find({ channel_id: channelId }).sort({ turn_id: 1 }).toArray();
+  expect(stored.map((turn) => turn.turn_id)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+  expect(new Set(stored.map((turn) => turn._id)).size).toBe(20);
+  // Each copy of a turn was told the same turn id.
+  for (const [i, turn] of turns.entries()) {
+    const mine = stored.find((s) => s._id === turn._id)?.turn_id;
+    expect([refs[i], refs[i + 20], refs[i + 40]].map((ref) => ref?.turn_id)).toEqual([mine, mine, mine]);
+  }
+});
+
+test('the history window is the turns just before, oldest first, with or without an up-to-date session document', async () => {
+  const channelId = `c-${randomUUID()}`;
+  const sessionId = sessionIdFor(channelId);
+  for (let i = 1; i <= RECENT_TURNS + 10; i++)
+    await history().appendTurn(userTurn(channelId, `w${i}`, `line ${i}`));
+  const lines = async (before: number, limit: number) =>
+    (await history().historyWindow(sessionId, before, limit)).map((turn) => turn.message_content);
+  const expected = (from: number, to: number) =>
+    Array.from({ length: to - from + 1 }, (_, i) => `line ${from + i}`);
+
+  expect(await lines(RECENT_TURNS + 11, 10)).toEqual(expected(RECENT_TURNS + 1, RECENT_TURNS + 10));
+  expect(await lines(5, 10)).toEqual(expected(1, 4));
+  expect(await lines(Number.MAX_SAFE_INTEGER, 3)).toEqual(expected(RECENT_TURNS + 8, RECENT_TURNS + 10));
+  // Older than the session document keeps, and wider than it: from the collection.
+  expect(await lines(8, 5)).toEqual(expected(3, 7));
+  expect(await lines(RECENT_TURNS + 11, RECENT_TURNS + 5)).toEqual(expected(6, RECENT_TURNS + 10));
+
+  // A lost update: the document misses a turn in the middle of the window.
+  const session = await history().sessions.get(sessionId);
+  await history().sessions.collection.updateOne(
+    { _id: sessionId },
+    { $set: { recent: session!.recent.filter((turn) => turn.turn_id !== RECENT_TURNS + 5) } },
+  );
+  expect(await lines(RECENT_TURNS + 11, 10)).toEqual(expected(RECENT_TURNS + 1, RECENT_TURNS + 10));
+
+  // No document at all (a channel from before conversation_sessions): the collection, and the next
+  // append finds its turn id there.
+  await history().sessions.collection.deleteOne({ _id: sessionId });
+  expect(await lines(RECENT_TURNS + 11, 2)).toEqual(expected(RECENT_TURNS + 9, RECENT_TURNS + 10));
+  const next = await history().appendTurn(userTurn(channelId, 'after-upgrade'));
+  expect(next.turn_id).toBe(RECENT_TURNS + 11);
+});
+
+test("the silence check's inputs: the channel's newest turn and newest organic start, with or without a session document", async () => {
+  const channelId = `c-${randomUUID()}`;
+  expect(await history().channelActivity(channelId)).toEqual({ lastTurnAt: null, lastOrganicStart: null });
+  const organicAt = new Date(Date.now() - 60_000);
+  await history().appendTurn({
+    ...userTurn(channelId, 'o1', 'Hey, remember the time...'),
+    _id: `bot:organic-${channelId}`,
+    speaker_type: 'BOT',
+    bot_name: 'Peter',
+    user_id: null,
+    is_organic_initiation: true,
+    timestamp: organicAt,
+  });
+  const lastAt = new Date();
+  await history().appendTurn({ ...userTurn(channelId, 'o2'), timestamp: lastAt });
+
+  const expected = { lastTurnAt: lastAt, lastOrganicStart: { at: organicAt, bot_name: 'Peter' } };
+  expect(await history().channelActivity(channelId)).toEqual(expected);
+  await history().sessions.collection.deleteOne({ _id: sessionIdFor(channelId) });
+  expect(await history().channelActivity(channelId)).toEqual(expected);
+});
