@@ -17,12 +17,6 @@ export function createDeliveryActivities(deps: { store: Store; discord: DiscordP
   const { conversationHistory } = deps.store;
   return {
     /**
-     * Posts the reply in parts of at most 2000 characters. Exactly-once across retries:
-     * parts already recorded on the turn are skipped, and each part carries a nonce
-     * derived from (response, part) that Discord enforces, covering a crash between
-     * posting a part and recording it.
-     */
-    /**
      * When the channel last saw any message, humans talking among themselves included
      * (those are not in conversation_history: only turns addressed to a character are).
      */
@@ -30,10 +24,24 @@ export function createDeliveryActivities(deps: { store: Store; discord: DiscordP
       return (await deps.discord.lastMessageAt(channelId))?.toISOString() ?? null;
     },
 
+    /**
+     * Posts the reply in parts of at most 2000 characters. Exactly-once across retries: a
+     * retry skips the parts already recorded on the turn, and each part carries a nonce
+     * derived from (response, part) that Discord enforces, covering a crash between posting
+     * a part and recording it. A first attempt has posted nothing (a replayed dead letter runs
+     * under a new response id), so only retries read the turn: that read grows with
+     * conversation_history on FerretDB. (A Temporal UI reset runs it as a first attempt
+     * again: the nonces make Discord answer with the parts it has.)
+     */
     async deliverReply(input: DeliveryInput): Promise<string[]> {
       const parts = splitMessage(input.text);
-      const turn = await conversationHistory.findByResponseId(input.responseId);
-      const delivered = [...(turn?.delivered_message_ids ?? [])];
+      const delivered =
+        Context.current().info.attempt === 1
+          ? []
+          : [
+              ...((await conversationHistory.findByResponseId(input.responseId))?.delivered_message_ids ??
+                []),
+            ];
       try {
         for (let index = delivered.length; index < parts.length; index++) {
           const { id } = await deps.discord.postMessage(input.character, input.channelId, {
