@@ -1,6 +1,7 @@
 import type { Collection } from 'chromadb';
 import type { RagSnippet } from '../store/conversationHistory';
 import { chunkEmbeddings, openWikiCollection, queryChunks, type WikiHit } from './chromaChunks';
+import { recentlyMemoized } from './recentlyMemoized';
 import { createMiniLmEmbedder, MINILM_MODEL_ID, type Embedder } from './embedder';
 import { capPerArticle, reciprocalRankFusion, type ArticleCap, type Candidate } from './fusion';
 import { createLexicalIndex, indexTerms } from './lexicalIndex';
@@ -65,6 +66,9 @@ export interface WikiKnowledge extends Retriever {
   warm(): Promise<void>;
 }
 
+/** Query embeddings kept: a message answered by several characters is embedded once. */
+const QUERY_EMBEDDINGS_KEPT = 256;
+
 export function createWikiKnowledge(options: WikiKnowledgeOptions): WikiKnowledge {
   const { modelDir } = options;
   const embedder = lazy(async () => {
@@ -87,9 +91,14 @@ export function createWikiKnowledge(options: WikiKnowledgeOptions): WikiKnowledg
     maxWaitMs: LEXICAL_MAX_WAIT_MS,
   });
 
+  const embedQuery = recentlyMemoized(
+    async (query: string) => (await (await embedder()).embed([query]))[0],
+    QUERY_EMBEDDINGS_KEPT,
+  );
+
   async function search(query: string, choices: RetrievalChoices): Promise<WikiHit[]> {
     if (options.topK === 0 || query.trim() === '') return [];
-    const [vector] = await (await embedder()).embed([query]);
+    const vector = await embedQuery(query);
     if (!vector) return [];
     const chunks = await collection();
     const [dense, words] = await Promise.all([
