@@ -46,7 +46,7 @@ let workflowBundle: Awaited<ReturnType<typeof bundleWorkflowCode>> | undefined;
 
 export async function startHarness(
   /** `env` overrides the worker's and bots' settings (follow-ups and QC are off unless it turns them on). */
-  options: { worker?: boolean; llmConcurrency?: number; env?: NodeJS.ProcessEnv } = {},
+  options: { worker?: boolean; bots?: boolean; llmConcurrency?: number; env?: NodeJS.ProcessEnv } = {},
 ): Promise<Harness> {
   installTemporalRuntime();
   const discord = await startFakeDiscord();
@@ -113,9 +113,10 @@ export async function startHarness(
   };
   if (options.worker ?? true) await startWorker();
 
-  let bots: CharacterBot[] = [];
-  bots = await startBots({ config, roster, temporal, log: logger });
-  await discord.waitForBotsReady(CHARACTERS.length);
+  // Without in-process bots a test runs src/bots/main.ts itself (the production layout).
+  const bots: CharacterBot[] =
+    (options.bots ?? true) ? await startBots({ config, roster, temporal, log: logger }) : [];
+  if (bots.length > 0) await discord.waitForBotsReady(CHARACTERS.length);
 
   return {
     config,

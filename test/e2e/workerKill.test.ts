@@ -1,37 +1,19 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import type { WikiCrawlWorkflow } from '../../src/workflows/wikiCrawl';
 import { replyWorkflowId, type ReplyResult } from '../../src/workflows/contracts/reply';
 import { wikiCrawlWorkflowId } from '../../src/workflows/contracts/wikiCrawl';
 import { startFixtureWiki } from '../fakes/fixtureWiki';
 import { waitFor } from '../fakes/waitFor';
 import { startHarness, type Harness } from './harness';
+import { startWorkerProcess } from './processes';
 
-const repo = join(__dirname, '..', '..');
 let h: Harness;
 const workers: ChildProcess[] = [];
 
 /** A real worker process (src/worker.ts, as production runs it), ready once it polls. */
-async function startWorkerProcess(): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts'], {
-    cwd: repo,
-    env: { ...process.env, ...h.workerEnv, LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+async function startWorker(): Promise<ChildProcess> {
+  const child = await startWorkerProcess(h.workerEnv);
   workers.push(child);
-  let output = '';
-  const ready = new Promise<void>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('"msg":"worker running"')) resolve();
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', (code) =>
-      reject(new Error(`worker exited with ${code} before it was ready:\n${output}`)),
-    );
-  });
-  await ready;
   return child;
 }
 
@@ -47,7 +29,7 @@ afterAll(async () => {
 it('delivers a reply exactly once when the worker is killed while waiting on the LLM', async () => {
   h.ollama.hold();
   h.ollama.reply('Blast! I was rudely interrupted.');
-  const first = await startWorkerProcess();
+  const first = await startWorker();
 
   const message = await h.discord.userSays({
     channelId: h.channelId,
@@ -58,7 +40,7 @@ it('delivers a reply exactly once when the worker is killed while waiting on the
   await new Promise((resolve) => first.once('exit', resolve));
   h.ollama.release(); // later calls answer at once; the held one's client is gone
 
-  await startWorkerProcess();
+  await startWorker();
   const result: ReplyResult = await h.temporal.workflow
     .getHandle(replyWorkflowId(message.id, 'Stewie'))
     .result();
@@ -83,7 +65,7 @@ it('delivers a reply exactly once when the worker is killed while waiting on the
 it('finishes a crawl whose worker was killed mid-way, without refetching finished pages or duplicating chunks', async () => {
   const wiki = await startFixtureWiki();
   try {
-    const first = await startWorkerProcess();
+    const first = await startWorker();
     const crawlId = `kill-${Date.now()}`;
     const handle = await h.temporal.workflow.start<typeof WikiCrawlWorkflow>('WikiCrawlWorkflow', {
       taskQueue: h.config.taskQueue,
@@ -93,7 +75,7 @@ it('finishes a crawl whose worker was killed mid-way, without refetching finishe
     await waitFor(() => wiki.pageRequests().length >= 8, { timeoutMs: 60_000, what: 'eight pages fetched' });
     first.kill('SIGKILL');
     await new Promise((resolve) => first.once('exit', resolve));
-    await startWorkerProcess();
+    await startWorker();
     const result = await handle.result();
 
     expect(result).toMatchObject({ state: 'SUCCESS', pagesDone: wiki.articleTitles.length, failed: 0 });
