@@ -25,6 +25,8 @@ export interface BotTurnInput {
   llmResponseFinal: string;
   isOrganicInitiation: boolean;
   qcResult: QcTurnResult | null;
+  /** The Discord ids of the posted parts, when the turn is stored after posting (absent: none yet). */
+  deliveredMessageIds?: string[];
 }
 
 /** Activities over conversation_history and character_prompts. */
@@ -99,14 +101,14 @@ export function createConversationActivities(deps: { store: Store; historyWindow
         speaker_type: 'BOT',
         bot_name: input.character,
         message_content: input.llmResponseFinal,
-        original_message_id: null,
+        original_message_id: input.deliveredMessageIds?.[0] ?? null,
         is_organic_initiation: input.isOrganicInitiation,
         rag_context_used: input.ragContextUsed,
         llm_response_raw: input.llmResponseRaw,
         llm_response_final: input.llmResponseFinal,
         response_id: input.responseId,
         reply_to_message_id: input.replyToMessageId,
-        delivered_message_ids: [],
+        delivered_message_ids: input.deliveredMessageIds ?? [],
         prompt_version_used: input.promptVersion,
         qc_result: input.qcResult,
       });

@@ -10,11 +10,26 @@ export interface DeliveryInput {
   /** The user's message, answered as a Discord reply by the first part. */
   replyTo: string | null;
   text: string;
+  /**
+   * False: the turn is stored after posting (with the posted ids), so nothing is recorded on it
+   * here and a retry resumes from the heartbeat. Absent (runs from before): recorded on the turn.
+   */
+  recordOnTurn?: boolean;
 }
 
 /** Discord I/O: posts a reply as the character's bot, exactly once; reads channel activity. */
 export function createDeliveryActivities(deps: { store: Store; discord: DiscordPoster }) {
   const { conversationHistory } = deps.store;
+
+  /** The parts a retry finds posted already (see deliverReply). */
+  async function alreadyPosted(responseId: string, recordedOnTurn: boolean): Promise<string[]> {
+    const { info } = Context.current();
+    if (info.attempt === 1) return [];
+    const heartbeat: unknown = info.heartbeatDetails;
+    if (!recordedOnTurn) return Array.isArray(heartbeat) ? heartbeat.map(String) : [];
+    return [...((await conversationHistory.findByResponseId(responseId))?.delivered_message_ids ?? [])];
+  }
+
   return {
     /**
      * When the channel last saw any message, humans talking among themselves included
@@ -25,23 +40,17 @@ export function createDeliveryActivities(deps: { store: Store; discord: DiscordP
     },
 
     /**
-     * Posts the reply in parts of at most 2000 characters. Exactly-once across retries: a
-     * retry skips the parts already recorded on the turn, and each part carries a nonce
-     * derived from (response, part) that Discord enforces, covering a crash between posting
-     * a part and recording it. A first attempt has posted nothing (a replayed dead letter runs
-     * under a new response id), so only retries read the turn: that read grows with
-     * conversation_history on FerretDB. (A Temporal UI reset runs it as a first attempt
-     * again: the nonces make Discord answer with the parts it has.)
+     * Posts the reply in parts of at most 2000 characters, exactly once across retries: each part
+     * carries a nonce derived from (response, part) that Discord enforces, and a retry skips the
+     * parts already posted: those in the last heartbeat, or (`recordOnTurn`, runs from before the
+     * turn was stored after posting) those recorded on the turn. A first attempt has posted nothing
+     * (a replayed dead letter runs under a new response id); a Temporal UI reset runs it as a first
+     * attempt again, and the nonces make Discord answer with the parts it has.
      */
     async deliverReply(input: DeliveryInput): Promise<string[]> {
       const parts = splitMessage(input.text);
-      const delivered =
-        Context.current().info.attempt === 1
-          ? []
-          : [
-              ...((await conversationHistory.findByResponseId(input.responseId))?.delivered_message_ids ??
-                []),
-            ];
+      const recordOnTurn = input.recordOnTurn ?? true;
+      const delivered = await alreadyPosted(input.responseId, recordOnTurn);
       try {
         for (let index = delivered.length; index < parts.length; index++) {
           const { id } = await deps.discord.postMessage(input.character, input.channelId, {
@@ -50,8 +59,8 @@ export function createDeliveryActivities(deps: { store: Store; discord: DiscordP
             idempotencyKey: `${input.responseId}:${index}`,
           });
           delivered.push(id);
-          await conversationHistory.recordDelivery(input.responseId, delivered);
-          Context.current().heartbeat(delivered.length);
+          if (recordOnTurn) await conversationHistory.recordDelivery(input.responseId, delivered);
+          Context.current().heartbeat(delivered);
         }
       } catch (err) {
         if (isPermanentDiscordError(err)) {

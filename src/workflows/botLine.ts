@@ -1,7 +1,8 @@
-import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import { patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import { snowflakeTime } from '../discord/snowflake';
 import type { Activities } from '../activities';
 import type { BotTurnInput } from '../activities/conversation';
+import type { TurnRef } from '../store/conversationHistory';
 import type { FollowUpPolicy } from './contracts/followUp';
 import { startFollowUp } from './followUp';
 import { DELIVERY_MAX_ATTEMPTS, DELIVERY_OPTIONS, STORE_OPTIONS } from './retryPolicies';
@@ -24,38 +25,65 @@ export interface BotLine {
 }
 
 /**
- * How every character's line ends, a reply or an organic start: stored as a bot turn, posted,
- * a post Discord refuses for good dead-lettered (the stored turn stays), and the follow-up
- * chain started from the posted line. Returns the Discord ids of the posted parts.
+ * Runs started before this store the turn first and record each posted part on it; since, the
+ * turn is stored once, after posting, with the posted ids (FerretDB runs every update as a scan
+ * of conversation_history, so the record is written once instead of updated per part).
+ */
+const STORE_AFTER_POST_PATCH = 'bot-line-stored-after-post';
+
+/**
+ * How every character's line ends, a reply or an organic start: posted, a post Discord refuses
+ * for good dead-lettered, stored as a bot turn with the ids of the posted parts (none when the
+ * post was refused: the line is kept), and the follow-up chain started from the posted line.
+ * Returns the Discord ids of the posted parts.
  */
 export async function storeAndPostLine(line: BotLine): Promise<string[]> {
-  const { turn } = line;
-  const turnRef = await persistBotTurn(turn);
+  if (!patched(STORE_AFTER_POST_PATCH)) return storeThenPostLine(line);
+  const deliveredMessageIds = line.deliver ? await post(line, false) : [];
+  const turnRef = await persistBotTurn({ ...line.turn, deliveredMessageIds });
+  await followUp(line, turnRef, deliveredMessageIds);
+  return deliveredMessageIds;
+}
+
+/** The order of runs from before STORE_AFTER_POST_PATCH: store, then post recording each part. */
+async function storeThenPostLine(line: BotLine): Promise<string[]> {
+  const turnRef = await persistBotTurn(line.turn);
   if (!line.deliver) return [];
-  let deliveredMessageIds: string[] = [];
+  const deliveredMessageIds = await post(line, true);
+  await followUp(line, turnRef, deliveredMessageIds);
+  return deliveredMessageIds;
+}
+
+/** Posts the line; a post Discord refuses for good is dead-lettered and posts nothing. */
+async function post({ turn, deadLetter }: BotLine, recordOnTurn: boolean): Promise<string[]> {
   try {
-    deliveredMessageIds = await deliverReply({
+    return await deliverReply({
       responseId: turn.responseId,
       character: turn.character,
       channelId: turn.channelId,
       replyTo: turn.replyToMessageId,
       text: turn.llmResponseFinal,
+      // Absent in the old order: the activity's default then records on the turn, as it did.
+      ...(recordOnTurn ? {} : { recordOnTurn }),
     });
   } catch (err) {
-    await line.deadLetter('deliverReply', err, DELIVERY_MAX_ATTEMPTS);
+    await deadLetter('deliverReply', err, DELIVERY_MAX_ATTEMPTS);
+    return [];
   }
+}
+
+async function followUp(line: BotLine, turnRef: TurnRef, deliveredMessageIds: string[]): Promise<void> {
   const lastMessageId = deliveredMessageIds.at(-1);
-  if (line.followUp && lastMessageId) {
-    await startFollowUp({
-      channelId: turn.channelId,
-      policy: line.followUp.policy,
-      speaker: turn.character,
-      text: turn.llmResponseFinal,
-      lastMessageId,
-      turn: turnRef,
-      length: line.followUp.length,
-      anchorAt: line.followUp.anchorAt ?? new Date(snowflakeTime(lastMessageId)).toISOString(),
-    });
-  }
-  return deliveredMessageIds;
+  if (!line.followUp || !lastMessageId) return;
+  const { turn } = line;
+  await startFollowUp({
+    channelId: turn.channelId,
+    policy: line.followUp.policy,
+    speaker: turn.character,
+    text: turn.llmResponseFinal,
+    lastMessageId,
+    turn: turnRef,
+    length: line.followUp.length,
+    anchorAt: line.followUp.anchorAt ?? new Date(snowflakeTime(lastMessageId)).toISOString(),
+  });
 }

@@ -55,7 +55,8 @@ describe('ReplyWorkflow', () => {
 
     const result = await bed.run(mocks, (taskQueue) => runReply(taskQueue, input));
 
-    expect(calls).toEqual(['persistUserTurn', 'generateReply', 'persistBotTurn', 'deliverReply']);
+    // The bot turn is stored once it is posted, with the posted ids (one write, no update).
+    expect(calls).toEqual(['persistUserTurn', 'generateReply', 'deliverReply', 'persistBotTurn']);
     expect(mocks.generateReply).toHaveBeenCalledWith({
       character: 'Peter',
       systemPrompt: 'You are Peter Griffin.',
@@ -72,6 +73,7 @@ describe('ReplyWorkflow', () => {
         llmResponseFinal: 'Holy crap!',
         isOrganicInitiation: false,
         qcResult: null,
+        deliveredMessageIds: result.deliveredMessageIds,
       }),
     );
     expect(mocks.deliverReply).toHaveBeenCalledWith({
@@ -80,6 +82,7 @@ describe('ReplyWorkflow', () => {
       channelId: '100',
       replyTo: input.message.messageId,
       text: 'Holy crap!',
+      recordOnTurn: false,
     });
     expect(result).toMatchObject({
       character: 'Peter',
