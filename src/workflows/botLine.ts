@@ -37,7 +37,7 @@ const STORE_AFTER_POST_PATCH = 'bot-line-stored-after-post';
  * post was refused: the line is kept), and the follow-up chain started from the posted line.
  * Returns the Discord ids of the posted parts.
  */
-export async function storeAndPostLine(line: BotLine): Promise<string[]> {
+export async function postAndStoreLine(line: BotLine): Promise<string[]> {
   if (!patched(STORE_AFTER_POST_PATCH)) return storeThenPostLine(line);
   const deliveredMessageIds = line.deliver ? await post(line, false) : [];
   const turnRef = await persistBotTurn({ ...line.turn, deliveredMessageIds });

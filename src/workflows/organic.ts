@@ -17,7 +17,7 @@ import {
   STORE_OPTIONS,
 } from './retryPolicies';
 import { llmActivities } from './llmActivities';
-import { storeAndPostLine } from './botLine';
+import { postAndStoreLine } from './botLine';
 import {
   organicConversationWorkflowId,
   type OrganicConversationInput,
@@ -140,7 +140,7 @@ export async function OrganicConversationWorkflow(
     return { ...base, text: null, deliveredMessageIds: [] };
   }
 
-  const deliveredMessageIds = await storeAndPostLine({
+  const deliveredMessageIds = await postAndStoreLine({
     turn: {
       responseId: workflowId,
       character: initiator,

@@ -4,7 +4,7 @@ import type { QcTurnResult, RagSnippet } from '../store/conversationHistory';
 import { deadLetterStep, rootCause } from './deadLetters';
 import { GENERATE_MAX_ATTEMPTS, RETRIEVAL_OPTIONS, STORE_OPTIONS } from './retryPolicies';
 import { llmActivities } from './llmActivities';
-import { storeAndPostLine } from './botLine';
+import { postAndStoreLine } from './botLine';
 import { QualityControlWorkflow } from './qualityControl';
 import { qualityControlWorkflowId } from './contracts/qualityControl';
 import { sessionIdFor } from '../store/sessionId';
@@ -75,7 +75,7 @@ export async function ReplyWorkflow(input: ReplyInput): Promise<ReplyResult> {
   }
   const text = reply?.final ?? prompt.fallback_line;
 
-  const deliveredMessageIds = await storeAndPostLine({
+  const deliveredMessageIds = await postAndStoreLine({
     turn: {
       responseId: workflowId,
       character,
