@@ -148,7 +148,9 @@ export class ConversationHistory {
     if (limit <= 0) return [];
     const session = await this.sessions.get(sessionId);
     if (session) {
-      const before = Math.min(beforeTurnId, session.last_turn_id + 1);
+      // MAX_SAFE_INTEGER asks for the newest turns (an organic start): up to the document's newest.
+      // A real turn id beyond it means the document lags, and the check below sends it to the collection.
+      const before = beforeTurnId === Number.MAX_SAFE_INTEGER ? session.last_turn_id + 1 : beforeTurnId;
       const wanted = Math.min(limit, before - 1);
       const window = session.recent.filter((turn) => turn.turn_id < before).slice(-wanted);
       const complete =

@@ -82,6 +82,18 @@ test('the history window is the turns just before, oldest first, with or without
   );
   expect(await lines(RECENT_TURNS + 11, 10)).toEqual(expected(RECENT_TURNS + 1, RECENT_TURNS + 10));
 
+  // A document lagging behind: its newest two turns lost, its highest turn id with them.
+  await history().sessions.collection.updateOne(
+    { _id: sessionId },
+    {
+      $set: {
+        last_turn_id: RECENT_TURNS + 8,
+        recent: session!.recent.filter((turn) => turn.turn_id <= RECENT_TURNS + 8),
+      },
+    },
+  );
+  expect(await lines(RECENT_TURNS + 11, 10)).toEqual(expected(RECENT_TURNS + 1, RECENT_TURNS + 10));
+
   // No document at all (a channel from before conversation_sessions): the collection, and the next
   // append finds its turn id there.
   await history().sessions.collection.deleteOne({ _id: sessionId });
