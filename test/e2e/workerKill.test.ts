@@ -5,7 +5,7 @@ import { wikiCrawlWorkflowId } from '../../src/workflows/contracts/wikiCrawl';
 import { startFixtureWiki } from '../fakes/fixtureWiki';
 import { waitFor } from '../fakes/waitFor';
 import { startHarness, type Harness } from './harness';
-import { startWorkerProcess } from './processes';
+import { kill, startWorkerProcess } from './processes';
 
 let h: Harness;
 const workers: ChildProcess[] = [];
@@ -22,7 +22,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const child of workers) if (child.exitCode === null) child.kill('SIGKILL');
+  await Promise.all(workers.map(kill));
   await h?.stop();
 });
 
@@ -36,8 +36,7 @@ it('delivers a reply exactly once when the worker is killed while waiting on the
     content: 'Stewie, what are you plotting?',
   });
   await h.ollama.waitForHeld(1, 30_000);
-  first.kill('SIGKILL');
-  await new Promise((resolve) => first.once('exit', resolve));
+  await kill(first);
   h.ollama.release(); // later calls answer at once; the held one's client is gone
 
   await startWorker();
@@ -73,8 +72,7 @@ it('finishes a crawl whose worker was killed mid-way, without refetching finishe
       args: [{ crawlId, baseUrl: wiki.url, maxPages: 1000, delayMs: 100, seedTitles: [] }],
     });
     await waitFor(() => wiki.pageRequests().length >= 8, { timeoutMs: 60_000, what: 'eight pages fetched' });
-    first.kill('SIGKILL');
-    await new Promise((resolve) => first.once('exit', resolve));
+    await kill(first);
     await startWorker();
     const result = await handle.result();
 
