@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { nextOptimizedVersion, type OptimizerPrompt, type RatedExample } from '../llm/optimizerPrompt';
-import { computeVersionMetrics, emptyMetrics, versionKey } from '../prompts/metrics';
+import { versionMetricsOf } from '../prompts/metrics';
 import type { ReviewedVersion } from '../prompts/review';
 import { UnknownPromptVersionError } from '../store/characterPrompts';
 import { isDuplicateKeyError } from '../store/errors';
@@ -13,7 +13,7 @@ const OPTIMIZER_EXAMPLES = 3;
 
 /** Activities over character_prompts for the prompt review, the optimiser and admins. */
 export function createPromptActivities(deps: { store: Store }) {
-  const { characterPrompts, fineTuningData, conversationHistory } = deps.store;
+  const { characterPrompts, fineTuningData, metricTotals } = deps.store;
   const toExample = (entry: FineTuningEntry): RatedExample => ({
     text: entry.response_text ?? '',
     score: entry.rating_score,
@@ -21,19 +21,18 @@ export function createPromptActivities(deps: { store: Store }) {
   });
 
   return {
-    /** Recomputes every version's performance_metrics and returns what the review judges. */
+    /**
+     * Folds the pending metric events into metric_totals (the review's schedule is the folder's:
+     * one run at a time), refreshes every version's performance_metrics from the totals and returns
+     * what the review judges.
+     */
     async refreshPromptMetrics(): Promise<ReviewedVersion[]> {
+      await metricTotals.fold();
       const now = Date.now();
-      const [ratings, engagement, versions] = await Promise.all([
-        fineTuningData.ratingRows(),
-        conversationHistory.engagementRows(),
-        characterPrompts.list(),
-      ]);
-      const metrics = computeVersionMetrics(ratings, engagement, now);
+      const [counters, versions] = await Promise.all([metricTotals.current(), characterPrompts.list()]);
       const reviewed: ReviewedVersion[] = [];
       for (const version of versions) {
-        const own =
-          metrics.get(versionKey(version.character_name, version.prompt_version)) ?? emptyMetrics(now);
+        const own = versionMetricsOf(counters, version.character_name, version.prompt_version, now);
         await characterPrompts.setMetrics(version.character_name, version.prompt_version, { ...own });
         reviewed.push({
           character_name: version.character_name,

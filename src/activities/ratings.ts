@@ -1,4 +1,4 @@
-import type { ConversationTurn } from '../store/conversationHistory';
+import type { RecentTurn } from '../store/conversationSessions';
 import { userRatingId } from '../store/fineTuningData';
 import type { Store } from '../store/mongo';
 import type { RatedReply } from '../workflows/contracts/ratings';
@@ -67,13 +67,14 @@ export function createRatingActivities(deps: { store: Store }) {
   };
 }
 
-function ratedReply(turn: ConversationTurn): RatedReply | null {
+/** The reply a rating is about, from what the session document (or the collection) keeps of its bot turn. */
+function ratedReply(turn: RecentTurn): RatedReply | null {
   if (turn.speaker_type !== 'BOT' || !turn.response_id || !turn.bot_name) return null;
   return {
     responseId: turn.response_id,
     character: turn.bot_name,
     promptVersion: turn.prompt_version_used ?? 'unknown',
-    text: turn.llm_response_final ?? turn.message_content,
-    usedFallback: turn.llm_response_raw === null,
+    text: turn.rated_text ?? turn.message_content,
+    usedFallback: turn.used_fallback ?? false,
   };
 }

@@ -1,3 +1,5 @@
+import { versionSums, type Counters } from '../store/metricCounters';
+
 /**
  * performance_metrics of a prompt version, from its ratings in fine_tuning_data and its
  * bot turns in conversation_history. All averages are on the 1-5 rating scale.
@@ -77,6 +79,36 @@ export function computeVersionMetrics(
     });
   }
   return metrics;
+}
+
+/**
+ * A version's metrics from the incremental counters (src/store/metricTotals.ts): the same figures
+ * computeVersionMetrics gives from the rows, without reading them.
+ */
+export function versionMetricsOf(
+  counters: Counters,
+  character: string,
+  version: string,
+  now: number,
+): VersionMetrics {
+  const sums = versionSums(counters, character, version);
+  const ratingCount = sums.qc_count + sums.user_count;
+  return {
+    responses: sums.responses,
+    qc_count: sums.qc_count,
+    qc_avg: meanOf(sums.qc_sum, sums.qc_count) ?? 0,
+    user_count: sums.user_count,
+    user_avg: meanOf(sums.user_sum, sums.user_count) ?? 0,
+    rating_count: ratingCount,
+    rating_avg: meanOf(sums.qc_sum + sums.user_sum, ratingCount) ?? 0,
+    engagement_rate: sums.responses === 0 ? 0 : round(sums.answered / sums.responses),
+    refreshed_at: now,
+  };
+}
+
+/** A sum over a count as averageOf rounds it; null for none. */
+export function meanOf(sum: number, count: number): number | null {
+  return count === 0 ? null : round(sum / count);
 }
 
 export function emptyMetrics(now: number): VersionMetrics {

@@ -1,8 +1,15 @@
 import type { Collection, Db, Filter } from 'mongodb';
 import type { EngagementRow } from '../prompts/metrics';
-import { ConversationSessions, type RecentTurn } from './conversationSessions';
+import {
+  ConversationSessions,
+  recentOf,
+  type ConversationSession,
+  type RecentTurn,
+} from './conversationSessions';
 import { isDuplicateKeyError } from './errors';
 import { createIndexes } from './indexes';
+import { answerCounters, botTurnCounters } from './metricCounters';
+import type { MetricEvents } from './metricEvents';
 import { sessionIdFor } from './sessionId';
 
 export type SpeakerType = 'USER' | 'BOT' | 'SYSTEM';
@@ -73,7 +80,10 @@ export class ConversationHistory {
   /** The per-session index of the newest turns (conversation_sessions) that keeps these reads small. */
   readonly sessions: ConversationSessions;
 
-  constructor(db: Db) {
+  constructor(
+    db: Db,
+    private readonly events: MetricEvents,
+  ) {
     this.collection = db.collection<ConversationTurn>('conversation_history');
     this.sessions = new ConversationSessions(db);
   }
@@ -95,9 +105,10 @@ export class ConversationHistory {
    * either this turn is stored already (a retried activity, or another character answering the
    * same message) or another writer took the id: the session document, and now and then the
    * collection, tells which. Nothing on the usual path reads conversation_history.
+   * Each stored turn's metric event follows (see countTurn), on a retry too (it is keyed by the turn).
    */
   async appendTurn(turn: NewTurn): Promise<TurnRef> {
-    const session = await this.sessions.get(turn.session_id);
+    let session = await this.sessions.get(turn.session_id);
     // A session without a document is new (or from before conversation_sessions): try 1 first.
     let turnId = (session?.last_turn_id ?? 0) + 1;
     for (let attempt = 1; attempt <= MAX_TURN_ID_ATTEMPTS; attempt++) {
@@ -105,18 +116,22 @@ export class ConversationHistory {
       try {
         await this.collection.insertOne({ ...stored });
         await this.sessions.recordTurn(stored);
+        await this.countTurn(stored, session);
         return { session_id: stored.session_id, turn_id: turnId };
       } catch (err) {
         if (!isDuplicateKeyError(err)) throw err;
       }
-      const known = (await this.sessions.get(turn.session_id))?.recent.find(
-        (recent) => recent._id === turn._id,
-      );
-      if (known) return { session_id: turn.session_id, turn_id: known.turn_id };
+      session = await this.sessions.get(turn.session_id);
+      const known = session?.recent.find((recent) => recent._id === turn._id);
+      if (known) {
+        await this.countTurn({ ...turn, turn_id: known.turn_id }, session);
+        return { session_id: turn.session_id, turn_id: known.turn_id };
+      }
       if (attempt % CHECK_HISTORY_EVERY === 0) {
         const existing = await this.collection.findOne({ _id: turn._id });
         if (existing) {
           await this.sessions.recordTurn(existing);
+          await this.countTurn(existing, null);
           return { session_id: existing.session_id, turn_id: existing.turn_id };
         }
         turnId = Math.max(turnId, await this.lastTurnId(turn.session_id));
@@ -128,6 +143,35 @@ export class ConversationHistory {
     throw new Error(
       `could not allocate a turn_id in session ${turn.session_id} after ${MAX_TURN_ID_ATTEMPTS} attempts`,
     );
+  }
+
+  /**
+   * The metric event of a stored turn (src/store/metricTotals.ts): a bot turn counts as a response of
+   * its prompt version (and a QC check); a user turn right after a bot turn, as that reply answered.
+   * The turn before is looked up in the session document, and in the collection only when the document
+   * lacks it (lost update, or a channel from before conversation_sessions).
+   */
+  private async countTurn(turn: ConversationTurn, session: ConversationSession | null): Promise<void> {
+    if (turn.speaker_type === 'BOT') {
+      const counters = botTurnCounters(turn);
+      if (counters.size > 0) await this.events.emit(`turn:${turn._id}`, counters);
+      return;
+    }
+    if (turn.speaker_type !== 'USER' || turn.turn_id <= 1) return;
+    let previous: Pick<RecentTurn, 'speaker_type' | 'bot_name' | 'prompt_version_used'> | null | undefined =
+      session?.recent.find((recent) => recent.turn_id === turn.turn_id - 1);
+    // Session documents from before bot turns kept their prompt version do not say.
+    if (!previous || (previous.speaker_type === 'BOT' && previous.prompt_version_used === undefined)) {
+      previous = await this.collection.findOne(
+        { session_id: turn.session_id, turn_id: turn.turn_id - 1 },
+        { projection: { _id: 0, speaker_type: 1, bot_name: 1, prompt_version_used: 1 } },
+      );
+    }
+    if (previous?.speaker_type === 'BOT' && previous.bot_name && previous.prompt_version_used)
+      await this.events.emit(
+        `answer:${turn._id}`,
+        answerCounters(previous.bot_name, previous.prompt_version_used),
+      );
   }
 
   /** The session's highest stored turn_id, from the collection (0 for none). */
@@ -267,18 +311,36 @@ export class ConversationHistory {
     );
   }
 
-  /** The bot turn in `channelId` one of whose posted parts is Discord message `messageId`. */
-  findBotTurnByMessageId(channelId: string, messageId: string): Promise<ConversationTurn | null> {
-    return this.collection.findOne({
+  /**
+   * The bot turn in `channelId` one of whose posted parts is Discord message `messageId`: from the
+   * channel's session document when it is one of the newest RECENT_TURNS turns; an older one (or one
+   * the document lost, or one recorded the old way, its parts added after the insert) from the collection.
+   */
+  async findBotTurnByMessageId(channelId: string, messageId: string): Promise<RecentTurn | null> {
+    const session = await this.sessions.get(sessionIdFor(channelId));
+    const recent = session?.recent.find(
+      (turn) => turn.speaker_type === 'BOT' && turn.delivered_message_ids?.includes(messageId),
+    );
+    if (recent) return recent;
+    const turn = await this.collection.findOne({
       channel_id: channelId,
       speaker_type: 'BOT',
       delivered_message_ids: messageId,
     });
+    return turn && recentOf(turn);
   }
 
-  /** A character's newest bot turn in a channel that was posted (its first part is on Discord). */
-  findLatestDeliveredBotTurn(channelId: string, character: string): Promise<ConversationTurn | null> {
-    return this.collection
+  /**
+   * A character's newest bot turn in a channel that was posted (its first part is on Discord): from the
+   * session document when it shows every turn after that one, else from the collection.
+   */
+  async findLatestDeliveredBotTurn(channelId: string, character: string): Promise<RecentTurn | null> {
+    const session = await this.sessions.get(sessionIdFor(channelId));
+    if (session) {
+      const found = newestDelivered(session, character);
+      if (found !== undefined) return found;
+    }
+    const turn = await this.collection
       .find({
         channel_id: channelId,
         speaker_type: 'BOT',
@@ -288,7 +350,26 @@ export class ConversationHistory {
       .sort({ turn_id: -1 })
       .limit(1)
       .next();
+    return turn && recentOf(turn);
   }
+}
+
+/**
+ * The character's newest posted bot turn by the session document; null when the document shows the
+ * whole session and it has none; undefined when the document cannot tell (a gap in its turns, or a bot
+ * turn of the character whose parts it does not know).
+ */
+function newestDelivered(session: ConversationSession, character: string): RecentTurn | null | undefined {
+  const { recent } = session;
+  let expected = session.last_turn_id;
+  for (let i = recent.length - 1; i >= 0; i--) {
+    const turn = recent[i] as RecentTurn;
+    if (turn.turn_id !== expected--) return undefined; // a lost update: a newer reply may be missing
+    if (turn.speaker_type !== 'BOT' || turn.bot_name !== character) continue;
+    if (turn.delivered_message_ids === undefined) return undefined;
+    if (turn.original_message_id) return turn;
+  }
+  return expected === 0 ? null : undefined;
 }
 
 export function userTurnId(discordMessageId: string): string {

@@ -1,11 +1,25 @@
 import type { Collection, Db } from 'mongodb';
 import type { ConversationTurn } from './conversationHistory';
 
-/** The part of a turn a session document keeps: enough for the history window and the silence check. */
+/**
+ * The part of a turn a session document keeps: enough for the history window, the silence check and,
+ * for a bot turn, a rating of it (so rating a recent reply reads no collection that grows with history).
+ */
 export type RecentTurn = Pick<
   ConversationTurn,
   '_id' | 'turn_id' | 'timestamp' | 'speaker_type' | 'bot_name' | 'message_content' | 'is_organic_initiation'
->;
+> &
+  Partial<
+    Pick<
+      ConversationTurn,
+      'response_id' | 'delivered_message_ids' | 'original_message_id' | 'prompt_version_used'
+    >
+  > & {
+    /** Bot turns: the character's fallback line was posted (llm_response_raw is null). */
+    used_fallback?: boolean;
+    /** Bot turns: llm_response_final, only when it differs from message_content (it rarely does). */
+    rated_text?: string;
+  };
 
 /**
  * One small document per conversation session (`_id` = session_id), kept beside
@@ -67,9 +81,31 @@ export class ConversationSessions {
   }
 }
 
-function recentOf(turn: ConversationTurn): RecentTurn {
+/** What a session document keeps of a turn (also what rating lookups answer with). */
+export function recentOf(turn: ConversationTurn): RecentTurn {
   const { _id, turn_id, timestamp, speaker_type, bot_name, message_content, is_organic_initiation } = turn;
-  return { _id, turn_id, timestamp, speaker_type, bot_name, message_content, is_organic_initiation };
+  const recent: RecentTurn = {
+    _id,
+    turn_id,
+    timestamp,
+    speaker_type,
+    bot_name,
+    message_content,
+    is_organic_initiation,
+  };
+  if (speaker_type !== 'BOT') return recent;
+  const rated = turn.llm_response_final ?? message_content;
+  return {
+    ...recent,
+    ...(turn.response_id !== undefined ? { response_id: turn.response_id } : {}),
+    ...(turn.delivered_message_ids !== undefined
+      ? { delivered_message_ids: turn.delivered_message_ids }
+      : {}),
+    original_message_id: turn.original_message_id,
+    prompt_version_used: turn.prompt_version_used ?? null,
+    used_fallback: turn.llm_response_raw === null,
+    ...(rated !== message_content ? { rated_text: rated } : {}),
+  };
 }
 
 function latest(a: Date | undefined, b: Date): Date {

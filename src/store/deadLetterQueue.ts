@@ -1,6 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import type { Collection, Db } from 'mongodb';
 import { isDuplicateKeyError } from './errors';
 import { createIndexes } from './indexes';
+import { deadLetterCounters } from './metricCounters';
+import type { MetricEvents } from './metricEvents';
+import type { RecordLocks } from './recordLocks';
 
 /** A run whose retries were exhausted, as in the design document's `dead_letter_queue`. */
 export interface DeadLetter {
@@ -29,7 +33,11 @@ export type NewDeadLetter = Omit<DeadLetter, '_id' | 'timestamp' | 'status'>;
 export class DeadLetterQueue {
   readonly collection: Collection<DeadLetter>;
 
-  constructor(db: Db) {
+  constructor(
+    db: Db,
+    private readonly events: MetricEvents,
+    private readonly locks: RecordLocks,
+  ) {
     this.collection = db.collection<DeadLetter>('dead_letter_queue');
   }
 
@@ -48,6 +56,8 @@ export class DeadLetterQueue {
     } catch (err) {
       if (!isDuplicateKeyError(err)) throw err;
     }
+    // After the insert or its duplicate (a retry): keyed by the entry, counted once either way.
+    await this.events.emit(`dead_letter:${id}:recorded`, deadLetterCounters({ PENDING: 1 }));
     return id;
   }
 
@@ -61,21 +71,29 @@ export class DeadLetterQueue {
 
   /**
    * Moves a PENDING entry to REPLAYED or DISCARDED; false when it is not pending (any
-   * more), so two admins cannot both replay it.
+   * more), so two admins cannot both replay it: under the entry's record lock, since FerretDB v1 lets
+   * two conditional updates both succeed.
    */
   async resolve(
     id: string,
     change: { status: 'REPLAYED'; replay_workflow_id: string } | { status: 'DISCARDED' },
     by: string,
   ): Promise<boolean> {
-    const result = await this.collection.updateOne(
-      { _id: id, status: 'PENDING' },
-      { $set: { ...change, resolved_at: new Date(), resolved_by: by } },
-    );
-    return result.modifiedCount === 1;
+    const eventId = `dead_letter:${id}:resolved`;
+    return this.locks.withLock(`dead_letter:${id}`, randomUUID(), async () => {
+      if ((await this.collection.findOne({ _id: id }, { projection: { status: 1 } }))?.status !== 'PENDING')
+        return false;
+      // The event first: a retry after a crash between the two finds it and still updates.
+      await this.events.emit(eventId, deadLetterCounters({ PENDING: -1, [change.status]: 1 }));
+      await this.collection.updateOne(
+        { _id: id },
+        { $set: { ...change, resolved_at: new Date(), resolved_by: by } },
+      );
+      return true;
+    });
   }
 
-  /** How many entries are in each status. */
+  /** How many entries are in each status: a count of the whole collection (the metric backfill's). */
   async counts(): Promise<Record<DeadLetter['status'], number>> {
     const entries = await Promise.all(
       DEAD_LETTER_STATUSES.map(async (status) => [status, await this.collection.countDocuments({ status })]),

@@ -2,6 +2,9 @@ import type { Collection, Db } from 'mongodb';
 import type { RatingRow } from '../prompts/metrics';
 import { isDuplicateKeyError } from './errors';
 import { createIndexes } from './indexes';
+import { addCounters, ratingCounters } from './metricCounters';
+import type { MetricEvents } from './metricEvents';
+import type { RecordLocks } from './recordLocks';
 
 /** llm: the reviewer's JSON; rules: a rule check failed (no LLM call); fallback: unparseable answer. */
 export type QcMethod = 'llm' | 'rules' | 'fallback';
@@ -34,7 +37,11 @@ export interface FineTuningEntry {
 export class FineTuningData {
   readonly collection: Collection<FineTuningEntry>;
 
-  constructor(db: Db) {
+  constructor(
+    db: Db,
+    private readonly events: MetricEvents,
+    private readonly locks: RecordLocks,
+  ) {
     this.collection = db.collection<FineTuningEntry>('fine_tuning_data');
   }
 
@@ -48,9 +55,19 @@ export class FineTuningData {
     ]);
   }
 
-  /** Writes an entry under its idempotency key: a retried write replaces, never duplicates. */
+  /**
+   * Writes an entry once under its idempotency key (QC assessments, optimiser suggestions): an insert,
+   * which stays flat as the collection grows; a duplicate key is a retry, which replaces the entry and
+   * counts nothing more in the metrics.
+   */
   async record(entry: FineTuningEntry): Promise<void> {
-    await this.collection.replaceOne({ _id: entry._id }, entry, { upsert: true });
+    try {
+      await this.collection.insertOne({ ...entry });
+    } catch (err) {
+      if (!isDuplicateKeyError(err)) throw err;
+      await this.collection.replaceOne({ _id: entry._id }, entry);
+    }
+    await this.events.emit(`ft:${entry._id}`, ratingCounters(entry));
   }
 
   /** Every QC and user rating, reduced to what performance_metrics are computed from. */
@@ -116,39 +133,66 @@ export class FineTuningData {
    * (`_id` from userRatingId). Rating events may be processed out of order, so an entry is
    * only overwritten by an event at least as late (`timestamp` is when the user acted; the
    * same event again, a retry, rewrites it). 'superseded': a later event already wrote.
+   *
+   * A first rating is an insert (flat however large the collection). Only a duplicate key (a change,
+   * or a retry) reads and rewrites the entry, under its record lock, since FerretDB v1 would let two
+   * conditional updates both win and the metrics need the score a change replaces.
    */
   async upsertUserRating(entry: UserRating): Promise<'recorded' | 'updated' | 'superseded'> {
-    const ratings = this.collection as unknown as Collection<UserRating>;
-    const { _id, ...fields } = entry;
-    // Two rounds: an insert that loses to a concurrent older event's insert retries the update.
-    for (let round = 0; round < 2; round++) {
-      const { matchedCount } = await ratings.updateOne(
-        { _id, timestamp: { $lte: entry.timestamp } },
-        { $set: fields },
-      );
-      if (matchedCount > 0) return 'updated';
-      try {
-        await ratings.insertOne({ ...entry });
-        return 'recorded';
-      } catch (err) {
-        if (!isDuplicateKeyError(err)) throw err;
+    const eventId = userRatingEventId(entry._id, 'set', entry.rating_source, entry.timestamp);
+    if (await this.insertRating(entry, eventId)) return 'recorded';
+    return this.locks.withLock(entry._id, eventId, async () => {
+      for (;;) {
+        const before = await this.ratings().findOne({ _id: entry._id });
+        if (!before) {
+          if (await this.insertRating(entry, eventId)) return 'recorded'; // removed meanwhile
+          continue;
+        }
+        if (before.timestamp > entry.timestamp) return 'superseded';
+        if (sameRating(before, entry)) {
+          // This write was done already (a retry); its event may not have been, if it was the insert.
+          await this.events.emit(eventId, ratingCounters(entry));
+          return 'updated';
+        }
+        // The event first: a retry after a crash between the two then finds it and still writes.
+        await this.events.emit(eventId, addCounters(ratingCounters(entry), ratingCounters(before), -1));
+        await this.ratings().replaceOne({ _id: entry._id }, entry);
+        return 'updated';
       }
-    }
-    return 'superseded';
+    });
   }
 
   /**
    * Removes a user's rating if `source` gave it (taking back 5️⃣ does not undo a later 3️⃣)
-   * and nothing changed it after `removedAt`. True when an entry was removed.
+   * and nothing changed it after `removedAt`. True when an entry was removed. A read and a delete by
+   * `_id` under the record lock: still a scan of the collection each on FerretDB v1 (a removal has
+   * nothing to insert), as the conditional delete was.
    */
   async removeUserRating(id: string, source: string, removedAt: Date): Promise<boolean> {
-    const ratings = this.collection as unknown as Collection<UserRating>;
-    const { deletedCount } = await ratings.deleteOne({
-      _id: id,
-      rating_source: source,
-      timestamp: { $lt: removedAt },
+    const eventId = userRatingEventId(id, 'remove', source, removedAt);
+    return this.locks.withLock(id, eventId, async () => {
+      const before = await this.ratings().findOne({ _id: id });
+      if (!before || before.rating_source !== source || before.timestamp >= removedAt) return false;
+      await this.events.emit(eventId, ratingCounters(before, -1));
+      const { deletedCount } = await this.ratings().deleteOne({ _id: id });
+      return deletedCount > 0;
     });
-    return deletedCount > 0;
+  }
+
+  private ratings(): Collection<UserRating> {
+    return this.collection as unknown as Collection<UserRating>;
+  }
+
+  /** Inserts a first rating and its event; false when the user has one already. */
+  private async insertRating(entry: UserRating, eventId: string): Promise<boolean> {
+    try {
+      await this.ratings().insertOne({ ...entry });
+    } catch (err) {
+      if (!isDuplicateKeyError(err)) throw err;
+      return false;
+    }
+    await this.events.emit(eventId, ratingCounters(entry));
+    return true;
   }
 }
 
@@ -157,6 +201,21 @@ export interface UserRating extends FineTuningEntry {
   rating_type: 'USER_SUBMITTED';
   /** What gave it: `reaction:<emoji>` or `command`; removing a reaction removes only its own rating. */
   rating_source: string;
+}
+
+/** The metric event of one user action on a rating (a retry of the action has the same one). */
+function userRatingEventId(ratingId: string, action: 'set' | 'remove', source: string, at: Date): string {
+  return `rating:${ratingId}:${action}:${source}:${at.getTime()}`;
+}
+
+/** The stored rating is this one (what a retry of the write finds). */
+function sameRating(stored: UserRating, entry: UserRating): boolean {
+  return (
+    stored.timestamp.getTime() === entry.timestamp.getTime() &&
+    stored.rating_source === entry.rating_source &&
+    stored.rating_score === entry.rating_score &&
+    stored.feedback_text === entry.feedback_text
+  );
 }
 
 /** One rating per user and response: a changed rating replaces the earlier one. */

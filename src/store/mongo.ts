@@ -3,7 +3,11 @@ import { CharacterPrompts } from './characterPrompts';
 import { ConversationHistory } from './conversationHistory';
 import { DeadLetterQueue } from './deadLetterQueue';
 import { FineTuningData } from './fineTuningData';
+import { scanCounters, type Counters } from './metricCounters';
+import { MetricEvents } from './metricEvents';
+import { MetricTotals } from './metricTotals';
 import { RagCrawlStatus } from './ragCrawlStatus';
+import { RecordLocks } from './recordLocks';
 
 /**
  * The MongoDB data layer: one module per collection of the design document, each owning
@@ -18,6 +22,11 @@ export interface Store {
   characterPrompts: CharacterPrompts;
   ragCrawlStatus: RagCrawlStatus;
   deadLetterQueue: DeadLetterQueue;
+  /** The pending changes to the metric totals, written beside each counted write. */
+  metricEvents: MetricEvents;
+  /** GET /stats' and performance_metrics' counters, kept incrementally. */
+  metricTotals: MetricTotals;
+  recordLocks: RecordLocks;
   close(): Promise<void>;
 }
 
@@ -25,14 +34,24 @@ export async function openStore(uri: string, dbName: string): Promise<Store> {
   const client = new MongoClient(uri, { serverSelectionTimeoutMS: 10_000, appName: 'family-guy-bots' });
   await client.connect();
   const db = client.db(dbName);
+  const metricEvents = new MetricEvents(db);
+  const recordLocks = new RecordLocks(db);
+  const conversationHistory = new ConversationHistory(db, metricEvents);
+  const fineTuningData = new FineTuningData(db, metricEvents, recordLocks);
+  const deadLetterQueue = new DeadLetterQueue(db, metricEvents, recordLocks);
   const store: Store = {
     client,
     db,
-    conversationHistory: new ConversationHistory(db),
-    fineTuningData: new FineTuningData(db),
+    conversationHistory,
+    fineTuningData,
     characterPrompts: new CharacterPrompts(db),
     ragCrawlStatus: new RagCrawlStatus(db),
-    deadLetterQueue: new DeadLetterQueue(db),
+    deadLetterQueue,
+    metricEvents,
+    metricTotals: new MetricTotals(db, metricEvents, recordLocks, () =>
+      scanMetricCounters(conversationHistory, fineTuningData, deadLetterQueue),
+    ),
+    recordLocks,
     close: () => client.close(),
   };
   await Promise.all([
@@ -41,6 +60,25 @@ export async function openStore(uri: string, dbName: string): Promise<Store> {
     store.characterPrompts.ensureIndexes(),
     store.ragCrawlStatus.ensureIndexes(),
     store.deadLetterQueue.ensureIndexes(),
+    store.metricEvents.ensureIndexes(),
   ]);
   return store;
+}
+
+/**
+ * The metric counters by scanning conversation_history, fine_tuning_data and dead_letter_queue: the
+ * one-time backfill of metric_totals (and what tests compare the incremental counters with).
+ */
+export async function scanMetricCounters(
+  conversationHistory: ConversationHistory,
+  fineTuningData: FineTuningData,
+  deadLetterQueue: DeadLetterQueue,
+): Promise<Counters> {
+  const [ratings, engagement, qcResults, deadLetters] = await Promise.all([
+    fineTuningData.ratingRows(),
+    conversationHistory.engagementRows(),
+    conversationHistory.qcResults(),
+    deadLetterQueue.counts(),
+  ]);
+  return scanCounters({ ratings, engagement, qcResults, deadLetters });
 }

@@ -60,7 +60,8 @@ async function rate(character: string, version: string, scores: number[]): Promi
       score < 3 ? `*scratches belly* ${character} thinks beer is good (${i})` : `Roadhouse! (${i})`,
     ...(i % 2 === 0 ? { qc_method: 'llm' as const } : {}),
   }));
-  await h.store.fineTuningData.collection.insertMany(entries);
+  // Through the store, as QC and the rating workflow write them: each write also counts in the metrics.
+  for (const entry of entries) await h.store.fineTuningData.record(entry);
 }
 
 function review(): Promise<ReviewAction[]> {

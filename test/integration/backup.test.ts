@@ -127,6 +127,8 @@ async function seed(): Promise<void> {
     workflow_id: 'reply-9-Stewie',
     failed_step: 'generateReply',
   });
+  // The metric counters' totals (the fold's lock leaves record_locks empty).
+  await store.metricTotals.fold();
   // BSON types the app does not use (yet), and an _id that is not a string.
   await db.collection('odd_types').createIndex({ code: 1 }, { name: 'code_unique', unique: true });
   await db.collection('odd_types').insertMany([
@@ -256,8 +258,11 @@ describe('backup', () => {
       'dead_letter_queue',
       'empty_one',
       'fine_tuning_data',
+      'metric_events',
+      'metric_totals',
       'odd_types',
       'rag_crawl_status',
+      'record_locks',
     ]);
     expect(chromaBefore.records).toHaveLength(CHROMA_RECORDS);
 
@@ -276,8 +281,11 @@ describe('backup', () => {
       dead_letter_queue: 1,
       empty_one: 0,
       fine_tuning_data: 12,
+      metric_events: 58,
+      metric_totals: 1,
       odd_types: 2,
       rag_crawl_status: 1,
+      record_locks: 0,
     });
     expect(manifest.chroma).toMatchObject({
       collection: target.chromaCollection,
