@@ -112,6 +112,34 @@ const channelIds: Parser<string[]> = (text, name) => {
   return ids;
 };
 
+/** DISCORD_SHARDS: `all`, or shard ids and ranges ("0,1", "4-7"), each once. */
+const shardIds: Parser<number[] | 'all'> = (text, name) => {
+  if (text.toLowerCase() === 'all') return 'all';
+  const ids: number[] = [];
+  for (const item of commaSeparated(text)) {
+    const range = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(item);
+    const [first, last] = [Number(range?.[1]), Number(range?.[2] ?? range?.[1])];
+    if (!range || last < first || last >= MAX_SHARDS) {
+      throw expected(name, text, 'all, or shard ids and ranges like 0,1 or 4-7');
+    }
+    for (let id = first; id <= last; id++) ids.push(id);
+  }
+  if (ids.length === 0) throw expected(name, text, 'all, or shard ids and ranges like 0,1 or 4-7');
+  const seen = new Set<number>();
+  for (const id of ids) {
+    if (seen.has(id)) throw new Invalid(`${name}: shard ${id} is named twice`);
+    seen.add(id);
+  }
+  return ids;
+};
+
+/** DISCORD_SHARD_COUNT: `auto` (Discord's recommendation) or a number of shards. */
+const shardCount: Parser<number | 'auto'> = (text, name) =>
+  text.toLowerCase() === 'auto' ? 'auto' : integer(1, MAX_SHARDS)(text, name);
+
+/** Far above what any bot needs (Discord asks for one shard per 1,000-2,500 guilds). */
+const MAX_SHARDS = 16_384;
+
 const stackPorts = (text: string, name: string) => {
   const ports = text.split(',').map((port) => Number(port.trim()));
   if (ports.length !== 5 || ports.some((p) => !Number.isInteger(p) || p < 0 || p > 65535)) {
@@ -268,6 +296,18 @@ const SETTINGS_BY_KEY = {
     default: 'https://discord.com/api',
     doc: 'Discord REST base (tests use a local fake)',
     parse: httpUrl,
+  },
+  discordShards: {
+    name: 'DISCORD_SHARDS',
+    default: 'all',
+    doc: 'gateway shards this bots process runs: all, or ids and ranges (0,1 or 4-7) of DISCORD_SHARD_COUNT, so several processes split them',
+    parse: shardIds,
+  },
+  discordShardCount: {
+    name: 'DISCORD_SHARD_COUNT',
+    default: '1',
+    doc: 'shards of every bot in all bots processes together; auto: the count Discord recommends (with DISCORD_SHARDS=all only)',
+    parse: shardCount,
   },
   organicChannels: {
     name: 'ORGANIC_CHANNELS',
@@ -442,8 +482,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       problems.push(...err.problems);
     }
   }
+  problems.push(...shardingProblems(values));
   if (problems.length > 0) throw new ConfigError(problems);
   return { ...(values as unknown as Settings), discordTokens: discordTokens(env) };
+}
+
+/**
+ * DISCORD_SHARDS must fit DISCORD_SHARD_COUNT: every process that runs a part of the shards has to
+ * agree on the total, so a list of ids needs a fixed count, and each id must be below it.
+ */
+function shardingProblems({ discordShards: shards, discordShardCount: count }: Partial<Settings>): string[] {
+  if (shards === undefined || shards === 'all' || count === undefined) return []; // fine, or reported already
+  if (count === 'auto') {
+    return ['DISCORD_SHARDS: a list of shard ids needs a number in DISCORD_SHARD_COUNT, not auto'];
+  }
+  const outside = shards.filter((id) => id >= count);
+  if (outside.length === 0) return [];
+  const named = outside.length > 5 ? `${outside.slice(0, 5).join(', ')}, ...` : outside.join(', ');
+  return [
+    `DISCORD_SHARDS: ${named} out of range: with DISCORD_SHARD_COUNT=${count} the ids are 0-${count - 1}`,
+  ];
 }
 
 /** DISCORD_TOKEN_<NAME> variables, keyed by the lower-cased name. */

@@ -7,6 +7,7 @@ import { REPLY_WORKFLOW_TYPE, replyWorkflowId, type IncomingMessage } from '../w
 import type { FollowUpPolicy } from '../workflows/contracts/followUp';
 import { addressedCharacters, type RosterMember } from './addressing';
 import { attachRatings } from './ratings';
+import type { Sharding } from './sharding';
 import { startWorkflowOnce } from './startWorkflowOnce';
 
 export interface CharacterBotOptions {
@@ -20,6 +21,8 @@ export interface CharacterBotOptions {
   roster: RosterMember[];
   /** Handed to each reply: how other characters may answer it (absent: they do not). */
   followUps: FollowUpPolicy | undefined;
+  /** The gateway shards this process runs (the same for every character). */
+  sharding: Sharding;
   log: Logger;
 }
 
@@ -35,7 +38,8 @@ export interface CharacterBot {
  */
 export async function startCharacterBot(options: CharacterBotOptions): Promise<CharacterBot> {
   const { character, temporal, taskQueue, roster } = options;
-  const log = options.log.child({ character: character.name });
+  // Every line says which shards it comes from: with several bots processes, that tells them apart.
+  const log = options.log.child({ character: character.name, shards: options.sharding.shards });
   const client = new Client({
     intents: [
       GatewayIntentBits.Guilds,
@@ -48,6 +52,8 @@ export async function startCharacterBot(options: CharacterBotOptions): Promise<C
     // DM channels arrive uncached; reactions may concern messages and users not in the cache.
     partials: [Partials.Channel, Partials.Message, Partials.Reaction, Partials.User],
     rest: { api: options.apiUrl },
+    shards: options.sharding.shards,
+    ...(options.sharding.shardCount !== undefined && { shardCount: options.sharding.shardCount }),
   });
   const self = roster.find((member) => member.name === character.name);
   if (!self) throw new Error(`${character.name} is not in the roster`);
@@ -84,7 +90,16 @@ export async function startCharacterBot(options: CharacterBotOptions): Promise<C
     };
     const workflowId = replyWorkflowId(message.id, character.name);
     if (await startReply(workflowId, incoming)) {
-      log.info({ messageId: message.id, workflowId, channelId: message.channelId }, 'reply workflow started');
+      log.info(
+        {
+          messageId: message.id,
+          workflowId,
+          channelId: message.channelId,
+          guildId: message.guildId,
+          shardId: shardOf(message),
+        },
+        'reply workflow started',
+      );
       if ('sendTyping' in message.channel) {
         await message.channel
           .sendTyping()
@@ -115,7 +130,9 @@ export async function startCharacterBot(options: CharacterBotOptions): Promise<C
   await client.login(options.token);
   await ready;
   self.userId = client.user?.id ?? null;
-  log.info({ userId: self.userId }, 'bot logged in to Discord');
+  // With 'auto', discord.js has now filled in the shards Discord recommended.
+  const { shards, shardCount } = client.options;
+  log.info({ userId: self.userId, shards, shardCount }, 'bot logged in to Discord');
   return {
     character: character.name,
     client,
@@ -123,4 +140,9 @@ export async function startCharacterBot(options: CharacterBotOptions): Promise<C
       await client.destroy();
     },
   };
+}
+
+/** The shard that delivered a message: its guild's (discord.js records it at GUILD_CREATE); DMs come on shard 0. */
+function shardOf(message: Message): number {
+  return message.guild?.shardId ?? 0;
 }

@@ -4,6 +4,7 @@ import { followUpPolicy, type Config } from '../config';
 import type { Logger } from '../logger';
 import type { RosterMember } from './addressing';
 import { startCharacterBot, type CharacterBot } from './characterBot';
+import { shardingFromConfig } from './sharding';
 
 /**
  * Logs in one bot per character that has a DISCORD_TOKEN_<NAME>. Characters without a
@@ -17,6 +18,7 @@ export async function startBots(options: {
 }): Promise<CharacterBot[]> {
   const { config, roster, temporal, log } = options;
   const followUps = followUpPolicy(config, roster);
+  const sharding = shardingFromConfig(config);
   const members: RosterMember[] = roster.map((c) => ({ name: c.name, aliases: c.aliases, userId: null }));
   const withTokens = roster.filter((character) => {
     if (config.discordTokens[character.name.toLowerCase()]) return true;
@@ -38,6 +40,7 @@ export async function startBots(options: {
         taskQueue: config.taskQueue,
         roster: members,
         followUps,
+        sharding,
         log,
       }),
     ),

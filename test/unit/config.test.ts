@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { shardingFromConfig } from '../../src/bots/sharding';
 import { ConfigError, loadConfig, SETTINGS } from '../../src/config';
 
 const repo = join(__dirname, '..', '..');
@@ -79,6 +80,72 @@ describe('loadConfig', () => {
       'LOCAL_STACK_PORTS="1,2": expected five ports (0-65535), comma-separated',
     ]);
     expect(loadConfig({ LOG_LEVEL: 'debug', LOG_FORMAT: 'JSON' })).not.toHaveProperty('logLevel');
+  });
+
+  describe('gateway sharding', () => {
+    const problems = (env: NodeJS.ProcessEnv): string[] => {
+      try {
+        loadConfig(env);
+        return [];
+      } catch (err) {
+        return (err as ConfigError).problems;
+      }
+    };
+
+    it('runs one shard of one by default, as a bot without sharding does', () => {
+      const config = loadConfig({});
+      expect(config.discordShards).toBe('all');
+      expect(config.discordShardCount).toBe(1);
+      expect(shardingFromConfig(config)).toEqual({ shards: [0], shardCount: 1 });
+    });
+
+    it('runs all shards of a count, a part of them, or as many as Discord recommends', () => {
+      const shards = (env: NodeJS.ProcessEnv) => shardingFromConfig(loadConfig(env));
+      expect(shards({ DISCORD_SHARD_COUNT: '3' })).toEqual({ shards: [0, 1, 2], shardCount: 3 });
+      expect(shards({ DISCORD_SHARDS: ' 1 ', DISCORD_SHARD_COUNT: '2' })).toEqual({
+        shards: [1],
+        shardCount: 2,
+      });
+      expect(shards({ DISCORD_SHARDS: '0, 4-6', DISCORD_SHARD_COUNT: '8' })).toEqual({
+        shards: [0, 4, 5, 6],
+        shardCount: 8,
+      });
+      expect(shards({ DISCORD_SHARDS: 'ALL', DISCORD_SHARD_COUNT: 'Auto' })).toEqual({
+        shards: 'auto',
+        shardCount: undefined,
+      });
+    });
+
+    it('says what is wrong with shard settings, alone and together', () => {
+      expect(problems({ DISCORD_SHARDS: 'first', DISCORD_SHARD_COUNT: '0' })).toEqual([
+        'DISCORD_SHARDS="first": expected all, or shard ids and ranges like 0,1 or 4-7',
+        'DISCORD_SHARD_COUNT="0": expected an integer in 1..16384',
+      ]);
+      expect(problems({ DISCORD_SHARDS: '3-1', DISCORD_SHARD_COUNT: '4' })).toEqual([
+        'DISCORD_SHARDS="3-1": expected all, or shard ids and ranges like 0,1 or 4-7',
+      ]);
+      expect(problems({ DISCORD_SHARDS: '0,1,1', DISCORD_SHARD_COUNT: '2' })).toEqual([
+        'DISCORD_SHARDS: shard 1 is named twice',
+      ]);
+      // Processes that split the shards must agree on the total, so a list needs a fixed count.
+      expect(problems({ DISCORD_SHARDS: '0' })).toEqual([]);
+      expect(problems({ DISCORD_SHARDS: '0,1', DISCORD_SHARD_COUNT: 'auto' })).toEqual([
+        'DISCORD_SHARDS: a list of shard ids needs a number in DISCORD_SHARD_COUNT, not auto',
+      ]);
+      expect(problems({ DISCORD_SHARDS: '1,2,3', DISCORD_SHARD_COUNT: '2' })).toEqual([
+        'DISCORD_SHARDS: 2, 3 out of range: with DISCORD_SHARD_COUNT=2 the ids are 0-1',
+      ]);
+      expect(problems({ DISCORD_SHARDS: '0-99', DISCORD_SHARD_COUNT: '4' })).toEqual([
+        'DISCORD_SHARDS: 4, 5, 6, 7, 8, ... out of range: with DISCORD_SHARD_COUNT=4 the ids are 0-3',
+      ]);
+      expect(problems({ DISCORD_SHARDS: '0-99999', DISCORD_SHARD_COUNT: '4' })).toEqual([
+        'DISCORD_SHARDS="0-99999": expected all, or shard ids and ranges like 0,1 or 4-7',
+      ]);
+      // A bad count is reported once, not again as a mismatch.
+      expect(problems({ DISCORD_SHARDS: '5', DISCORD_SHARD_COUNT: 'many' })).toEqual([
+        'DISCORD_SHARD_COUNT="many": expected an integer in 1..16384',
+      ]);
+    });
   });
 
   it('documents every setting in the README and .env.example', () => {

@@ -16,7 +16,8 @@ import {
   type Message,
 } from 'discord.js';
 import { Ollama } from 'ollama';
-import { startFakeDiscord, type BotUser, type FakeDiscord } from '../fakes/fakeDiscord';
+import { WebSocket } from 'ws';
+import { shardOf, startFakeDiscord, type BotUser, type FakeDiscord } from '../fakes/fakeDiscord';
 import { startScriptedOllama, type ScriptedOllama } from '../fakes/scriptedOllama';
 import { waitFor } from '../fakes/waitFor';
 
@@ -263,6 +264,109 @@ describe('fake Discord with discord.js', () => {
           .map((message) => message.content),
       );
     });
+  });
+});
+
+describe('fake Discord sharded, with discord.js', () => {
+  let fake: FakeDiscord;
+  let peter: BotUser;
+  let stewie: BotUser;
+  /** Two guilds on each shard of 2: [shard 0, shard 0, shard 1, shard 1]. */
+  let guilds: string[];
+  const channelOf = new Map<string, string>();
+  let dm: string;
+  const human = { id: '222222222222222222', username: 'meg' };
+  const clients: Client[] = [];
+  /** Per client: the MESSAGE_CREATE ids each shard received. */
+  const messagesByShard = new Map<Client, Array<{ id: string; shardId: number }>>();
+
+  async function connect(bot: BotUser, sharding: { shards: number[] | 'auto'; shardCount?: number }) {
+    const client = new Client({
+      intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.DirectMessages],
+      partials: [Partials.Channel],
+      rest: { api: fake.apiUrl },
+      ...sharding,
+    });
+    clients.push(client);
+    messagesByShard.set(client, []);
+    client.on(Events.Raw, (packet: GatewayDispatchPayload, shardId: number) => {
+      if (packet.t === GatewayDispatchEvents.MessageCreate) {
+        messagesByShard.get(client)?.push({ id: packet.d.id, shardId });
+      }
+    });
+    const ready = once(client, Events.ClientReady);
+    await client.login(bot.token);
+    await ready;
+    return client;
+  }
+
+  const shardsThatGot = (client: Client, messageId: string): number[] =>
+    (messagesByShard.get(client) ?? []).filter((m) => m.id === messageId).map((m) => m.shardId);
+
+  beforeAll(async () => {
+    fake = await startFakeDiscord({ recommendedShards: 2 });
+    peter = fake.addBot({ token: 'peter-sharded', username: 'Peter' });
+    stewie = fake.addBot({ token: 'stewie-sharded', username: 'Stewie' });
+    guilds = [0, 0, 1, 1].map((shardId, i) => fake.addGuild({ name: `guild-${i}`, shard: [shardId, 2] }));
+    for (const guildId of guilds) channelOf.set(guildId, fake.createTextChannel('general', guildId));
+    dm = fake.createDmChannel(peter.id, human.id, human.username);
+  });
+
+  afterAll(async () => {
+    await Promise.all(clients.map((client) => client.destroy()));
+    await fake.close();
+  });
+
+  test("shards 'auto' runs the recommended count; each guild arrives on and talks to its shard only", async () => {
+    // Two shards in one client: discord.js waits ~5 s between IDENTIFYs (max_concurrency 1).
+    const client = await connect(peter, { shards: 'auto' });
+    expect(client.options.shardCount).toBe(2);
+    expect(fake.connectedShards().map((s) => s.shard)).toEqual(
+      expect.arrayContaining([
+        [0, 2],
+        [1, 2],
+      ]),
+    );
+    for (const guildId of [...guilds, fake.guildId]) {
+      expect(client.guilds.cache.get(guildId)?.shardId).toBe(shardOf(guildId, 2));
+    }
+    for (const [i, guildId] of guilds.entries()) {
+      const said = await fake.userSays({ channelId: channelOf.get(guildId) ?? '', content: `hi ${i}` });
+      await waitFor(() => shardsThatGot(client, said.id).length > 0, { what: `message ${i}` });
+      expect(shardsThatGot(client, said.id)).toEqual([i < 2 ? 0 : 1]);
+    }
+    const whispered = await fake.userSays({ channelId: dm, content: 'psst' });
+    await waitFor(() => shardsThatGot(client, whispered.id).length > 0, { what: 'the DM' });
+    expect(shardsThatGot(client, whispered.id)).toEqual([0]);
+  }, 30_000);
+
+  test('a client running shard 1 of 2 sees only the guilds of shard 1, and no DMs', async () => {
+    const client = await connect(stewie, { shards: [1], shardCount: 2 });
+    expect([...client.guilds.cache.keys()].sort()).toEqual(
+      [...guilds, fake.guildId].filter((id) => shardOf(id, 2) === 1).sort(),
+    );
+    const elsewhere = await fake.userSays({
+      channelId: channelOf.get(guilds[0] ?? '') ?? '',
+      content: 'shard 0',
+    });
+    // Barrier: the gateway is ordered per session, so once shard 1 has a later message, it had its chance.
+    const here = await fake.userSays({ channelId: channelOf.get(guilds[2] ?? '') ?? '', content: 'shard 1' });
+    await waitFor(() => shardsThatGot(client, here.id).length > 0, { what: 'the shard-1 message' });
+    expect(shardsThatGot(client, elsewhere.id)).toEqual([]);
+    // A guild added later joins the shard it belongs to, as GUILD_CREATE.
+    const joined = fake.addGuild({ shard: [1, 2] });
+    await waitFor(() => client.guilds.cache.get(joined), { what: 'GUILD_CREATE of the new guild' });
+  });
+
+  test('IDENTIFY with a shard outside its count is closed with 4010 Invalid shard', async () => {
+    for (const shard of [[2, 2], [0, 0], [-1, 2], [0.5, 2], 'zero']) {
+      const socket = new WebSocket(`${fake.gatewayUrl}?v=10&encoding=json`);
+      const closed = once(socket, 'close') as Promise<[number, Buffer]>;
+      await once(socket, 'open');
+      socket.send(JSON.stringify({ op: 2, d: { token: peter.token, intents: 1, properties: {}, shard } }));
+      const [code] = await closed;
+      expect({ shard, code }).toEqual({ shard, code: 4010 });
+    }
   });
 });
 

@@ -25,6 +25,8 @@ export interface Session {
   id: string;
   bot: BotRecord;
   intents: number;
+  /** [shard id, shard count] from IDENTIFY ([0, 1] when the client sent none). */
+  shard: [number, number];
   seq: number;
   /** Null while the client is away but may still RESUME. */
   socket: WebSocket | null;
@@ -42,9 +44,28 @@ interface Connection {
 
 const MAX_BACKLOG = 1_000;
 
+/** The shard that gets a guild's events, by Discord's formula: (guild_id >> 22) % shard_count. */
+export function shardOf(guildId: string, shardCount: number): number {
+  return Number((BigInt(guildId) >> 22n) % BigInt(shardCount));
+}
+
+/** Whether `session` gets the events of `guildId` (null: a DM, which Discord sends on shard 0). */
+function onShardOf(session: Session, guildId: string | null): boolean {
+  const [id, count] = session.shard;
+  return (guildId === null ? 0 : shardOf(guildId, count)) === id;
+}
+
+/** IDENTIFY's optional `shard`: two integers [id, count] with 0 <= id < count. */
+function validShard(shard: unknown): shard is [number, number] {
+  if (!Array.isArray(shard) || shard.length !== 2 || !shard.every((n) => Number.isInteger(n))) return false;
+  const [id, count] = shard as [number, number];
+  return count >= 1 && id >= 0 && id < count;
+}
+
 /**
  * The gateway: WebSocket connections at /gateway, the sessions bots IDENTIFY (or RESUME) on them, and
- * sequenced dispatches that each session keeps for a later RESUME.
+ * sequenced dispatches that each session keeps for a later RESUME. A session is one shard of a bot: it
+ * gets the events of the guilds on its shard only, and DMs on shard 0, as on Discord.
  */
 export class Gateway {
   private readonly wss = new WebSocketServer({ noServer: true });
@@ -73,11 +94,22 @@ export class Gateway {
     return [...this.sessions.values()].filter((session) => !session.ended);
   }
 
-  /** Live sessions with `intent` that can see `channel`: any bot's for a guild channel, the DM's bot's. */
-  sessionsSeeing(channel: ChannelRecord, intent: GatewayIntentBits): Session[] {
+  /**
+   * Live sessions (with `intent`, if given) that get `channel`'s events: those on the shard of its guild
+   * (DMs: shard 0), any bot's for a guild channel, the DM's bot's for a DM.
+   */
+  sessionsSeeing(channel: ChannelRecord, intent?: GatewayIntentBits): Session[] {
     return this.liveSessions().filter(
-      (session) => session.intents & intent && (!channel.dm || channel.dm.botId === session.bot.id),
+      (session) =>
+        (intent === undefined || session.intents & intent) &&
+        (!channel.dm || channel.dm.botId === session.bot.id) &&
+        onShardOf(session, channel.guildId),
     );
+  }
+
+  /** Live sessions with `intent` on the shard of `guildId`. */
+  sessionsOfGuild(guildId: string, intent: GatewayIntentBits): Session[] {
+    return this.liveSessions().filter((session) => session.intents & intent && onShardOf(session, guildId));
   }
 
   /** Sequence, remember (for RESUME) and send if the client is connected. */
@@ -90,7 +122,14 @@ export class Gateway {
 
   /** Ids of bots with an identified (or resumed) session on an open socket. */
   connectedBots(): string[] {
-    return [...new Set(this.liveSessions().flatMap((session) => (session.socket ? [session.bot.id] : [])))];
+    return [...new Set(this.connectedShards().map((shard) => shard.botId))];
+  }
+
+  /** Each identified (or resumed) session on an open socket: its bot and [shard id, shard count]. */
+  connectedShards(): Array<{ botId: string; shard: [number, number] }> {
+    return this.liveSessions().flatMap((session) =>
+      session.socket ? [{ botId: session.bot.id, shard: session.shard }] : [],
+    );
   }
 
   waitForBotsReady(count: number, timeoutMs: number): Promise<void> {
@@ -202,7 +241,8 @@ export class Gateway {
     if (typeof d.intents !== 'number') {
       return this.closeWith(connection, GatewayCloseCodes.InvalidIntents, 'Invalid intent(s).');
     }
-    if (d.shard !== undefined && JSON.stringify(d.shard) !== '[0,1]') {
+    const shard = d.shard ?? [0, 1];
+    if (!validShard(shard)) {
       return this.closeWith(connection, GatewayCloseCodes.InvalidShard, 'Invalid shard.');
     }
     const id = randomBytes(16).toString('hex');
@@ -210,6 +250,7 @@ export class Gateway {
       id,
       bot,
       intents: d.intents,
+      shard,
       seq: 0,
       socket: connection.socket,
       sent: [],
@@ -217,17 +258,21 @@ export class Gateway {
     };
     this.sessions.set(id, session);
     connection.session = session;
+    // READY names the shard's guilds as unavailable; each then arrives as GUILD_CREATE.
+    const guildIds = this.guild.guildIds().filter((guildId) => onShardOf(session, guildId));
     const ready: GatewayReadyDispatchData = {
       v: 10,
       user: { ...bot.user, verified: true, mfa_enabled: false },
-      guilds: [{ id: this.guild.id, unavailable: true }],
+      guilds: guildIds.map((guildId) => ({ id: guildId, unavailable: true })),
       session_id: id,
       resume_gateway_url: this.url(),
-      shard: [0, 1],
+      shard,
       application: { id: bot.id, flags: NO_FLAGS, flags_new: '0' },
     };
     void this.dispatch(session, GatewayDispatchEvents.Ready, ready);
-    void this.dispatch(session, GatewayDispatchEvents.GuildCreate, this.guild.guildCreate());
+    for (const guildId of guildIds) {
+      void this.dispatch(session, GatewayDispatchEvents.GuildCreate, this.guild.guildCreate(guildId));
+    }
     this.sessionChanges.emit('change');
   }
 

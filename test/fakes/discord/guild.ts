@@ -7,7 +7,7 @@ import {
   type GatewayGuildCreateDispatchData,
 } from 'discord.js';
 import { NO_FLAGS, guildCreateData, makeUser, memberFields } from './objects';
-import { nextSnowflake } from './snowflake';
+import { nextSnowflake, nextSnowflakeOnShard } from './snowflake';
 
 export interface BotUser {
   id: string;
@@ -22,6 +22,8 @@ export interface BotRecord extends BotUser {
 export interface ChannelRecord {
   id: string;
   name: string;
+  /** The guild of a guild channel; null for DMs. */
+  guildId: string | null;
   /** For DMs: the bot and the human in it. */
   dm?: { botId: string; userId: string };
   position: number;
@@ -34,10 +36,15 @@ export interface HumanRef {
   username: string;
 }
 
-/** The fake's one guild: its owner, the bots, the humans seen so far, its text channels and the DMs. */
+/**
+ * The fake's guilds: the first (`id`) and any added with `addGuild`, all owned by one human and joined
+ * by every bot; the bots, the humans seen so far, the guilds' text channels and the DMs.
+ */
 export class Guild {
   readonly id = nextSnowflake();
   readonly owner = makeUser(nextSnowflake(), 'tester');
+  /** Guild ids and names, the first one included. */
+  private readonly guilds = new Map<string, string>([[this.id, 'Quahog']]);
   private readonly users = new Map<string, APIUser>([[this.owner.id, this.owner]]);
   private readonly botsByToken = new Map<string, BotRecord>();
   private readonly channels = new Map<string, ChannelRecord>();
@@ -59,10 +66,29 @@ export class Guild {
     return { id, username, token };
   }
 
-  addTextChannel(name = `channel-${this.channels.size + 1}`): ChannelRecord {
+  /** Another guild, with every registered bot in it; `shard` [id, count] places it on that shard. */
+  addGuild({
+    name = `Quahog ${this.guilds.size + 1}`,
+    shard,
+  }: {
+    name?: string;
+    shard?: [number, number];
+  }): string {
+    const id = shard ? nextSnowflakeOnShard(...shard) : nextSnowflake();
+    this.guilds.set(id, name);
+    return id;
+  }
+
+  guildIds(): string[] {
+    return [...this.guilds.keys()];
+  }
+
+  addTextChannel(name = `channel-${this.channels.size + 1}`, guildId = this.id): ChannelRecord {
+    if (!this.guilds.has(guildId)) throw new Error(`unknown guild ${guildId}`);
     const channel: ChannelRecord = {
       id: nextSnowflake(),
       name,
+      guildId,
       position: this.channels.size,
       lastMessageId: null,
     };
@@ -79,6 +105,7 @@ export class Guild {
     const channel: ChannelRecord = {
       id: nextSnowflake(),
       name: '',
+      guildId: null,
       dm: { botId, userId },
       position: 0,
       lastMessageId: null,
@@ -131,19 +158,20 @@ export class Guild {
     return user;
   }
 
-  memberFields(): APIGuildMemberNoUser {
-    return memberFields(this.id);
+  memberFields(guildId: string): APIGuildMemberNoUser {
+    return memberFields(guildId);
   }
 
   channelObject(channel: ChannelRecord): APITextChannel | APIDMChannel {
     const common = { id: channel.id, flags: NO_FLAGS, last_message_id: channel.lastMessageId };
-    if (channel.dm) {
-      return { ...common, type: ChannelType.DM, name: null, recipients: [this.userById(channel.dm.userId)] };
+    if (channel.guildId === null) {
+      const recipients = channel.dm ? [this.userById(channel.dm.userId)] : [];
+      return { ...common, type: ChannelType.DM, name: null, recipients };
     }
     return {
       ...common,
       type: ChannelType.GuildText,
-      guild_id: this.id,
+      guild_id: channel.guildId,
       name: channel.name,
       position: channel.position,
       permission_overwrites: [],
@@ -154,11 +182,12 @@ export class Guild {
     };
   }
 
-  guildCreate(): GatewayGuildCreateDispatchData {
+  guildCreate(guildId: string): GatewayGuildCreateDispatchData {
     const bots = [...this.botsByToken.values()].map((bot) => bot.user);
-    const textChannels = [...this.channels.values()].filter((channel) => !channel.dm);
+    const textChannels = [...this.channels.values()].filter((channel) => channel.guildId === guildId);
     return guildCreateData({
-      id: this.id,
+      id: guildId,
+      name: this.guilds.get(guildId) ?? 'Quahog',
       ownerId: this.owner.id,
       members: [this.owner, ...bots],
       channels: textChannels.map((channel) => this.channelObject(channel) as APITextChannel),

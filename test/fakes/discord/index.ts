@@ -5,15 +5,20 @@
  *   new Client({ intents, rest: { api: fake.apiUrl } })      // discord.js
  *   new REST({ api: fake.apiUrl }).setToken(token)           // @discordjs/rest
  *
- * The fake holds one guild. Bots are registered with `addBot` before they log in; the test plays the
- * humans with `userSays`. Every message (a user's or a bot's) is dispatched as MESSAGE_CREATE to every
- * gateway session that can see the channel, the author included, as Discord does.
+ * The fake holds one guild (`guildId`), and more with `addGuild`; every bot is in all of them. Bots are
+ * registered with `addBot` before they log in; the test plays the humans with `userSays`. Every message (a
+ * user's or a bot's) is dispatched as MESSAGE_CREATE to every gateway session that can see the channel,
+ * the author included, as Discord does.
  *
  * What it does like Discord:
  * - Gateway: HELLO, IDENTIFY -> READY + GUILD_CREATE, heartbeat ACKs, the documented close codes for bad
  *   payloads/tokens. RESUME really resumes: each session keeps what it was sent and a RESUME replays
  *   everything after the client's `seq`, then RESUMED. A client closing with 1000/1001 ends its session
  *   (a later RESUME gets INVALID_SESSION, op 9 d:false); any other drop keeps it resumable.
+ * - Sharding: IDENTIFY with `shard: [id, count]` (any count, 0 <= id < count; none means [0, 1]) makes a
+ *   session of that shard, and GET /gateway/bot recommends `recommendedShards`. A guild's events (READY's
+ *   guild list and GUILD_CREATE, CHANNEL_CREATE, messages, reactions, interactions) go only to sessions on
+ *   shard (guild_id >> 22) % count; DMs to shard 0.
  * - Intents: MESSAGE_CREATE only to sessions that identified with GuildMessages / DirectMessages, and
  *   without MessageContent the content is blanked except in DMs, the bot's own and mentioning messages.
  * - REST: validation errors with Discord's codes and shapes, enforce_nonce, replies (message_reference,
@@ -43,13 +48,14 @@ import { GatewayDispatchEvents, GatewayIntentBits, type APIApplicationCommand } 
 import { ChannelRoutes, type TypingEvent } from './channelRoutes';
 import { CommandRegistry } from './commands';
 import { Faults, type FailureInjection } from './faults';
-import { Gateway } from './gateway';
+import { Gateway, shardOf } from './gateway';
 import { Guild, type BotUser } from './guild';
 import { Interactions, type InteractionResponseView, type UseCommandOptions } from './interactions';
 import { Messages, type StoredMessage, type UserSaysOptions } from './messages';
 import { Reactions, type ReactionEvent } from './reactions';
 import { RestApi, type RestCall } from './rest';
 
+export { shardOf };
 export type {
   BotUser,
   FailureInjection,
@@ -66,6 +72,8 @@ export interface FakeDiscordOptions {
   port?: number;
   /** HELLO's heartbeat_interval (Discord: 41250 ms). Lower it to see heartbeats in short tests. */
   heartbeatIntervalMs?: number;
+  /** Shards GET /gateway/bot recommends (default 1); `recommendedShards` changes it later. */
+  recommendedShards?: number;
 }
 
 export class FakeDiscord {
@@ -76,6 +84,8 @@ export class FakeDiscord {
   readonly reactions: ReactionEvent[];
   /** Every REST call in arrival order, including rejected and injected ones. */
   readonly restCalls: RestCall[];
+  /** What GET /gateway/bot answers in `shards`: what discord.js runs with `shards: 'auto'`. */
+  recommendedShards = 1;
   port = 0;
 
   private readonly guild = new Guild();
@@ -97,7 +107,7 @@ export class FakeDiscord {
     this.interactions = new Interactions(this.guild, this.commandRegistry, this.gateway);
     const channels = new ChannelRoutes(this.guild, this.messageStore, this.reactionRecords);
     const routes = { channels, commands: this.commandRegistry, interactions: this.interactions };
-    this.rest = new RestApi(this.guild, this.faults, routes, gatewayUrl);
+    this.rest = new RestApi(this.guild, this.faults, routes, gatewayUrl, () => this.recommendedShards);
     this.typingEvents = channels.typingEvents;
     this.reactions = this.reactionRecords.byBots;
     this.restCalls = this.rest.calls;
@@ -128,14 +138,33 @@ export class FakeDiscord {
     return this.guild.addBot(bot);
   }
 
-  /** A guild text channel. Bots already connected get a CHANNEL_CREATE (with the Guilds intent). */
-  createTextChannel(name?: string): string {
-    const channel = this.guild.addTextChannel(name);
-    for (const session of this.gateway.liveSessions()) {
-      if (session.intents & GatewayIntentBits.Guilds) {
-        const data = this.guild.channelObject(channel);
-        void this.gateway.dispatch(session, GatewayDispatchEvents.ChannelCreate, data);
-      }
+  /**
+   * Another guild, with every bot in it (its name defaults to "Quahog <n>"). `shard` [id, count] gives it
+   * an id on that shard (Discord's ids fall where they fall; a test wants to know). Sessions already
+   * connected on its shard get GUILD_CREATE, as when a bot joins a guild.
+   */
+  addGuild(options: { name?: string; shard?: [number, number] } = {}): string {
+    const guildId = this.guild.addGuild(options);
+    for (const session of this.gateway.sessionsOfGuild(guildId, GatewayIntentBits.Guilds)) {
+      void this.gateway.dispatch(session, GatewayDispatchEvents.GuildCreate, this.guild.guildCreate(guildId));
+    }
+    return guildId;
+  }
+
+  /** Every guild's id, the first (`guildId`) included. */
+  guildIds(): string[] {
+    return this.guild.guildIds();
+  }
+
+  /**
+   * A text channel in `guildId` (default: the first guild). Bots already connected on its shard get a
+   * CHANNEL_CREATE (with the Guilds intent).
+   */
+  createTextChannel(name?: string, guildId = this.guildId): string {
+    const channel = this.guild.addTextChannel(name, guildId);
+    for (const session of this.gateway.sessionsSeeing(channel, GatewayIntentBits.Guilds)) {
+      const data = this.guild.channelObject(channel);
+      void this.gateway.dispatch(session, GatewayDispatchEvents.ChannelCreate, data);
     }
     return channel.id;
   }
@@ -220,6 +249,11 @@ export class FakeDiscord {
     return this.gateway.connectedBots();
   }
 
+  /** Each identified (or resumed) gateway session on an open socket: its bot and [shard id, shard count]. */
+  connectedShards(): Array<{ botId: string; shard: [number, number] }> {
+    return this.gateway.connectedShards();
+  }
+
   waitForBotsReady(count: number, timeoutMs = 15_000): Promise<void> {
     return this.gateway.waitForBotsReady(count, timeoutMs);
   }
@@ -248,6 +282,7 @@ export class FakeDiscord {
 /** Start a fake Discord on 127.0.0.1 (a random free port unless `port` is given). */
 export async function startFakeDiscord(options: FakeDiscordOptions = {}): Promise<FakeDiscord> {
   const fake = new FakeDiscord(options.heartbeatIntervalMs);
+  fake.recommendedShards = options.recommendedShards ?? 1;
   await fake.listen(options.port ?? 0);
   return fake;
 }

@@ -101,7 +101,7 @@ export class Interactions {
     };
     const interaction = this.interactionCreate(record, channel, command, options.options ?? {});
     this.records.set(record.id, record);
-    const sessions = this.gateway.liveSessions().filter((session) => session.bot.id === bot.id);
+    const sessions = this.gateway.sessionsSeeing(channel).filter((session) => session.bot.id === bot.id);
     await Promise.all(
       sessions.map((session) =>
         this.gateway.dispatch(session, GatewayDispatchEvents.InteractionCreate, interaction),
@@ -164,7 +164,8 @@ export class Interactions {
       attachment_size_limit: 10 * 1024 * 1024,
     };
     const { user } = record;
-    if (channel.dm) {
+    const { guildId } = channel;
+    if (guildId === null) {
       return {
         ...common,
         user,
@@ -173,13 +174,12 @@ export class Interactions {
         context: InteractionContextType.BotDM,
       };
     }
-    const guildId = this.guild.id;
     return {
       ...common,
       guild_id: guildId,
       guild: { id: guildId, locale: Locale.EnglishUS, features: [] },
       guild_locale: Locale.EnglishUS,
-      member: { ...this.guild.memberFields(), user, permissions: EVERYONE_PERMISSIONS },
+      member: { ...this.guild.memberFields(guildId), user, permissions: EVERYONE_PERMISSIONS },
       authorizing_integration_owners: { [ApplicationIntegrationType.GuildInstall]: guildId },
       context: InteractionContextType.Guild,
     };

@@ -139,7 +139,7 @@ export class Messages {
   create(channel: ChannelRecord, author: APIUser, args: NewMessage): StoredMessage {
     const { replied } = args;
     const id = nextSnowflake();
-    const guildId = channel.dm ? {} : { guild_id: this.guild.id };
+    const guildId = channel.guildId === null ? {} : { guild_id: channel.guildId };
     const mentions = [...args.mentions];
     if (
       replied &&
@@ -230,9 +230,10 @@ export class Messages {
       // discord.js needs channel_type to build a DM channel it has not cached.
       channel_type: channel.dm ? ChannelType.DM : ChannelType.GuildText,
     };
-    if (!channel.dm) {
-      data.member = this.guild.memberFields();
-      data.mentions = message.mentions.map((user) => ({ ...user, member: this.guild.memberFields() }));
+    if (channel.guildId !== null) {
+      const member = this.guild.memberFields(channel.guildId);
+      data.member = member;
+      data.mentions = message.mentions.map((user) => ({ ...user, member }));
     }
     const exempt =
       channel.dm ||

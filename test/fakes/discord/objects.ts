@@ -103,9 +103,10 @@ const FRESH_GUILD = {
   soundboard_sounds: [],
 } satisfies Partial<GatewayGuildCreateDispatchData>;
 
-/** GUILD_CREATE for the fake's one guild, named Quahog. */
+/** GUILD_CREATE for one of the fake's guilds. */
 export function guildCreateData(guild: {
   id: string;
+  name: string;
   ownerId: string;
   members: APIUser[];
   channels: APITextChannel[];
@@ -113,7 +114,7 @@ export function guildCreateData(guild: {
   const members = guild.members.map((user) => ({ ...memberFields(guild.id), user }));
   return {
     id: guild.id,
-    name: 'Quahog',
+    name: guild.name,
     owner_id: guild.ownerId,
     roles: [everyoneRole(guild.id)],
     channels: guild.channels,

@@ -91,13 +91,13 @@ export class Reactions {
       user_id: user.id,
       channel_id: channel.id,
       message_id: message.id,
-      ...(!channel.dm && { guild_id: this.guild.id }),
+      ...(channel.guildId !== null && { guild_id: channel.guildId }),
       emoji: id ? { id, name, animated: false } : { id: null, name },
       burst: false,
     };
     const added: GatewayMessageReactionAddDispatchData = {
       ...removed,
-      ...(!channel.dm && { member: { ...this.guild.memberFields(), user } }),
+      ...(channel.guildId !== null && { member: { ...this.guild.memberFields(channel.guildId), user } }),
       message_author_id: message.author.id,
       burst_colors: [],
     };

@@ -41,6 +41,8 @@ export class RestApi {
     private readonly faults: Faults,
     private readonly routes: RestRoutes,
     private readonly gatewayUrl: () => string,
+    /** What GET /gateway/bot recommends (Discord: about one shard per 1,000 guilds). */
+    private readonly recommendedShards: () => number,
   ) {}
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -104,7 +106,7 @@ export class RestApi {
       const limit = { total: 1000, remaining: 1000, reset_after: 86_400_000, max_concurrency: 1 };
       const result: RESTGetAPIGatewayBotResult = {
         url: this.gatewayUrl(),
-        shards: 1,
+        shards: this.recommendedShards(),
         session_start_limit: limit,
       };
       return { status: 200, body: result };
