@@ -69,11 +69,15 @@ async function measureThroughput(h: Harness): Promise<void> {
   const channels = Array.from({ length: CHANNELS }, (_, i) => h.discord.createTextChannel(`bench-${i}`));
   await waitFor(() => h.discord.connectedBots().length === CHARACTERS.length + 1);
   const concurrent: number[] = [];
+  const sentAt = new Map<string, number>();
   const started = performance.now();
   await Promise.all(
     channels.map(async (channelId, c) => {
       for (let i = 0; i < MESSAGES_PER_CHANNEL; i++) {
-        concurrent.push(await replyOnce(h, channelId, CHARACTERS[(c + i) % CHARACTERS.length] ?? 'Peter'));
+        const character = CHARACTERS[(c + i) % CHARACTERS.length] ?? 'Peter';
+        const { elapsed, workflowId, sent } = await timedReply(h, channelId, character, false);
+        concurrent.push(elapsed);
+        sentAt.set(workflowId, sent);
       }
     }),
   );
@@ -81,6 +85,11 @@ async function measureThroughput(h: Harness): Promise<void> {
   report(`replies, ${CHANNELS} channels at once (n=${concurrent.length})`, concurrent);
   console.log(
     `  throughput: ${(concurrent.length / seconds).toFixed(1)} replies/s over ${seconds.toFixed(1)} s`,
+  );
+  reportSteps(
+    `steps with ${CHANNELS} channels at once`,
+    await stepsOf(h.temporal, [...sentAt.keys()], sentAt),
+    sentAt.size,
   );
 }
 

@@ -8,6 +8,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
 import { dependencyChecks } from './admin/healthChecks';
 import { adminSettings, startAdminServer } from './admin/server';
 import { startBots } from './bots';
@@ -53,10 +54,14 @@ async function main(): Promise<void> {
 
   installTemporalRuntime();
   const store = await openStore(config.mongodbUri, config.mongodbDb);
-  const worker = runWorker(config, store); // resolves when SIGINT/SIGTERM shuts the workers down
+  // The bots start workflows through the worker's own connection, so the server can hand a
+  // reply's first workflow task straight to this worker (eager start).
+  const workerConnection = await NativeConnection.connect({ address: config.temporalAddress });
+  const worker = runWorker(config, store, workerConnection); // resolves when SIGINT/SIGTERM shuts the workers down
   const connection = await Connection.connect({ address: config.temporalAddress });
   const temporal = new Client({ connection, namespace: config.temporalNamespace });
-  const bots = await startBots({ config, roster, temporal, log: logger });
+  const botsTemporal = new Client({ connection: workerConnection, namespace: config.temporalNamespace });
+  const bots = await startBots({ config, roster, temporal: botsTemporal, log: logger });
   const checks = dependencyChecks(config);
   const admin = await startAdminServer({
     ...adminSettings(config, roster),
@@ -110,6 +115,7 @@ async function main(): Promise<void> {
     await Promise.allSettled(bots.map((bot) => bot.stop()));
     await admin.close();
     await connection.close();
+    await workerConnection.close();
     await store.close();
     await stack.stop();
     if (leftRunning.length > 0) {

@@ -89,31 +89,29 @@ export function activityDepsFromConfig(
   };
 }
 
-/** Opens the store, seeds the roster's v1.0 prompts, ensures the schedules and runs the workers until a signal stops them. */
-export async function runWorker(config: Config, store: Store): Promise<void> {
+/**
+ * Seeds the roster's v1.0 prompts, ensures the schedules and runs the workers on `connection`
+ * (the caller's: a client on it can start workflows eagerly on these workers) until a signal stops them.
+ */
+export async function runWorker(config: Config, store: Store, connection: NativeConnection): Promise<void> {
   const roster = loadRoster(config.characters, config.charactersFile);
   await store.characterPrompts.seedDefaults(roster);
   await ensureSchedules(config, roster);
-  const connection = await NativeConnection.connect({ address: config.temporalAddress });
-  try {
-    const deps = activityDepsFromConfig(config, store, roster);
-    const workers = await createWorkers({
-      connection,
-      namespace: config.temporalNamespace,
-      taskQueue: config.taskQueue,
-      llmConcurrency: config.llmConcurrency,
-      deps,
-    });
-    // Not awaited: the worker serves replies meanwhile (their retrieval is dense-only until it is done).
-    deps.knowledge.warm().then(
-      () => logger.info('wiki knowledge base ready (embedding model loaded, lexical index built)'),
-      (err: unknown) => logger.warn({ err }, 'wiki knowledge base not ready yet; retrieval will retry'),
-    );
-    logger.info({ taskQueue: config.taskQueue, llmConcurrency: config.llmConcurrency }, 'worker running');
-    await workers.run();
-  } finally {
-    await connection.close();
-  }
+  const deps = activityDepsFromConfig(config, store, roster);
+  const workers = await createWorkers({
+    connection,
+    namespace: config.temporalNamespace,
+    taskQueue: config.taskQueue,
+    llmConcurrency: config.llmConcurrency,
+    deps,
+  });
+  // Not awaited: the worker serves replies meanwhile (their retrieval is dense-only until it is done).
+  deps.knowledge.warm().then(
+    () => logger.info('wiki knowledge base ready (embedding model loaded, lexical index built)'),
+    (err: unknown) => logger.warn({ err }, 'wiki knowledge base not ready yet; retrieval will retry'),
+  );
+  logger.info({ taskQueue: config.taskQueue, llmConcurrency: config.llmConcurrency }, 'worker running');
+  await workers.run();
 }
 
 /**
@@ -159,9 +157,11 @@ async function main(): Promise<void> {
   const config = loadConfig();
   installTemporalRuntime();
   const store = await openStore(config.mongodbUri, config.mongodbDb);
+  const connection = await NativeConnection.connect({ address: config.temporalAddress });
   try {
-    await runWorker(config, store);
+    await runWorker(config, store, connection);
   } finally {
+    await connection.close();
     await store.close();
   }
 }

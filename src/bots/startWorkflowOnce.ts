@@ -1,5 +1,7 @@
 import {
+  InternalConnectionLikeSymbol,
   WorkflowExecutionAlreadyStartedError,
+  type InternalConnectionLike,
   type Client,
   type WorkflowHandle,
   type WorkflowStartOptions,
@@ -26,6 +28,7 @@ export async function startWorkflowOnce<T extends Workflow>(
       const handle = await temporal.workflow.start<T>(workflowType, {
         ...options,
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        requestEagerStart: sharesWorkerConnection(temporal),
       });
       return { handle, duplicate: false };
     } catch (err) {
@@ -40,4 +43,15 @@ export async function startWorkflowOnce<T extends Workflow>(
       await new Promise((resolve) => setTimeout(resolve, 500 * 2 ** attempt));
     }
   }
+}
+
+/**
+ * A client on a worker's NativeConnection (the bots and a worker in one process) can have the
+ * server hand the first workflow task straight back in the start response (eager start), which
+ * skips a task-queue round trip. The SDK only takes it when a worker on that connection polls
+ * the task queue and has a free slot; otherwise the start is an ordinary one.
+ */
+function sharesWorkerConnection(temporal: Client): boolean {
+  const connection = temporal.connection as InternalConnectionLike;
+  return connection[InternalConnectionLikeSymbol]?.supportsEagerStart === true;
 }

@@ -1,18 +1,40 @@
-import { executeChild, log, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
+import {
+  executeChild,
+  log,
+  patched,
+  proxyActivities,
+  proxyLocalActivities,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { QcTurnResult, RagSnippet } from '../store/conversationHistory';
 import { deadLetterStep, rootCause } from './deadLetters';
-import { GENERATE_MAX_ATTEMPTS, RETRIEVAL_OPTIONS, STORE_OPTIONS } from './retryPolicies';
+import {
+  GENERATE_MAX_ATTEMPTS,
+  RETRIEVAL_LOCAL_OPTIONS,
+  RETRIEVAL_OPTIONS,
+  STORE_OPTIONS,
+} from './retryPolicies';
 import { llmActivities } from './llmActivities';
 import { postAndStoreLine } from './botLine';
 import { QualityControlWorkflow } from './qualityControl';
 import { qualityControlWorkflowId } from './contracts/qualityControl';
 import { sessionIdFor } from '../store/sessionId';
 import type { GeneratedReply, ReplyInput, ReplyResult } from './contracts/reply';
+import type { HistoryLine } from '../llm/prompt';
 
 const { persistUserTurn, loadHistory, choosePromptVersion, loadQcPolicy } =
   proxyLocalActivities<Activities>(STORE_OPTIONS);
 const { retrieveContext } = proxyActivities<Activities>(RETRIEVAL_OPTIONS);
+const { retrieveContext: retrieveContextLocally } = proxyLocalActivities<Activities>(RETRIEVAL_LOCAL_OPTIONS);
+
+/**
+ * Runs started before this stored the user's turn first, then gathered history, prompt version and
+ * QC policy (local activities) beside retrieval as a regular activity: a task-queue round trip
+ * and a workflow task of its own. Since, retrieval is a local activity too and runs while the
+ * turn is stored, so all of the gathering fits in the first workflow task.
+ */
+const GATHER_IN_ONE_TASK_PATCH = 'reply-gathers-in-one-task';
 
 /**
  * Answers one Discord message in character: remember the user's turn, gather history,
@@ -30,17 +52,7 @@ export async function ReplyWorkflow(input: ReplyInput): Promise<ReplyResult> {
     deadLetterIds.push(await deadLetterStep({ step, error, maxAttempts, payload: { ...input } }));
   };
 
-  // A follow-up answers a character's line, which is already a turn; a human's is stored now.
-  const userTurn = input.chain?.answeredTurn ?? (await persistUserTurn(message));
-  const [history, context, prompt, qcPolicy] = await Promise.all([
-    loadHistory(userTurn),
-    retrieveContext(message.content).catch((err: unknown): RagSnippet[] => {
-      log.warn('no wiki context for this reply: retrieval failed', { error: rootCause(err) });
-      return [];
-    }),
-    choosePromptVersion({ character, sessionId: sessionIdFor(message.channelId) }),
-    loadQcPolicy(),
-  ]);
+  const { history, context, prompt, qcPolicy } = await gather(input);
 
   const replyPrompt = {
     character,
@@ -111,4 +123,27 @@ export async function ReplyWorkflow(input: ReplyInput): Promise<ReplyResult> {
     usedFallback: !reply,
     deadLetterIds,
   };
+}
+
+/** What a reply is written from: the history before the message, wiki context, prompt version, QC policy. */
+async function gather({ character, message, chain }: ReplyInput) {
+  // A follow-up answers a character's line, which is already a turn; a human's is stored now.
+  const storeUserTurn = async () => chain?.answeredTurn ?? (await persistUserTurn(message));
+  const gatherWith = async (history: Promise<HistoryLine[]>, retrieve: typeof retrieveContext) => {
+    const [turns, context, prompt, qcPolicy] = await Promise.all([
+      history,
+      retrieve(message.content).catch((err: unknown): RagSnippet[] => {
+        log.warn('no wiki context for this reply: retrieval failed', { error: rootCause(err) });
+        return [];
+      }),
+      choosePromptVersion({ character, sessionId: sessionIdFor(message.channelId) }),
+      loadQcPolicy(),
+    ]);
+    return { history: turns, context, prompt, qcPolicy };
+  };
+  // The order the activities are called in is part of the history: each branch keeps its own.
+  if (!patched(GATHER_IN_ONE_TASK_PATCH)) {
+    return gatherWith(loadHistory(await storeUserTurn()), retrieveContext);
+  }
+  return gatherWith(storeUserTurn().then(loadHistory), retrieveContextLocally);
 }

@@ -17,11 +17,15 @@ export const STORE_RETRY: RetryPolicy = {
 };
 export const STORE_OPTIONS: LocalActivityOptions = { startToCloseTimeout: '30 seconds', retry: STORE_RETRY };
 
-/** Retrieval is an extra: if Chroma is down the reply goes out without wiki context. */
-export const RETRIEVAL_OPTIONS: ActivityOptions = {
+/**
+ * Retrieval is an extra: if Chroma is down the reply goes out without wiki context. A reply runs
+ * it as a local activity (it is short and reads only), an organic start as a regular one.
+ */
+export const RETRIEVAL_LOCAL_OPTIONS: LocalActivityOptions = {
   startToCloseTimeout: '15 seconds',
   retry: { initialInterval: '1 second', maximumAttempts: 2 },
 };
+export const RETRIEVAL_OPTIONS: ActivityOptions = RETRIEVAL_LOCAL_OPTIONS;
 
 /** Discord delivery: rides out 5xx and rate limits for a few minutes; 4xx is final. */
 export const DELIVERY_MAX_ATTEMPTS = 8;

@@ -5,7 +5,7 @@
  * benchmark.
  */
 import { randomUUID } from 'node:crypto';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection } from '@temporalio/worker';
 import { startBots } from '../../src/bots';
 import type { CharacterBot } from '../../src/bots/characterBot';
@@ -84,31 +84,29 @@ export async function startHarness(
   const store = await openStore(config.mongodbUri, config.mongodbDb);
   const deps = activityDepsFromConfig(config, store);
   await store.characterPrompts.seedDefaults(roster);
-  const connection = await Connection.connect({ address: config.temporalAddress });
+  const connection = await NativeConnection.connect({ address: config.temporalAddress });
   const temporal = new Client({ connection, namespace: config.temporalNamespace });
 
-  let worker: { run: Promise<void>; shutdown(): void; connection: NativeConnection } | undefined;
+  let worker: { run: Promise<void>; shutdown(): void } | undefined;
   const startWorker = async () => {
     workflowBundle ??= await bundleWorkflowCode({
       workflowsPath: require.resolve('../../src/workflows'),
       logger: quietBundler,
     });
-    const workerConnection = await NativeConnection.connect({ address: config.temporalAddress });
     const workers = await createWorkers({
-      connection: workerConnection,
+      connection,
       namespace: config.temporalNamespace,
       taskQueue: config.taskQueue,
       llmConcurrency: config.llmConcurrency,
       deps,
       workflowBundle,
     });
-    worker = { run: workers.run(), shutdown: workers.shutdown, connection: workerConnection };
+    worker = { run: workers.run(), shutdown: workers.shutdown };
   };
   const stopWorker = async () => {
     if (!worker) return;
     worker.shutdown();
     await worker.run;
-    await worker.connection.close();
     worker = undefined;
   };
   if (options.worker ?? true) await startWorker();
