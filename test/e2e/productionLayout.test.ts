@@ -1,7 +1,8 @@
 /**
- * The production layout on one local stack: two worker processes and the bots process, each
- * started as production starts it (`src/worker.ts`, `src/bots/main.ts`). Work reaches both
- * workers, and a worker SIGKILLed under load loses and duplicates nothing.
+ * The production layout on one local stack: two worker processes, the bots process and the admin
+ * process, each started as production starts it (`src/worker.ts`, `src/bots/main.ts`,
+ * `src/admin/main.ts`). Work reaches both workers, a worker SIGKILLed under load loses and
+ * duplicates nothing, and the admin process steers the same workers.
  */
 import type { ChildProcess } from 'node:child_process';
 import { replyWorkflowId, type ReplyResult } from '../../src/workflows/contracts/reply';
@@ -12,6 +13,8 @@ import { kill, startProcess, startWorkerProcess } from './processes';
 
 let h: Harness;
 const processes: ChildProcess[] = [];
+const ADMIN_TOKEN = 'production-layout-admin-token';
+let adminUrl: string;
 
 beforeAll(async () => {
   h = await startHarness({ worker: false, bots: false });
@@ -19,8 +22,30 @@ beforeAll(async () => {
   processes.push(
     await startProcess('src/bots/main.ts', h.workerEnv, (output) => output.includes('logged in')),
   );
+  let adminOutput = '';
+  processes.push(
+    await startProcess('src/admin/main.ts', { ...h.workerEnv, ADMIN_PORT: '0', ADMIN_TOKEN }, (output) => {
+      adminOutput = output;
+      return output.includes('admin API listening');
+    }),
+  );
+  adminUrl = /"url":"([^"]+)"/.exec(adminOutput)?.[1] ?? '';
   await h.discord.waitForBotsReady(CHARACTERS.length);
 }, 120_000);
+
+/** A request to the admin process, with its token. */
+async function admin(
+  method: string,
+  path: string,
+  body?: object,
+): Promise<{ status: number; body: unknown }> {
+  const response = await fetch(`${adminUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+    body: body && JSON.stringify(body),
+  });
+  return { status: response.status, body: await response.json() };
+}
 
 afterAll(async () => {
   await Promise.all(processes.map(kill));
@@ -108,3 +133,17 @@ it('loses and duplicates nothing when one worker is SIGKILLed under load', async
   }
   expect(takenOver.length).toBeGreaterThan(0);
 }, 120_000);
+
+it('answers through the admin process on the same workers, with nothing dead-lettered', async () => {
+  h.ollama.reply('Giggity.');
+  h.ollama.latencyMs = 0;
+  const answer = await admin('POST', '/orchestrate', {
+    query: 'Peter, say something',
+    user: 'layout-admin',
+    channel: 'layout-admin-channel',
+  });
+  expect(answer).toMatchObject({ status: 200, body: { response: 'Giggity.', character: 'Peter' } });
+  // The SIGKILLed worker's replies were finished by the other, not dead-lettered.
+  const pending = await admin('GET', '/dead_letters?status=PENDING');
+  expect(pending).toMatchObject({ status: 200, body: { dead_letters: [] } });
+});
