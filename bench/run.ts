@@ -4,7 +4,8 @@
  * worker, bots and clients; Discord is the test fake, and the LLM is an instant scripted one
  * except in the model part, which uses the real model.
  *   BENCH=replies|knowledge|retrieval|qc|model runs one part; BENCH=load (bench/load.ts, not part of the
- *   default run: several minutes) puts 50 channels of steady traffic through it.
+ *   default run: several minutes) puts 50 channels of steady traffic through it, BENCH_LOAD_FAULTS=1
+ *   with a worker and FerretDB crashing under it.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -37,18 +38,19 @@ async function main(): Promise<void> {
   process.env.EMBEDDING_MODEL_DIR ??= (
     await resolveServerTools(findRepoRoot(), () => undefined)
   ).embeddingModelDir;
-  const h = await startHarness({ llmConcurrency: 8 });
+  // The load bench starts its own harness with worker processes: no idle worker here beside them.
+  const h = part === 'load' ? undefined : await startHarness({ llmConcurrency: 8 });
   try {
-    if (part === 'all' || part === 'replies') await benchReplies(h);
-    if (part === 'all' || part === 'knowledge') await benchKnowledge(h);
-    if (part === 'all' || part === 'retrieval') await benchRetrieval(h);
+    if (h && (part === 'all' || part === 'replies')) await benchReplies(h);
+    if (h && (part === 'all' || part === 'knowledge')) await benchKnowledge(h);
+    if (h && (part === 'all' || part === 'retrieval')) await benchRetrieval(h);
     if (part === 'all' || part === 'qc') await benchQc();
     if (part === 'all' || part === 'model') {
       await benchModel(stack.ollamaHost, stack.bundledModel ?? loadConfig().ollamaModel);
     }
-    if (part === 'load') await benchLoad();
+    if (part === 'load') await benchLoad(stack);
   } finally {
-    await h.stop();
+    await h?.stop();
     await stack.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
