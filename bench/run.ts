@@ -18,6 +18,7 @@ import { benchLoad } from './load';
 import { benchModel } from './model';
 import { benchQc } from './qc';
 import { benchReplies } from './replies';
+import { benchRatingsPath } from './ratingsPath';
 import { benchRetrieval } from './retrieval';
 
 async function main(): Promise<void> {
@@ -49,6 +50,7 @@ async function main(): Promise<void> {
       await benchModel(stack.ollamaHost, stack.bundledModel ?? loadConfig().ollamaModel);
     }
     if (part === 'load') await benchLoad(stack);
+    if (part === 'ratings') await benchRatingsPath(stack.mongodbUri); // BENCH=ratings (bench/ratingsPath.ts)
   } finally {
     await h?.stop();
     await stack.stop();
