@@ -3,6 +3,7 @@ import { NativeConnection, Runtime, Worker, type WorkflowBundleOption } from '@t
 import { createActivities, createLlmActivities, type ActivityDeps } from './activities';
 import { loadRoster, type CharacterDefinition } from './characters/roster';
 import { followUpPolicy, loadConfig, promptReviewPolicy, qcPolicy, type Config } from './config';
+import { ensureMetricsFoldSchedule } from './schedules/metricsFold';
 import { ensurePromptReviewSchedule } from './prompts/reviewSchedule';
 import { createDiscordPoster } from './discord/rest';
 import { createWikiKnowledge } from './knowledge/wikiKnowledge';
@@ -132,6 +133,8 @@ async function ensureSchedules(config: Config, roster: CharacterDefinition[]): P
       { schedule: review, everyMinutes: config.promptReviewMinutes },
       'prompt review schedule ensured',
     );
+    const fold = await ensureMetricsFoldSchedule(temporal, { taskQueue: config.taskQueue });
+    logger.info({ schedule: fold }, 'metrics fold schedule ensured');
     if (config.organicChannels.length === 0) return;
     const outcomes = await ensureOrganicSchedules(temporal, {
       taskQueue: config.taskQueue,

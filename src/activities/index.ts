@@ -8,6 +8,7 @@ import { createDeadLetterActivities } from './deadLetters';
 import { createDeliveryActivities } from './delivery';
 import { createKnowledgeActivities } from './knowledge';
 import { createLlmActivities } from './llm';
+import { createMetricsActivities } from './metrics';
 import { createPromptActivities } from './prompts';
 import { createQualityActivities } from './quality';
 import { createRatingActivities } from './ratings';
@@ -37,6 +38,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createQualityActivities(deps),
     ...createRatingActivities(deps),
     ...createPromptActivities(deps),
+    ...createMetricsActivities(deps),
   };
 }
 

@@ -6,3 +6,4 @@ export { OrganicConversationWorkflow, SilenceCheckWorkflow } from './organic';
 export { FollowUpWorkflow } from './followUp';
 export { UserRatingWorkflow } from './ratings';
 export { PromptOptimizerWorkflow, PromptReviewWorkflow, PromptVersionsWorkflow } from './prompts';
+export { MetricsFoldWorkflow } from './metrics';

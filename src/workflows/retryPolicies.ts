@@ -68,6 +68,12 @@ export const METRICS_REFRESH_OPTIONS: ActivityOptions = {
   retry: STORE_RETRY,
 };
 
+/** Folding metric events: a few small reads and writes, on a schedule that runs again in a minute. */
+export const METRICS_FOLD_OPTIONS: ActivityOptions = {
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 3 },
+};
+
 /** Listing a wiki's pages: a few paged api.php requests. */
 export const PLAN_CRAWL_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '5 minutes',

@@ -27,6 +27,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import * as prettier from 'prettier';
 import type { FollowUpWorkflow } from '../../src/workflows/followUp';
+import type { MetricsFoldWorkflow } from '../../src/workflows/metrics';
 import type { SilenceCheckWorkflow } from '../../src/workflows/organic';
 import {
   PromptOptimizerWorkflow,
@@ -571,6 +572,17 @@ const SCENARIOS: Scenario[] = [
           ),
         )
         .then(() => recorded);
+    },
+  },
+  {
+    name: 'metrics-fold',
+    run: (bed, client) => {
+      const workflowId = `metrics-fold-recorded-${Date.now()}`;
+      return bed
+        .run({ foldMetricEvents: async () => 12 }, (taskQueue) =>
+          client.execute<typeof MetricsFoldWorkflow>('MetricsFoldWorkflow', { taskQueue, workflowId }),
+        )
+        .then(() => [{ file: 'metrics-fold', workflowId }]);
     },
   },
   {

@@ -1,4 +1,5 @@
 import * as workflows from '../../src/workflows';
+import { METRICS_FOLD_WORKFLOW_TYPE } from '../../src/workflows/contracts/metrics';
 import {
   PROMPT_REVIEW_WORKFLOW_TYPE,
   PROMPT_VERSIONS_WORKFLOW_TYPE,
@@ -17,6 +18,7 @@ test.each([
   USER_RATING_WORKFLOW_TYPE,
   PROMPT_VERSIONS_WORKFLOW_TYPE,
   PROMPT_REVIEW_WORKFLOW_TYPE,
+  METRICS_FOLD_WORKFLOW_TYPE,
 ])('the workflow type name %s is a workflow the worker registers', (name) => {
   expect(Object.keys(workflows)).toContain(name);
 });

@@ -79,6 +79,7 @@ export function fakeActivities(overrides: ActivityOverrides = {}): AllActivities
       removed: true,
     }),
     refreshPromptMetrics: async () => [],
+    foldMetricEvents: async () => 0,
     loadOptimizerMaterial: async ({ character }) => ({
       character,
       currentPrompt: `You are ${character} Griffin.`,
