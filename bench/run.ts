@@ -5,7 +5,8 @@
  * except in the model part, which uses the real model.
  *   BENCH=replies|knowledge|retrieval|qc|model runs one part; BENCH=load (bench/load.ts, not part of the
  *   default run: several minutes) puts 50 channels of steady traffic through it, BENCH_LOAD_FAULTS=1
- *   with a worker and FerretDB crashing under it.
+ *   with a worker and FerretDB crashing under it; BENCH=soak (bench/soak.ts, 20 minutes) watches
+ *   every process's memory and event-loop lag under steady traffic.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,6 +21,7 @@ import { benchQc } from './qc';
 import { benchReplies } from './replies';
 import { benchRatingsPath } from './ratingsPath';
 import { benchRetrieval } from './retrieval';
+import { benchSoak } from './soak';
 
 async function main(): Promise<void> {
   // Ctrl-C exits through process.exit, so the stack's exit hook stops the servers it started.
@@ -39,8 +41,8 @@ async function main(): Promise<void> {
   process.env.EMBEDDING_MODEL_DIR ??= (
     await resolveServerTools(findRepoRoot(), () => undefined)
   ).embeddingModelDir;
-  // The load bench starts its own harness with worker processes: no idle worker here beside them.
-  const h = part === 'load' ? undefined : await startHarness({ llmConcurrency: 8 });
+  // The load and soak benches start their own harness with worker processes: no idle worker here beside them.
+  const h = part === 'load' || part === 'soak' ? undefined : await startHarness({ llmConcurrency: 8 });
   try {
     if (h && (part === 'all' || part === 'replies')) await benchReplies(h);
     if (h && (part === 'all' || part === 'knowledge')) await benchKnowledge(h);
@@ -51,6 +53,7 @@ async function main(): Promise<void> {
     }
     if (part === 'load') await benchLoad(stack);
     if (part === 'ratings') await benchRatingsPath(stack.mongodbUri); // BENCH=ratings (bench/ratingsPath.ts)
+    if (part === 'soak') await benchSoak(stack);
   } finally {
     await h?.stop();
     await stack.stop();
