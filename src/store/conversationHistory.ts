@@ -115,8 +115,9 @@ export class ConversationHistory {
       const stored: ConversationTurn = { ...turn, turn_id: turnId };
       try {
         await this.collection.insertOne({ ...stored });
-        await this.sessions.recordTurn(stored);
-        await this.countTurn(stored, session);
+        // The document read above (or after the last collision) is current enough: a concurrent
+        // writer's turn this drops only costs readers a trip to the collection.
+        await Promise.all([this.sessions.recordTurn(stored, session), this.countTurn(stored, session)]);
         return { session_id: stored.session_id, turn_id: turnId };
       } catch (err) {
         if (!isDuplicateKeyError(err)) throw err;

@@ -39,8 +39,14 @@ export interface ConversationSession {
   last_organic_start: { at: Date; bot_name: string | null } | null;
 }
 
-/** Turns a session document keeps; a history window wider than this reads conversation_history. */
-export const RECENT_TURNS = 50;
+/**
+ * Turns a session document keeps: a HISTORY_WINDOW up to 19 (the default is 10) and ratings of the
+ * newest replies are served from it; wider windows and older replies read conversation_history.
+ * FerretDB reads and rewrites whole documents, and runs every update as a scan of the collection
+ * (all channels' documents), so the size matters: on SQLite, 50 turns took 14-19 ms to read and
+ * 57 ms to replace at 100 channels (302 ms at 1,000); 20 turns, 7-8 and 16 ms (120 ms).
+ */
+export const RECENT_TURNS = 20;
 
 /**
  * conversation_sessions. Updates are read-modify-write: FerretDB v1 applies neither `$inc` nor a
@@ -60,9 +66,12 @@ export class ConversationSessions {
     return this.collection.findOne({ _id: sessionId });
   }
 
-  /** Adds a stored turn to its session's document (creating it), keeping the newest RECENT_TURNS. */
-  async recordTurn(turn: ConversationTurn): Promise<void> {
-    const current = await this.get(turn.session_id);
+  /**
+   * Adds a stored turn to its session's document (creating it), keeping the newest RECENT_TURNS.
+   * `current`: the document as the caller just read it (saves reading it again); else it is read.
+   */
+  async recordTurn(turn: ConversationTurn, read?: ConversationSession | null): Promise<void> {
+    const current = read === undefined ? await this.get(turn.session_id) : read;
     const recent = [...(current?.recent ?? []).filter((known) => known._id !== turn._id), recentOf(turn)]
       .sort((a, b) => a.turn_id - b.turn_id)
       .slice(-RECENT_TURNS);
