@@ -3,6 +3,16 @@ import { join } from 'node:path';
 import { shardingFromConfig } from '../../src/bots/sharding';
 import { ConfigError, loadConfig, SETTINGS } from '../../src/config';
 
+/** What loadConfig says is wrong with `env` (none: it loads). */
+function problems(env: NodeJS.ProcessEnv): string[] {
+  try {
+    loadConfig(env);
+    return [];
+  } catch (err) {
+    return (err as ConfigError).problems;
+  }
+}
+
 const repo = join(__dirname, '..', '..');
 
 describe('loadConfig', () => {
@@ -46,14 +56,6 @@ describe('loadConfig', () => {
   });
 
   it('says what is wrong with each bad value', () => {
-    const problems = (env: NodeJS.ProcessEnv): string[] => {
-      try {
-        loadConfig(env);
-        return [];
-      } catch (err) {
-        return (err as ConfigError).problems;
-      }
-    };
     expect(
       problems({
         MONGODB_URI: 'http://db',
@@ -83,15 +85,6 @@ describe('loadConfig', () => {
   });
 
   describe('gateway sharding', () => {
-    const problems = (env: NodeJS.ProcessEnv): string[] => {
-      try {
-        loadConfig(env);
-        return [];
-      } catch (err) {
-        return (err as ConfigError).problems;
-      }
-    };
-
     it('runs one shard of one by default, as a bot without sharding does', () => {
       const config = loadConfig({});
       expect(config.discordShards).toBe('all');
