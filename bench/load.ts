@@ -209,9 +209,10 @@ async function injectAt(fault: Fault, at: number): Promise<Injected> {
  * How long each fault was felt. A reply is late when its latency exceeds twice the p95 of the
  * messages due before the first fault (at least that p95 + 1 s, so a fast baseline does not
  * make ordinary jitter count). A fault's recovery time runs from the fault to the last late
- * reply to a message due between it (less the baseline p95: messages already on their way)
- * and the next fault; an unanswered message there means it never recovered. Meaningless when
- * the baseline is a growing backlog already (the rate is over what the system sustains).
+ * reply to a message due between it (less the baseline p95: messages already on their way,
+ * but not before the previous fault) and the next fault; an unanswered message there means
+ * it never recovered. Meaningless when the baseline is a growing backlog already (the rate is
+ * over what the system sustains).
  */
 function printRecovery(injected: Injected[], sent: Sent[], start: number, end: number): void {
   if (injected.length === 0) return;
@@ -226,7 +227,8 @@ function printRecovery(injected: Injected[], sent: Sent[], start: number, end: n
   );
   injected.forEach((fault, i) => {
     const until = injected[i + 1]?.at ?? end;
-    const affected = sent.filter((entry) => entry.dueAt >= fault.at - p95 && entry.dueAt < until);
+    const from = Math.max(fault.at - p95, injected[i - 1]?.at ?? -Infinity);
+    const affected = sent.filter((entry) => entry.dueAt >= from && entry.dueAt < until);
     const late = affected.filter(
       (entry) => entry.repliedAt === undefined || entry.repliedAt - entry.dueAt > threshold,
     );
