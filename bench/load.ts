@@ -209,9 +209,9 @@ async function injectAt(fault: Fault, at: number): Promise<Injected> {
  * How long each fault was felt. A reply is late when its latency exceeds twice the p95 of the
  * messages due before the first fault (at least that p95 + 1 s, so a fast baseline does not
  * make ordinary jitter count). A fault's recovery time runs from the fault to the last late
- * reply to a message due between it (less the baseline p95: messages already on their way,
- * but not before the previous fault) and the next fault; an unanswered message there means
- * it never recovered. Meaningless when the baseline is a growing backlog already (the rate is
+ * reply to a message due between it and the next fault, both less the baseline p95 (messages
+ * already on their way when a fault hits belong to it); an unanswered message there means it
+ * never recovered. Meaningless when the baseline is a growing backlog already (the rate is
  * over what the system sustains).
  */
 function printRecovery(injected: Injected[], sent: Sent[], start: number, end: number): void {
@@ -226,8 +226,9 @@ function printRecovery(injected: Injected[], sent: Sent[], start: number, end: n
     `  before the first fault: p95 ${p95.toFixed(0)} ms (n=${baseline.length}); late means over ${threshold.toFixed(0)} ms`,
   );
   injected.forEach((fault, i) => {
-    const until = injected[i + 1]?.at ?? end;
-    const from = Math.max(fault.at - p95, injected[i - 1]?.at ?? -Infinity);
+    // Messages still on their way when a fault hits count for it, not for the one before.
+    const from = fault.at - p95;
+    const until = (injected[i + 1]?.at ?? end + p95) - p95;
     const affected = sent.filter((entry) => entry.dueAt >= from && entry.dueAt < until);
     const late = affected.filter(
       (entry) => entry.repliedAt === undefined || entry.repliedAt - entry.dueAt > threshold,
