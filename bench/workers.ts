@@ -2,8 +2,7 @@
  * Worker processes for the load and soak benchmarks: src/worker.ts started as production runs
  * it (test/e2e/processes.ts), with what a benchmark reads from its output kept small.
  */
-import type { Readable } from 'node:stream';
-import { kill, startWorkerProcess } from '../test/e2e/processes';
+import { kill, onOutputLines, startWorkerProcess } from '../test/e2e/processes';
 import { loopProbeNodeOptions, PROBE_KEY, type LoopLag } from './eventLoop';
 
 export interface BenchWorker {
@@ -21,27 +20,9 @@ export async function startBenchWorker(env: NodeJS.ProcessEnv, lagWindowMs = 10_
   const child = await startWorkerProcess({ ...env, NODE_OPTIONS: loopProbeNodeOptions(lagWindowMs) });
   const errors: string[] = [];
   let lag: LoopLag | undefined;
-  for (const stream of [child.stdout, child.stderr]) {
-    onLines(stream, (line) => {
-      if (line.includes(PROBE_KEY)) lag = (JSON.parse(line) as Record<string, LoopLag>)[PROBE_KEY];
-      else if (Number(/"level":(\d+)/.exec(line)?.[1] ?? 0) >= 50) errors.push(line);
-    });
-  }
-  return { pid: child.pid ?? -1, errors, lag: () => lag, kill: () => kill(child) };
-}
-
-/**
- * Hands `stream`'s lines to `onLine`, in place of the readiness check startProcess left on it:
- * that one keeps the whole output in a string for the life of the process, so a worker that logs
- * through a 20-minute soak would grow this process's memory (and its checks' time) without end.
- */
-function onLines(stream: Readable | null, onLine: (line: string) => void): void {
-  if (!stream) return;
-  stream.removeAllListeners('data');
-  let partial = '';
-  stream.on('data', (chunk: Buffer) => {
-    const lines = (partial + chunk.toString()).split('\n');
-    partial = lines.pop() ?? '';
-    for (const line of lines) onLine(line);
+  onOutputLines(child, (line) => {
+    if (line.includes(PROBE_KEY)) lag = (JSON.parse(line) as Record<string, LoopLag>)[PROBE_KEY];
+    else if (Number(/"level":(\d+)/.exec(line)?.[1] ?? 0) >= 50) errors.push(line);
   });
+  return { pid: child.pid ?? -1, errors, lag: () => lag, kill: () => kill(child) };
 }

@@ -19,17 +19,34 @@ export async function startProcess(
   });
   let output = '';
   await new Promise<void>((resolve, reject) => {
+    const onExit = (code: number | null) =>
+      reject(new Error(`${entry} exited with ${code} before it was ready:\n${output}`));
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      if (isReady(output)) resolve();
+      if (!isReady(output)) return;
+      // Ready: stop collecting (a long-lived child's output would grow this string without end),
+      // but keep its pipes drained so it never blocks on a full one.
+      for (const stream of [child.stdout, child.stderr]) stream?.off('data', onData).resume();
+      child.off('exit', onExit);
+      resolve();
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onData);
-    child.once('exit', (code) =>
-      reject(new Error(`${entry} exited with ${code} before it was ready:\n${output}`)),
-    );
+    child.once('exit', onExit);
   });
   return child;
+}
+
+/** Hands each line a child writes (stdout and stderr) from now on to `onLine`. */
+export function onOutputLines(child: ChildProcess, onLine: (line: string) => void): void {
+  for (const stream of [child.stdout, child.stderr]) {
+    let partial = '';
+    stream?.on('data', (chunk: Buffer) => {
+      const lines = (partial + chunk.toString()).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) onLine(line);
+    });
+  }
 }
 
 /** A worker process (src/worker.ts), ready once it polls. */

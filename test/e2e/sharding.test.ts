@@ -11,7 +11,7 @@ import type { ReplyWorkflow } from '../../src/workflows/reply';
 import { shardOf } from '../fakes/fakeDiscord';
 import { waitFor } from '../fakes/waitFor';
 import { CHARACTERS, startHarness, type CharacterName, type Harness } from './harness';
-import { kill, startProcess } from './processes';
+import { kill, onOutputLines, startProcess } from './processes';
 
 const SHARD_COUNT = 2;
 
@@ -66,13 +66,8 @@ async function startBotsProcess(shard: number): Promise<BotsProcess> {
     CHARACTERS.length;
   const child = await startProcess('src/bots/main.ts', env, loggedIn);
   const logs: BotsProcess['logs'] = [];
-  let partial = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    const lines = (partial + chunk.toString()).split('\n');
-    partial = lines.pop() ?? '';
-    for (const line of lines) {
-      if (line.startsWith('{')) logs.push(JSON.parse(line) as Record<string, unknown>);
-    }
+  onOutputLines(child, (line) => {
+    if (line.startsWith('{')) logs.push(JSON.parse(line) as Record<string, unknown>);
   });
   return { shard, child, logs };
 }
