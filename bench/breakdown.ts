@@ -27,6 +27,7 @@ export async function stepsOf(
     const perStep = new Map<string, number>();
     const charge = (step: string, time: number) => perStep.set(step, (perStep.get(step) ?? 0) + time);
     const activityTypes = new Map<string, string>();
+    let firstTask = true;
     const sent = sentAt.get(workflowId);
     if (sent !== undefined && events[0]) charge('bot: message -> workflow started', ms(events[0]) - sent);
     for (let i = 1; i < events.length; i++) {
@@ -38,7 +39,9 @@ export async function stepsOf(
       const activityOf = (id: unknown) => activityTypes.get(String(id)) ?? '?';
       switch (type) {
         case EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED:
-          charge('workflow task: wait for a worker', gap);
+          // The first task is the one eager start can hand over; the others follow an activity.
+          charge(`${firstTask ? 'first' : 'later'} workflow task: wait for a worker`, gap);
+          firstTask = false;
           break;
         case EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED: {
           // Local activities ran inside this task; their markers follow it with their completion times.
