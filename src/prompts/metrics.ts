@@ -20,70 +20,9 @@ export interface VersionMetrics {
   refreshed_at: number;
 }
 
-export interface RatingRow {
-  character_name: string;
-  prompt_version_used: string;
-  rating_type: string;
-  rating_score: number;
-  qc_method?: string;
-}
-
-export interface EngagementRow {
-  character_name: string;
-  prompt_version_used: string;
-  responses: number;
-  answered: number;
-}
-
-export function versionKey(character: string, version: string): string {
-  return `${character}\u0000${version}`;
-}
-
-/** Metrics per versionKey; versions without ratings or turns are absent (all zeros). */
-export function computeVersionMetrics(
-  ratings: RatingRow[],
-  engagement: EngagementRow[],
-  now: number,
-): Map<string, VersionMetrics> {
-  const sums = new Map<string, { qc: number[]; user: number[]; responses: number; answered: number }>();
-  const entry = (character: string, version: string) => {
-    const key = versionKey(character, version);
-    let sum = sums.get(key);
-    if (!sum) sums.set(key, (sum = { qc: [], user: [], responses: 0, answered: 0 }));
-    return sum;
-  };
-  for (const rating of ratings) {
-    const sum = entry(rating.character_name, rating.prompt_version_used);
-    if (rating.rating_type === 'USER_SUBMITTED') sum.user.push(rating.rating_score);
-    else if (rating.rating_type === 'QC_AUTOMATED' && rating.qc_method !== 'fallback')
-      sum.qc.push(rating.rating_score);
-  }
-  for (const row of engagement) {
-    const sum = entry(row.character_name, row.prompt_version_used);
-    sum.responses += row.responses;
-    sum.answered += row.answered;
-  }
-  const metrics = new Map<string, VersionMetrics>();
-  for (const [key, sum] of sums) {
-    const all = [...sum.qc, ...sum.user];
-    metrics.set(key, {
-      responses: sum.responses,
-      qc_count: sum.qc.length,
-      qc_avg: averageOf(sum.qc) ?? 0,
-      user_count: sum.user.length,
-      user_avg: averageOf(sum.user) ?? 0,
-      rating_count: all.length,
-      rating_avg: averageOf(all) ?? 0,
-      engagement_rate: sum.responses === 0 ? 0 : round(sum.answered / sum.responses),
-      refreshed_at: now,
-    });
-  }
-  return metrics;
-}
-
 /**
- * A version's metrics from the incremental counters (src/store/metricTotals.ts): the same figures
- * computeVersionMetrics gives from the rows, without reading them.
+ * A version's metrics from the metric counters (src/store/metricTotals.ts, or a scan's:
+ * scanCounters), without reading its ratings or turns.
  */
 export function versionMetricsOf(
   counters: Counters,
@@ -106,28 +45,9 @@ export function versionMetricsOf(
   };
 }
 
-/** A sum over a count as averageOf rounds it; null for none. */
+/** A sum over a count, to three decimals; null for none. */
 export function meanOf(sum: number, count: number): number | null {
   return count === 0 ? null : round(sum / count);
-}
-
-export function emptyMetrics(now: number): VersionMetrics {
-  return {
-    responses: 0,
-    qc_count: 0,
-    qc_avg: 0,
-    user_count: 0,
-    user_avg: 0,
-    rating_count: 0,
-    rating_avg: 0,
-    engagement_rate: 0,
-    refreshed_at: now,
-  };
-}
-
-/** The mean to three decimals; null for no values. */
-export function averageOf(values: number[]): number | null {
-  return values.length === 0 ? null : round(values.reduce((a, b) => a + b, 0) / values.length);
 }
 
 function round(value: number): number {

@@ -1,5 +1,4 @@
 import type { Collection, Db, Filter } from 'mongodb';
-import type { EngagementRow } from '../prompts/metrics';
 import {
   ConversationSessions,
   recentOf,
@@ -8,7 +7,7 @@ import {
 } from './conversationSessions';
 import { isDuplicateKeyError } from './errors';
 import { createIndexes } from './indexes';
-import { answerCounters, botTurnCounters } from './metricCounters';
+import { answerCounters, botTurnCounters, type EngagementRow } from './metricCounters';
 import type { MetricEvents } from './metricEvents';
 import { sessionIdFor } from './sessionId';
 

@@ -1,8 +1,7 @@
 import type { Collection, Db } from 'mongodb';
-import type { RatingRow } from '../prompts/metrics';
 import { isDuplicateKeyError } from './errors';
 import { createIndexes } from './indexes';
-import { addCounters, ratingCounters } from './metricCounters';
+import { addCounters, ratingCounters, type RatingFacts } from './metricCounters';
 import type { MetricEvents } from './metricEvents';
 import type { RecordLocks } from './recordLocks';
 
@@ -71,7 +70,7 @@ export class FineTuningData {
   }
 
   /** Every QC and user rating, reduced to what performance_metrics are computed from. */
-  ratingRows(): Promise<RatingRow[]> {
+  ratingRows(): Promise<RatingFacts[]> {
     return this.collection
       .find(
         { rating_type: { $in: ['QC_AUTOMATED', 'USER_SUBMITTED'] } },

@@ -23,6 +23,14 @@ export interface RatingFacts {
   qc_method?: string;
 }
 
+/** A version's bot replies and how many of them a human answered (a scan of conversation_history). */
+export interface EngagementRow {
+  character_name: string;
+  prompt_version_used: string;
+  responses: number;
+  answered: number;
+}
+
 /** What one bot turn of conversation_history counts for. */
 export interface BotTurnFacts {
   bot_name: string | null;
@@ -136,12 +144,7 @@ export function versionSums(
 /** The counters of whole collections, from their scans (the backfill). */
 export function scanCounters(scan: {
   ratings: RatingFacts[];
-  engagement: Array<{
-    character_name: string;
-    prompt_version_used: string;
-    responses: number;
-    answered: number;
-  }>;
+  engagement: EngagementRow[];
   qcResults: Array<{ attempts: number; accepted: boolean }>;
   deadLetters: Partial<Record<DeadLetter['status'], number>>;
 }): Counters {

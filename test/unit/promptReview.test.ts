@@ -1,5 +1,6 @@
 import { nextOptimizedVersion, tidySuggestedPrompt } from '../../src/llm/optimizerPrompt';
-import { computeVersionMetrics, versionKey } from '../../src/prompts/metrics';
+import { versionMetricsOf } from '../../src/prompts/metrics';
+import { scanCounters } from '../../src/store/metricCounters';
 import { reviewPrompts, type PromptReviewPolicy, type ReviewedVersion } from '../../src/prompts/review';
 
 const POLICY: PromptReviewPolicy = {
@@ -87,8 +88,8 @@ describe('prompt review decisions', () => {
 
 describe('performance metrics', () => {
   it('averages QC and user ratings per character and version, leaving out QC fallbacks', () => {
-    const metrics = computeVersionMetrics(
-      [
+    const counters = scanCounters({
+      ratings: [
         {
           character_name: 'Peter',
           prompt_version_used: 'v1.0',
@@ -116,10 +117,11 @@ describe('performance metrics', () => {
           rating_score: 1,
         },
       ],
-      [{ character_name: 'Peter', prompt_version_used: 'v1.0', responses: 4, answered: 1 }],
-      1000,
-    );
-    expect(metrics.get(versionKey('Peter', 'v1.0'))).toEqual({
+      engagement: [{ character_name: 'Peter', prompt_version_used: 'v1.0', responses: 4, answered: 1 }],
+      qcResults: [],
+      deadLetters: {},
+    });
+    expect(versionMetricsOf(counters, 'Peter', 'v1.0', 1000)).toEqual({
       responses: 4,
       qc_count: 1,
       qc_avg: 2,
@@ -130,7 +132,7 @@ describe('performance metrics', () => {
       engagement_rate: 0.25,
       refreshed_at: 1000,
     });
-    expect(metrics.get(versionKey('Brian', 'v1.0'))?.rating_avg).toBe(1);
+    expect(versionMetricsOf(counters, 'Brian', 'v1.0', 1000).rating_avg).toBe(1);
   });
 });
 
