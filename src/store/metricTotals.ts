@@ -79,30 +79,27 @@ export class MetricTotals {
     const owner = randomUUID();
     if (!(await this.locks.tryAcquire(FOLD_LOCK, owner))) return 0;
     try {
+      let totals = (await this.get()) ?? (await this.runBackfill());
+      // A fold that died between its commit and the marking left these pending: finish it first.
+      await this.events.markFolded(totals.folded_event_ids, totals.folded_at);
       let added = 0;
       for (const started = Date.now(); Date.now() - started < FOLD_TIME_MS;) {
-        const totals = (await this.get()) ?? (await this.runBackfill());
         const folded = new Set(totals.folded_event_ids);
-        await this.events.markFolded(totals.folded_event_ids, totals.folded_at);
         const pending = (await this.events.pending(FOLD_BATCH + folded.size))
           .filter((event) => !folded.has(event._id))
           .slice(0, FOLD_BATCH);
         if (pending.length === 0) break;
-        const now = new Date();
-        await this.collection.replaceOne(
-          { _id: TOTALS_ID },
-          {
-            counters: toEntries(sumOf({ ...totals, folded_event_ids: [] }, pending)),
-            folded_event_ids: pending.map((event) => event._id),
-            folds: totals.folds + 1,
-            folded_at: now,
-            backfilled_at: totals.backfilled_at,
-          },
-        );
-        await this.events.markFolded(
-          pending.map((event) => event._id),
-          now,
-        );
+        const next: Omit<MetricTotalsDoc, '_id'> = {
+          counters: toEntries(sumOf({ ...totals, folded_event_ids: [] }, pending)),
+          folded_event_ids: pending.map((event) => event._id),
+          folds: totals.folds + 1,
+          folded_at: new Date(),
+          backfilled_at: totals.backfilled_at,
+        };
+        await this.collection.replaceOne({ _id: TOTALS_ID }, next);
+        await this.events.markFolded(next.folded_event_ids, next.folded_at);
+        // This process holds the fold lock: what it wrote is the document now.
+        totals = { _id: TOTALS_ID, ...next };
         added += pending.length;
       }
       await this.events.prune(Date.now());
