@@ -36,7 +36,7 @@ export class RecordLocks {
     try {
       return await work();
     } finally {
-      await this.collection.deleteOne({ _id: key, owner });
+      await this.release(key, owner);
     }
   }
 
@@ -59,6 +59,7 @@ export class RecordLocks {
     return false;
   }
 
+  /** Gives up `owner`'s lock on `key` (nothing when it expired and someone else took it). */
   release(key: string, owner: string): Promise<unknown> {
     return this.collection.deleteOne({ _id: key, owner });
   }
