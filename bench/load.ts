@@ -21,7 +21,7 @@
  * after BENCH_LOAD_DB_DOWN_SECONDS (5). FerretDB is then one of this bench's own, since the
  * stack's cannot be restarted alone. The workers and bots are left to reconnect by themselves.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -40,6 +40,7 @@ import {
   warmUp,
   type Sent,
 } from './traffic';
+import { processStats } from './procfs';
 import { startBenchWorker, type BenchWorker } from './workers';
 
 const FAULTS = process.env.BENCH_LOAD_FAULTS === '1';
@@ -311,12 +312,8 @@ function cpuSample(workerPids: number[], mongodbUri: string): () => string {
         .slice(1)
         .map(Number);
       const perGroup = new Map<string, number>();
-      for (const entry of readdirSync('/proc')) {
-        const pid = Number(entry);
-        if (!Number.isInteger(pid)) continue;
+      for (const { pid, fields } of processStats()) {
         try {
-          const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-          const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
           const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime
           const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
           const group = groups.find(([, match]) => match(pid, cmdline))?.[0] ?? 'other';

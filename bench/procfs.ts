@@ -11,21 +11,29 @@ function ownRssMb(pid: number): number | undefined {
   }
 }
 
-/** Every live process's parent, from /proc/<pid>/stat. */
-function parents(): Map<number, number> {
-  const parentOf = new Map<number, number>();
+/**
+ * Every live process's /proc/<pid>/stat fields after the command name (the first is the state, the
+ * second the parent; utime and stime are the 12th and 13th). A process that ends meanwhile is left out.
+ */
+export function processStats(): Array<{ pid: number; fields: string[] }> {
+  const stats: Array<{ pid: number; fields: string[] }> = [];
   for (const entry of readdirSync('/proc')) {
     const pid = Number(entry);
     if (!Number.isInteger(pid)) continue;
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       // The command name may hold spaces and parentheses: fields start after the last ')'.
-      parentOf.set(pid, Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+      stats.push({ pid, fields: stat.slice(stat.lastIndexOf(')') + 2).split(' ') });
     } catch {
       // gone meanwhile
     }
   }
-  return parentOf;
+  return stats;
+}
+
+/** Every live process's parent. */
+function parents(): Map<number, number> {
+  return new Map(processStats().map(({ pid, fields }) => [pid, Number(fields[1])]));
 }
 
 /**

@@ -5,7 +5,7 @@ import { CHARACTERS, type Harness } from '../test/e2e/harness';
 import { waitFor } from '../test/fakes/waitFor';
 import { startBaselineBot } from './baselineBot';
 import { reportSteps, stepsOf } from './breakdown';
-import { report } from './stats';
+import { quantile, report } from './stats';
 
 const SEQUENTIAL_REPLIES = Number(process.env.BENCH_REPLIES ?? 200);
 /** conversation_history sizes the one-at-a-time replies are measured at, smallest first. */
@@ -58,10 +58,11 @@ async function measureOneAtATime(h: Harness, size: number, seededMs: number): Pr
   }
   const plain: number[] = [];
   for (let i = 0; i < SEQUENTIAL_REPLIES; i++) plain.push(await replyOnce(h, h.channelId, BASELINE_NAME));
-  const p50 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
   report(`reply overhead at ${size} turns, one at a time (n=${SEQUENTIAL_REPLIES})`, project);
   report(`baseline bot (no memory, no Temporal), same run (n=${SEQUENTIAL_REPLIES})`, plain);
-  console.log(`  overhead over the baseline: ${(p50(project) / p50(plain)).toFixed(1)}x at p50`);
+  console.log(
+    `  overhead over the baseline: ${(quantile(project, 0.5) / quantile(plain, 0.5)).toFixed(1)}x at p50`,
+  );
   reportSteps(`steps at ${size} turns`, await stepsOf(h.temporal, [...sentAt.keys()], sentAt), sentAt.size);
 }
 
