@@ -2,7 +2,7 @@
 # One image for the three production processes (see docker-compose.yml):
 #   worker  node dist/worker.js      (default command)
 #   bots    node dist/bots/main.js
-#   admin   node dist/admin/main.js
+#   admin   node dist/admin/main.js   (also serves the dashboard from dashboard/dist at /)
 # The Temporal workflow bundle is built in memory when the worker starts, from
 # dist/workflows, with webpack and @swc/core (dependencies of @temporalio/worker).
 # The worker's embedding model (wiki knowledge base) is baked in at /app/models.
@@ -29,11 +29,14 @@ RUN out="$(bash scripts/install-model.sh)" \
   && mv "$dir" /embedding-model \
   && test -s /embedding-model/sentence-transformers/all-MiniLM-L6-v2/onnx/model.onnx
 
-# --- build: compile TypeScript to dist/ -------------------------------------------------
+# --- build: compile TypeScript to dist/, the admin dashboard to dashboard/dist/ ----------
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
+# The dashboard first: its sources change apart from the server's (Vite, Preact, uPlot: dev dependencies).
+COPY dashboard ./dashboard
+RUN npm run build:dashboard
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build
@@ -67,6 +70,8 @@ ENV EMBEDDING_MODEL_DIR=/app/models
 COPY package.json ./
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# Static files the admin process serves at / (index.html, favicon.svg, assets/).
+COPY --from=build /app/dashboard/dist ./dashboard/dist
 # Files stay root-owned and read-only to the app; it writes nothing to disk.
 USER node
 CMD ["node", "dist/worker.js"]

@@ -369,6 +369,7 @@ describe('Dockerfile', () => {
     expect(ignore[0]).toBe('*'); // an allowlist follows
     expect(ignore.filter((line) => line.startsWith('!')).sort()).toEqual(
       [
+        '!dashboard/',
         '!package-lock.json',
         '!package.json',
         '!src/',
@@ -378,6 +379,13 @@ describe('Dockerfile', () => {
         '!scripts/model/',
       ].sort(),
     );
+  });
+
+  it('builds the dashboard in the build stage and ships dashboard/dist (served by the admin process)', () => {
+    expect(argsOf(stageNamed('build'), 'RUN')).toContain('npm run build:dashboard');
+    expect(argsOf(runtime, 'COPY')).toContain('--from=build /app/dashboard/dist ./dashboard/dist');
+    // A local build stays out of the context: the image builds its own.
+    expect(read('.dockerignore').split('\n')).toContain('dashboard/dist');
   });
 
   it('installs the embedding model with scripts/install-model.sh in a Python stage of its own', () => {

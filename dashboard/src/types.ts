@@ -1,0 +1,168 @@
+/** The admin API's answers, as the dashboard reads them (snake_case JSON; dates are ISO strings). */
+
+export interface HealthResult {
+  ok: boolean;
+  latency_ms?: number;
+  detail?: string;
+  error?: string;
+}
+
+export interface Overview {
+  health: Record<string, HealthResult>;
+  replies_per_hour: { hour: string; replies: number; fallbacks: number }[];
+  dead_letters: Partial<Record<DeadLetterStatus, number>>;
+  qc_average: number | null;
+  fallbacks: number;
+  replies: number;
+  temporal_ui_url: string | null;
+  temporal_namespace?: string;
+}
+
+export interface PromptChange {
+  timestamp: string;
+  action: string;
+  by: string;
+  reason: string;
+  replaced_version?: string | null;
+  ab_test_percentage?: number;
+}
+
+export interface PromptVersion {
+  character_name: string;
+  prompt_version: string;
+  prompt_text: string;
+  is_default: boolean;
+  ab_test_percentage: number;
+  creation_date: string;
+  performance_metrics: Record<string, number>;
+  fallback_line: string;
+  default_since: string | null;
+  based_on: string | null;
+  created_by: string;
+  change_log: PromptChange[];
+}
+
+export interface SeriesPoint {
+  day: string;
+  qc_count: number;
+  qc_avg: number | null;
+  user_count: number;
+  user_avg: number | null;
+}
+
+export interface PromptSeries {
+  character: string;
+  versions: { version: string; points: SeriesPoint[] }[];
+}
+
+export type DeadLetterStatus = 'PENDING' | 'REPLAYED' | 'DISCARDED';
+
+export interface DeadLetter {
+  _id: string;
+  failed_event_payload: Record<string, unknown>;
+  error_details: string;
+  timestamp: string;
+  retry_attempts: number;
+  workflow_type: string;
+  workflow_id: string;
+  failed_step: string;
+  status: DeadLetterStatus;
+  replay_workflow_id?: string;
+  resolved_at?: string;
+  resolved_by?: string;
+}
+
+export type CrawlState = 'PLANNING' | 'RUNNING' | 'PAUSED' | 'CANCELLED' | 'SUCCESS' | 'FAILED';
+
+export interface CrawlProgress {
+  crawlId: string;
+  state: CrawlState;
+  maxPages: number;
+  pagesDone: number;
+  queued: number;
+  failed: number;
+  chunksAdded: number;
+  currentPage: string | null;
+  mode: string | null;
+  plan: string | null;
+  error: string | null;
+  workflow_id: string;
+  workflow_status: string;
+}
+
+export interface CrawlHistoryEntry {
+  _id: string;
+  last_crawl_timestamp: string;
+  pages_crawled: number;
+  documents_added: number;
+  status: 'IN_PROGRESS' | 'SUCCESS' | 'FAILED';
+  error_message: string | null;
+}
+
+export interface SessionSummary {
+  session_id: string;
+  channel_id: string;
+  last_turn_at: string;
+  turns: number;
+}
+
+export interface Snippet {
+  title: string;
+  url: string;
+  text: string;
+}
+
+export interface QcResult {
+  score?: number;
+  passed?: boolean;
+  [key: string]: unknown;
+}
+
+export interface Turn {
+  turn_id: string;
+  role: string;
+  author: string;
+  character?: string;
+  text: string;
+  created_at: string;
+  prompt_version?: string;
+  qc?: QcResult | null;
+  rag_context_used?: Snippet[];
+  raw_text?: string;
+  final_text?: string;
+  used_fallback?: boolean;
+}
+
+export interface OrganicSettings {
+  silence_seconds: number;
+  cooldown_seconds: number;
+  quiet_hours_utc: { start_hour: number; end_hour: number } | null;
+  check_seconds: number | null;
+}
+
+export interface OrganicChannel {
+  channel_id: string;
+  paused: boolean;
+  note: string | null;
+  settings: OrganicSettings;
+  last_check_at: string | null;
+  last_starter: { character: string; at: string } | null;
+  next_action_times: string[];
+}
+
+export interface PlaygroundReply {
+  character: string;
+  text: string;
+  response_id: string;
+  prompt_version: string;
+  qc: QcResult | null;
+  snippets: Snippet[];
+  latency_ms: number;
+  used_fallback: boolean;
+}
+
+export interface PlaygroundReplyStatus {
+  status: 'running' | 'done' | 'failed';
+  reply?: PlaygroundReply;
+  error?: string;
+}
