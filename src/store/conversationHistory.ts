@@ -275,12 +275,14 @@ export class ConversationHistory {
     return [...rows.values()];
   }
 
-  /** The QC results of every bot turn that went through QC. */
-  async qcResults(): Promise<QcTurnResult[]> {
-    const turns = await this.collection
-      .find({ speaker_type: 'BOT' }, { projection: { _id: 0, qc_result: 1 } })
+  /** What every bot turn counts for besides its version's responses: its QC result, hour and fallback. */
+  botTurnRows(): Promise<Array<Pick<ConversationTurn, 'qc_result' | 'timestamp' | 'llm_response_raw'>>> {
+    return this.collection
+      .find(
+        { speaker_type: 'BOT' },
+        { projection: { _id: 0, qc_result: 1, timestamp: 1, llm_response_raw: 1 } },
+      )
       .toArray();
-    return turns.flatMap((turn) => (turn.qc_result ? [turn.qc_result] : []));
   }
 
   /** Bot replies to messages (organic starters answer nothing), oldest first, as a cursor. */

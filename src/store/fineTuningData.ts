@@ -82,6 +82,7 @@ export class FineTuningData {
             rating_type: 1,
             rating_score: 1,
             qc_method: 1,
+            timestamp: 1,
           },
         },
       )

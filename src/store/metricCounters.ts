@@ -3,6 +3,11 @@
  * can be kept incrementally (src/store/metricTotals.ts): each write adds its own counters, and every
  * figure (counts, averages, rates) is derived from the sums. A pure leaf module.
  *
+ * Series counters (keys `series:<UTC day>:...`, built by KEY.series) are the same sums by UTC day and
+ * hour, for the dashboard's charts: a write adds them beside its totals, dated by its record's own time
+ * (a changed rating takes its old score out of the old rating's day). The fold puts them in
+ * metric_series (src/store/metricSeries.ts), one document per day, instead of metric_totals.
+ *
  * In documents a set of counters is an array of {k, n} (keys hold prompt versions such as "v1.0", and
  * MongoDB field names may not contain dots).
  */
@@ -21,6 +26,8 @@ export interface RatingFacts {
   rating_type: string;
   rating_score: number;
   qc_method?: string;
+  /** When it was rated: the day its series counters go to (absent: it counts in the totals only). */
+  timestamp?: Date;
 }
 
 /** A version's bot replies and how many of them a human answered (a scan of conversation_history). */
@@ -36,6 +43,10 @@ export interface BotTurnFacts {
   bot_name: string | null;
   prompt_version_used?: string | null;
   qc_result?: { attempts: number; accepted: boolean } | null;
+  /** When it was stored: the hour its series counters go to (absent: it counts in the totals only). */
+  timestamp?: Date;
+  /** Null for the character's fallback line (the LLM failed); absent is not a fallback. */
+  llm_response_raw?: string | null;
 }
 
 /** The per-version sums; the figures of a version are derived from these. */
@@ -49,6 +60,17 @@ export const VERSION_FIELDS = [
 ] as const;
 export type VersionField = (typeof VERSION_FIELDS)[number];
 
+/** The version sums kept per day as well (the prompt page's charts). */
+export const SERIES_VERSION_FIELDS = ['qc_count', 'qc_sum', 'user_count', 'user_sum'] as const;
+export type SeriesVersionField = (typeof SERIES_VERSION_FIELDS)[number];
+/** The bot-line sums kept per hour (the overview's chart). */
+export const HOUR_FIELDS = ['replies', 'fallbacks'] as const;
+export type HourField = (typeof HOUR_FIELDS)[number];
+
+const SERIES_PREFIX = 'series:';
+/** `series:` + YYYY-MM-DD + `:` */
+const SERIES_KEY_START = SERIES_PREFIX.length + 'YYYY-MM-DD:'.length;
+
 export const KEY = {
   qcByMethod: (method: string | undefined) => `qc.method:${method ?? 'unknown'}`,
   qcScored: 'qc.scored',
@@ -61,8 +83,30 @@ export const KEY = {
   deadLetters: (status: DeadLetter['status']) => `dead_letters:${status}`,
   version: (character: string, version: string, field: VersionField) =>
     `version:${JSON.stringify([character, version])}:${field}`,
+  /** An hour's bot lines, inside a day's series counters (hour 0-23, UTC). */
+  hour: (hour: number, field: HourField) => `hour:${String(hour).padStart(2, '0')}:${field}`,
+  /** `key` (a version or hour key) counted for UTC day `day` (YYYY-MM-DD). */
+  series: (day: string, key: string) => `${SERIES_PREFIX}${day}:${key}`,
 };
 const QC_METHOD_PREFIX = 'qc.method:';
+
+/** The parts of a KEY.version key; null for another key. */
+export function parseVersionKey(key: string): { character: string; version: string; field: string } | null {
+  const fieldAt = key.lastIndexOf(':');
+  if (!key.startsWith('version:') || fieldAt < 0) return null;
+  try {
+    const [character, version] = JSON.parse(key.slice('version:'.length, fieldAt)) as [unknown, unknown];
+    if (typeof character !== 'string' || typeof version !== 'string') return null;
+    return { character, version, field: key.slice(fieldAt + 1) };
+  } catch {
+    return null;
+  }
+}
+
+/** The UTC day of a time, YYYY-MM-DD: a metric_series document's id. */
+export function utcDay(at: Date): string {
+  return at.toISOString().slice(0, 10);
+}
 
 export function ratingCounters(entry: RatingFacts, sign: 1 | -1 = 1): Counters {
   const counters: Counters = new Map();
@@ -84,6 +128,12 @@ export function ratingCounters(entry: RatingFacts, sign: 1 | -1 = 1): Counters {
     add(version('user_count'), 1);
     add(version('user_sum'), entry.rating_score);
   }
+  // Its version sums (all of SERIES_VERSION_FIELDS) again, for the day it was rated.
+  if (entry.timestamp) {
+    const day = utcDay(entry.timestamp);
+    for (const [key, n] of [...counters])
+      if (key.startsWith('version:')) counters.set(KEY.series(day, key), n);
+  }
   return counters;
 }
 
@@ -96,6 +146,12 @@ export function botTurnCounters(turn: BotTurnFacts): Counters {
     counters.set(KEY.qcChecked, 1);
     counters.set(KEY.qcAccepted, turn.qc_result.accepted ? 1 : 0);
     counters.set(KEY.qcAttempts, turn.qc_result.attempts);
+  }
+  if (turn.timestamp) {
+    const day = utcDay(turn.timestamp);
+    const hour = turn.timestamp.getUTCHours();
+    counters.set(KEY.series(day, KEY.hour(hour, 'replies')), 1);
+    if (turn.llm_response_raw === null) counters.set(KEY.series(day, KEY.hour(hour, 'fallbacks')), 1);
   }
   return counters;
 }
@@ -145,7 +201,8 @@ export function versionSums(
 export function scanCounters(scan: {
   ratings: RatingFacts[];
   engagement: EngagementRow[];
-  qcResults: Array<{ attempts: number; accepted: boolean }>;
+  /** Every bot turn; `bot_name` and the version are left out (engagement counts the responses). */
+  botTurns: Array<Omit<BotTurnFacts, 'bot_name' | 'prompt_version_used'>>;
   deadLetters: Partial<Record<DeadLetter['status'], number>>;
 }): Counters {
   const counters = deadLetterCounters(scan.deadLetters);
@@ -157,8 +214,34 @@ export function scanCounters(scan: {
     add(new Map([[KEY.version(character, version, 'responses'), row.responses]]));
     add(new Map([[KEY.version(character, version, 'answered'), row.answered]]));
   }
-  for (const qc of scan.qcResults) add(botTurnCounters({ bot_name: null, qc_result: qc }));
+  for (const turn of scan.botTurns) add(botTurnCounters({ ...turn, bot_name: null }));
   return addCounters(new Map(), counters); // without the zeros
+}
+
+/** The series counters of a scan alone (the series backfill of data from before them). */
+export function scanSeries(scan: Pick<Parameters<typeof scanCounters>[0], 'ratings' | 'botTurns'>): Counters {
+  return splitSeries(scanCounters({ ...scan, engagement: [], deadLetters: {} })).series;
+}
+
+/** Counters split into the totals' and the series' (keys still `series:<day>:...`). */
+export function splitSeries(counters: Counters): { totals: Counters; series: Counters } {
+  const totals: Counters = new Map();
+  const series: Counters = new Map();
+  for (const [key, n] of counters) (key.startsWith(SERIES_PREFIX) ? series : totals).set(key, n);
+  return { totals, series };
+}
+
+/** Series counters by UTC day, each day's keys without the `series:<day>:` part. */
+export function seriesByDay(series: Counters): Map<string, Counters> {
+  const days = new Map<string, Counters>();
+  for (const [key, n] of series) {
+    if (!key.startsWith(SERIES_PREFIX)) continue;
+    const day = key.slice(SERIES_PREFIX.length, SERIES_KEY_START - 1);
+    const counters = days.get(day) ?? new Map<string, number>();
+    counters.set(key.slice(SERIES_KEY_START), n);
+    days.set(day, counters);
+  }
+  return days;
 }
 
 /** QC assessments by method, as GET /stats shows them. */

@@ -3,8 +3,9 @@ import { CharacterPrompts } from './characterPrompts';
 import { ConversationHistory } from './conversationHistory';
 import { DeadLetterQueue } from './deadLetterQueue';
 import { FineTuningData } from './fineTuningData';
-import { scanCounters, type Counters } from './metricCounters';
+import { scanCounters, scanSeries, type Counters } from './metricCounters';
 import { MetricEvents } from './metricEvents';
+import { MetricSeries } from './metricSeries';
 import { MetricTotals } from './metricTotals';
 import { RagCrawlStatus } from './ragCrawlStatus';
 import { RecordLocks } from './recordLocks';
@@ -26,6 +27,8 @@ export interface Store {
   metricEvents: MetricEvents;
   /** GET /stats' and performance_metrics' counters, kept incrementally. */
   metricTotals: MetricTotals;
+  /** The dashboard's chart figures per day and hour, kept by the metric fold. */
+  metricSeries: MetricSeries;
   recordLocks: RecordLocks;
   close(): Promise<void>;
 }
@@ -39,6 +42,7 @@ export async function openStore(uri: string, dbName: string): Promise<Store> {
   const conversationHistory = new ConversationHistory(db, metricEvents);
   const fineTuningData = new FineTuningData(db, metricEvents, recordLocks);
   const deadLetterQueue = new DeadLetterQueue(db, metricEvents, recordLocks);
+  const metricSeries = new MetricSeries(db);
   const store: Store = {
     client,
     db,
@@ -48,9 +52,11 @@ export async function openStore(uri: string, dbName: string): Promise<Store> {
     ragCrawlStatus: new RagCrawlStatus(db),
     deadLetterQueue,
     metricEvents,
-    metricTotals: new MetricTotals(db, metricEvents, recordLocks, () =>
-      scanMetricCounters(conversationHistory, fineTuningData, deadLetterQueue),
-    ),
+    metricTotals: new MetricTotals(db, metricEvents, metricSeries, recordLocks, {
+      all: () => scanMetricCounters(conversationHistory, fineTuningData, deadLetterQueue),
+      series: () => scanMetricSeries(conversationHistory, fineTuningData),
+    }),
+    metricSeries,
     recordLocks,
     close: () => client.close(),
   };
@@ -66,19 +72,32 @@ export async function openStore(uri: string, dbName: string): Promise<Store> {
 }
 
 /**
- * The metric counters by scanning conversation_history, fine_tuning_data and dead_letter_queue: the
- * one-time backfill of metric_totals (and what tests compare the incremental counters with).
+ * The metric counters (series included) by scanning conversation_history, fine_tuning_data and
+ * dead_letter_queue: the one-time backfill of metric_totals and metric_series (and what tests compare
+ * the incremental counters with).
  */
 export async function scanMetricCounters(
   conversationHistory: ConversationHistory,
   fineTuningData: FineTuningData,
   deadLetterQueue: DeadLetterQueue,
 ): Promise<Counters> {
-  const [ratings, engagement, qcResults, deadLetters] = await Promise.all([
+  const [ratings, engagement, botTurns, deadLetters] = await Promise.all([
     fineTuningData.ratingRows(),
     conversationHistory.engagementRows(),
-    conversationHistory.qcResults(),
+    conversationHistory.botTurnRows(),
     deadLetterQueue.counts(),
   ]);
-  return scanCounters({ ratings, engagement, qcResults, deadLetters });
+  return scanCounters({ ratings, engagement, botTurns, deadLetters });
+}
+
+/** The series counters alone by scanning the ratings and bot turns (their backfill for older totals). */
+export async function scanMetricSeries(
+  conversationHistory: ConversationHistory,
+  fineTuningData: FineTuningData,
+): Promise<Counters> {
+  const [ratings, botTurns] = await Promise.all([
+    fineTuningData.ratingRows(),
+    conversationHistory.botTurnRows(),
+  ]);
+  return scanSeries({ ratings, botTurns });
 }

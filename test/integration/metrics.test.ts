@@ -1,16 +1,16 @@
 /**
- * The incremental metric counters (metric_events folded into metric_totals) against the real FerretDB of
- * the test stack: after a mixed sequence of writes (turns, QC assessments, user ratings recorded,
- * changed, superseded, removed, dead letters recorded and resolved), some concurrent and some retried,
- * they equal a full scan of the collections, before and after folding, and a fold that dies halfway
- * counts nothing twice. Also: a rating finds a recent reply through the channel's session document, and
- * an older one in conversation_history.
+ * The incremental metric counters (metric_events folded into metric_totals, and their series by day and
+ * hour into metric_series) against the real FerretDB of the test stack: after a mixed sequence of writes
+ * (turns, QC assessments, user ratings recorded, changed, superseded, removed, dead letters recorded and
+ * resolved), some concurrent and some retried, they equal a full scan of the collections, before and
+ * after folding, and a fold that dies halfway counts nothing twice. Also: a rating finds a recent reply
+ * through the channel's session document, and an older one in conversation_history.
  */
 import { randomUUID } from 'node:crypto';
 import { botTurnId, userTurnId, type NewTurn } from '../../src/store/conversationHistory';
 import { RECENT_TURNS } from '../../src/store/conversationSessions';
 import { userRatingId, type FineTuningEntry, type UserRating } from '../../src/store/fineTuningData';
-import { KEY, type Counters } from '../../src/store/metricCounters';
+import { addCounters, fromEntries, KEY, splitSeries, type Counters } from '../../src/store/metricCounters';
 import { openStore, scanMetricCounters, type Store } from '../../src/store/mongo';
 import { sessionIdFor } from '../../src/store/sessionId';
 
@@ -25,8 +25,22 @@ afterEach(async () => {
   await store?.close();
 });
 
-const scan = () => scanMetricCounters(store.conversationHistory, store.fineTuningData, store.deadLetterQueue);
+const fullScan = () =>
+  scanMetricCounters(store.conversationHistory, store.fineTuningData, store.deadLetterQueue);
+/** The totals' counters of a full scan (what metric_totals holds). */
+const scan = async () => splitSeries(await fullScan()).totals;
 const sorted = (counters: Counters) => [...counters].sort(([a], [b]) => a.localeCompare(b));
+
+/** metric_series as one set of `series:<day>:...` counters, comparable with a scan's. */
+async function storedSeries(): Promise<Counters> {
+  const days = await store.metricSeries.collection.find().toArray();
+  return days.reduce(
+    (sum, day) =>
+      addCounters(sum, new Map([...fromEntries(day.counters)].map(([k, n]) => [KEY.series(day._id, k), n]))),
+    new Map<string, number>(),
+  );
+}
+const scannedSeries = async () => sorted(splitSeries(await fullScan()).series);
 
 function userTurn(channelId: string, messageId: string): NewTurn {
   return {
@@ -186,6 +200,11 @@ test('the incremental counters equal a full scan after mixed, concurrent and ret
   expect(await store.metricTotals.fold()).toBeGreaterThan(0);
   expect(await store.metricEvents.pending()).toEqual([]);
   expect(sorted(await store.metricTotals.current())).toEqual(expected);
+  // The series by day and hour too, the changed and removed ratings' old scores taken out of their days.
+  const series = await scannedSeries();
+  expect(totalOf(series, ':replies')).toBe(12);
+  expect(totalOf(series, KEY.version('Brian', 'v1.1', 'user_count'))).toBe(3);
+  expect(sorted(await storedSeries())).toEqual(series);
 
   // More writes after the fold: pending events on top of the totals, then folded too.
   await store.conversationHistory.appendTurn(userTurn('a', 'a-m6')); // answers a-r5 (Brian)
@@ -193,6 +212,40 @@ test('the incremental counters equal a full scan after mixed, concurrent and ret
   expect(sorted(await store.metricTotals.current())).toEqual(sorted(await scan()));
   await store.metricTotals.fold();
   expect(sorted(await store.metricTotals.current())).toEqual(sorted(await scan()));
+  expect(sorted(await storedSeries())).toEqual(await scannedSeries());
+});
+
+/** The UTC day `daysAgo` days before now. */
+const day = (daysAgo: number) => new Date(Date.now() - daysAgo * 86_400_000).toISOString().slice(0, 10);
+/** The sum of the series counters whose key ends with `suffix`, over every day and hour. */
+const totalOf = (series: Array<[string, number]>, suffix: string) =>
+  series.filter(([key]) => key.endsWith(suffix)).reduce((sum, [, n]) => sum + n, 0);
+
+test('a rating changed days later moves its score out of the day it was first given', async () => {
+  await store.metricTotals.fold();
+  const threeDaysAgo = Date.now() - 3 * 86_400_000;
+  await store.fineTuningData.upsertUserRating(userRating('r', 'u1', 5, threeDaysAgo));
+  await store.metricTotals.fold();
+  await store.fineTuningData.upsertUserRating(userRating('r', 'u1', 2, Date.now()));
+  await store.metricTotals.fold();
+  const points = await store.metricSeries.versionDays('Brian', day(7));
+  expect(points.get('v1.1')).toEqual([{ day: day(0), qc_count: 0, qc_sum: 0, user_count: 1, user_sum: 2 }]);
+  expect(sorted(await storedSeries())).toEqual(await scannedSeries());
+});
+
+test('a fold that dies after its commit, before adding its series to every day, adds each day once', async () => {
+  await store.metricTotals.fold();
+  await store.fineTuningData.upsertUserRating(userRating('x', 'u1', 4, Date.now() - 86_400_000));
+  await store.fineTuningData.upsertUserRating(userRating('y', 'u1', 3, Date.now()));
+  await store.metricTotals.fold();
+  const expected = await scannedSeries();
+  // As if it had died after adding to yesterday: today's addition undone, its events still pending.
+  const today = await store.metricSeries.collection.findOne({ _id: day(0) });
+  await store.metricSeries.collection.deleteOne({ _id: day(0) });
+  await store.metricEvents.collection.updateMany({}, { $set: { folded_at: null } });
+  await store.metricTotals.fold();
+  expect(sorted(await storedSeries())).toEqual(expected);
+  expect((await store.metricSeries.collection.findOne({ _id: day(0) }))?.counters).toEqual(today?.counters);
 });
 
 test('a fold that dies between its commit and marking its events folded counts nothing twice', async () => {
@@ -233,10 +286,32 @@ test('data from before the counters existed is counted once by the first fold (a
 
   expect(sorted(await store.metricTotals.current())).toEqual(expected);
   expect((await store.metricTotals.get())?.backfilled_at).toBeInstanceOf(Date);
+  await store.metricTotals.fold();
+  expect(sorted(await storedSeries())).toEqual(await scannedSeries());
   // Recorded as done: later writes count through their events, nothing is scanned again.
   await store.fineTuningData.collection.insertOne(userRating('o-r1', 'u7', 3, 3)); // bypasses the store
   await store.metricTotals.fold();
   expect(sorted(await store.metricTotals.current())).toEqual(expected);
+});
+
+test('totals from before the series get their series from a one-time scan, pending events not twice', async () => {
+  await store.metricTotals.fold();
+  await store.conversationHistory.appendTurn(botTurn('s', 's-r1', { fallback: true }));
+  await store.fineTuningData.record(qcEntry('s-r1', 1, 4, 'llm'));
+  await store.metricTotals.fold();
+  // As the totals of the version before the series were: no series, none backfilled.
+  await store.metricSeries.collection.deleteMany({});
+  await store.metricTotals.collection.updateOne(
+    { _id: 'totals' },
+    { $unset: { series_backfilled_at: '', series_delta: '' } },
+  );
+  // A write since, its event still pending when the scan runs: counted once.
+  await store.conversationHistory.appendTurn(botTurn('s', 's-r2'));
+  await store.metricTotals.fold();
+  const series = await scannedSeries();
+  expect([totalOf(series, ':replies'), totalOf(series, ':fallbacks')]).toEqual([2, 1]);
+  expect(sorted(await storedSeries())).toEqual(series);
+  expect((await store.metricTotals.get())?.series_backfilled_at).toBeInstanceOf(Date);
 });
 
 describe('finding the reply a rating is about', () => {

@@ -118,7 +118,7 @@ describe('performance metrics', () => {
         },
       ],
       engagement: [{ character_name: 'Peter', prompt_version_used: 'v1.0', responses: 4, answered: 1 }],
-      qcResults: [],
+      botTurns: [],
       deadLetters: {},
     });
     expect(versionMetricsOf(counters, 'Peter', 'v1.0', 1000)).toEqual({
