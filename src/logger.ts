@@ -53,6 +53,12 @@ export const logger = pino(
         'authorization',
         '*.authorization',
         'headers.authorization',
+        // HTTP requests (the admin API): credentials and the sign-in body never reach a log line.
+        '*.headers.authorization',
+        'headers.cookie',
+        '*.headers.cookie',
+        '*.headers["set-cookie"]',
+        'req.body',
         'adminToken',
         '*.adminToken',
         'discordTokens',

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { FastifyInstance } from 'fastify';
 import type { WikiCrawlWorkflow } from '../workflows/wikiCrawl';
 import type { Logger } from '../logger';
 import {
@@ -13,10 +14,13 @@ import {
   type CrawlProgress,
   type WikiCrawlParams,
 } from '../workflows/contracts/wikiCrawl';
-import { HttpError, readJsonObject, type Route } from './http';
+import { bodyOf, HttpError } from './http';
+import { integer, object, param, pathParams, responses, string } from './schemas';
 
 const MAX_PAGES_LIMIT = 100_000;
+const MAX_DELAY_MS = 60_000;
 const MAX_SEED_TITLES = 1_000;
+const CRAWL_ID = '[\\w-]+';
 /** Temporal's IndexedValueType numbers (temporal.api.enums.v1) of the search attribute types. */
 const INDEXED_VALUE_TYPE: Record<string, number> = {
   TEXT: 1,
@@ -34,12 +38,10 @@ const INDEXED_VALUE_TYPE: Record<string, number> = {
  * A crawl upserts its search attributes only when the namespace has them registered
  * (checked on start until they are found): on a cluster without them crawls still run.
  */
-export function crawlRoutes(options: {
-  temporal: Client;
-  taskQueue: string;
-  crawlDefaults: WikiCrawlParams;
-  log: Logger;
-}): Route[] {
+export function crawlRoutes(
+  app: FastifyInstance,
+  options: { temporal: Client; taskQueue: string; crawlDefaults: WikiCrawlParams; log: Logger },
+): void {
   const { temporal } = options;
   let searchAttributesFound = false;
   const searchAttributesRegistered = async (): Promise<boolean> => {
@@ -67,46 +69,68 @@ export function crawlRoutes(options: {
       throw err;
     }
   };
-  const signals = { pause: pauseCrawl, resume: resumeCrawl, cancel: cancelCrawl };
-  const signalRoute = (action: keyof typeof signals): Route => ({
-    method: 'POST',
-    path: new RegExp(`^/crawls/(?<id>[\\w-]+)/${action}$`),
-    handle: async (_req, { id }) => {
-      const crawlId = id as string;
-      await progressOf(crawlId); // 404 for an unknown crawl
-      await handleFor(crawlId).signal(signals[action]);
-      return [202, await progressOf(crawlId)];
-    },
-  });
 
-  return [
+  app.post(
+    '/load_fandom_wiki',
     {
-      method: 'POST',
-      path: /^\/load_fandom_wiki$/,
-      handle: async (req) => {
-        const params = crawlParams(await readJsonObject(req), options.crawlDefaults);
-        const crawlId = `${new Date()
-          .toISOString()
-          .replace(/[-:.TZ]/g, '')
-          .slice(0, 14)}-${randomUUID().slice(0, 8)}`;
-        const handle = await temporal.workflow.start<typeof WikiCrawlWorkflow>(WIKI_CRAWL_WORKFLOW_TYPE, {
-          taskQueue: options.taskQueue,
-          workflowId: wikiCrawlWorkflowId(crawlId),
-          args: [{ ...params, crawlId, searchAttributes: await searchAttributesRegistered() }],
-          memo: { params },
-        });
-        return [202, { crawl_id: crawlId, workflow_id: handle.workflowId, params }];
+      schema: {
+        summary: 'start a wiki crawl',
+        body: object({
+          base_url: string('wiki root, default WIKI_BASE_URL'),
+          max_pages: integer(1, MAX_PAGES_LIMIT),
+          delay_ms: integer(0, MAX_DELAY_MS),
+          seed_titles: { type: 'array', items: string(), maxItems: MAX_SEED_TITLES },
+        }),
+        response: responses({ 202: 'crawl id and workflow id' }, [400, 413]),
       },
     },
-    {
-      method: 'GET',
-      path: /^\/crawls\/(?<id>[\w-]+)$/,
-      handle: async (_req, { id }) => [200, await progressOf(id as string)],
+    async (request, reply) => {
+      const params = crawlParams(bodyOf(request), options.crawlDefaults);
+      const crawlId = `${new Date()
+        .toISOString()
+        .replace(/[-:.TZ]/g, '')
+        .slice(0, 14)}-${randomUUID().slice(0, 8)}`;
+      const handle = await temporal.workflow.start<typeof WikiCrawlWorkflow>(WIKI_CRAWL_WORKFLOW_TYPE, {
+        taskQueue: options.taskQueue,
+        workflowId: wikiCrawlWorkflowId(crawlId),
+        args: [{ ...params, crawlId, searchAttributes: await searchAttributesRegistered() }],
+        memo: { params },
+      });
+      return reply.code(202).send({ crawl_id: crawlId, workflow_id: handle.workflowId, params });
     },
-    signalRoute('pause'),
-    signalRoute('resume'),
-    signalRoute('cancel'),
-  ];
+  );
+
+  app.get<{ Params: { id: string } }>(
+    `/crawls/${param('id', CRAWL_ID)}`,
+    {
+      schema: {
+        summary: 'crawl progress (query)',
+        params: pathParams({ id: CRAWL_ID }),
+        response: responses({ 200: 'progress' }, [404]),
+      },
+    },
+    (request) => progressOf(request.params.id),
+  );
+
+  const signals = { pause: pauseCrawl, resume: resumeCrawl, cancel: cancelCrawl };
+  for (const action of ['pause', 'resume', 'cancel'] as const) {
+    app.post<{ Params: { id: string } }>(
+      `/crawls/${param('id', CRAWL_ID)}/${action}`,
+      {
+        schema: {
+          summary: `${action} a crawl (signal)`,
+          params: pathParams({ id: CRAWL_ID }),
+          response: responses({ 202: 'the crawl progress' }, [404]),
+        },
+      },
+      async (request, reply) => {
+        const crawlId = request.params.id;
+        await progressOf(crawlId); // 404 for an unknown crawl
+        await handleFor(crawlId).signal(signals[action]);
+        return reply.code(202).send(await progressOf(crawlId));
+      },
+    );
+  }
 }
 
 /**
@@ -161,7 +185,7 @@ export function crawlParams(body: Record<string, unknown>, defaults: WikiCrawlPa
     return value;
   };
   params.maxPages = integer('max_pages', 1, MAX_PAGES_LIMIT) ?? params.maxPages;
-  params.delayMs = integer('delay_ms', 0, 60_000) ?? params.delayMs;
+  params.delayMs = integer('delay_ms', 0, MAX_DELAY_MS) ?? params.delayMs;
   if (body.seed_titles !== undefined) {
     const titles = body.seed_titles;
     if (

@@ -1,11 +1,12 @@
-import { timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 
-/** An answer with a status and a message the caller can act on. */
+/** An answer with a status and a message the caller can act on (sent as `{"error": message}`). */
 export class HttpError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** Extra response headers, e.g. Retry-After on a 429. */
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }
@@ -14,41 +15,25 @@ export class HttpError extends Error {
 /** Admin request bodies are small JSON documents. */
 export const MAX_BODY_BYTES = 64 * 1024;
 
-/** A route handler's answer: status and JSON body. */
-export type Reply = [number, unknown];
+export type JsonObject = Record<string, unknown>;
 
-export interface Route {
-  method: 'GET' | 'POST';
-  /** Matched against the whole path; named groups become params. */
-  path: RegExp;
-  /** Open routes (health) need no token. */
-  open?: boolean;
-  handle(req: IncomingMessage, params: Record<string, string>): Promise<Reply>;
+/**
+ * Every request body is read as a JSON object whatever its content type (`curl -d` sends
+ * application/x-www-form-urlencoded), at most MAX_BODY_BYTES; an empty body is {}.
+ */
+export function parseJsonBodies(app: FastifyInstance): void {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: MAX_BODY_BYTES }, (_request, text, done) => {
+    try {
+      done(null, parseJsonObject(text as string));
+    } catch (err) {
+      done(err as HttpError, undefined);
+    }
+  });
 }
 
-export function authorize(req: IncomingMessage, token: string | undefined): void {
-  if (!token) throw new HttpError(503, 'admin routes are disabled: set ADMIN_TOKEN');
-  const given = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
-  const a = Buffer.from(given);
-  const b = Buffer.from(token);
-  if (a.length !== b.length || !timingSafeEqual(a, b)) {
-    throw new HttpError(401, 'missing or wrong admin token (Authorization: Bearer <ADMIN_TOKEN>)');
-  }
-}
-
-/** Reads a JSON object body of at most MAX_BODY_BYTES; an empty body is {}. */
-export async function readJsonObject(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > MAX_BODY_BYTES) throw new HttpError(413, `request body over ${MAX_BODY_BYTES} bytes`);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new HttpError(413, `request body over ${MAX_BODY_BYTES} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  const text = Buffer.concat(chunks).toString('utf8').trim();
-  if (text === '') return {};
+function parseJsonObject(text: string): JsonObject {
+  if (text.trim() === '') return {};
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -58,11 +43,22 @@ export async function readJsonObject(req: IncomingMessage): Promise<Record<strin
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new HttpError(400, 'request body must be a JSON object');
   }
-  return parsed as Record<string, unknown>;
+  return parsed as JsonObject;
+}
+
+/** A request's JSON object body ({} when it had none). */
+export function bodyOf(request: FastifyRequest): JsonObject {
+  return (request.body as JsonObject | undefined) ?? {};
+}
+
+/** A query parameter's value (the first, if repeated). */
+export function queryParam(request: FastifyRequest, name: string): string | undefined {
+  const value = (request.query as Record<string, string | string[] | undefined>)[name];
+  return Array.isArray(value) ? value[0] : value;
 }
 
 /** A required non-empty string field of a JSON body, trimmed; 400 naming the field otherwise. */
-export function requiredString(body: Record<string, unknown>, field: string, max: number): string {
+export function requiredString(body: JsonObject, field: string, max: number): string {
   const value = body[field];
   if (typeof value !== 'string' || value.trim() === '')
     throw new HttpError(400, `${field}: expected a non-empty string`);
@@ -71,15 +67,6 @@ export function requiredString(body: Record<string, unknown>, field: string, max
 }
 
 /** Like requiredString, for a field that may be left out. */
-export function optionalString(
-  body: Record<string, unknown>,
-  field: string,
-  max: number,
-): string | undefined {
+export function optionalString(body: JsonObject, field: string, max: number): string | undefined {
   return body[field] === undefined ? undefined : requiredString(body, field, max);
-}
-
-export function send(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
-  res.end(JSON.stringify(body));
 }

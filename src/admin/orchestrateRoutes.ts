@@ -1,6 +1,7 @@
 import { within } from '../within';
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
+import type { FastifyInstance } from 'fastify';
 import { mentionsName } from '../characters/names';
 import type { ReplyWorkflow } from '../workflows/reply';
 import {
@@ -9,7 +10,8 @@ import {
   type ReplyInput,
   type ReplyResult,
 } from '../workflows/contracts/reply';
-import { HttpError, readJsonObject, requiredString, type Route } from './http';
+import { bodyOf, HttpError, requiredString } from './http';
+import { object, responses, string } from './schemas';
 
 /** Discord's own message limit; the API takes the same. */
 const MAX_QUERY_CHARS = 4000;
@@ -27,46 +29,62 @@ export interface OrchestrateCharacter {
  * answers with the reply. Without `character`, the first character named in the query
  * answers, else the first of the roster.
  */
-export function orchestrateRoutes(options: {
-  temporal: Client;
-  taskQueue: string;
-  characters: OrchestrateCharacter[];
-}): Route[] {
-  return [
+export function orchestrateRoutes(
+  app: FastifyInstance,
+  options: { temporal: Client; taskQueue: string; characters: OrchestrateCharacter[] },
+): void {
+  app.post(
+    '/orchestrate',
     {
-      method: 'POST',
-      path: /^\/orchestrate$/,
-      handle: async (req) => {
-        const body = await readJsonObject(req);
-        const query = requiredString(body, 'query', MAX_QUERY_CHARS);
-        const user = requiredString(body, 'user', 100);
-        const channel = requiredString(body, 'channel', 100);
-        const character = chooseCharacter(options.characters, query, body.character);
-        const messageId = `api-${randomUUID()}`;
-        const input: ReplyInput = {
-          character,
-          deliver: false,
-          message: {
-            messageId,
-            channelId: channel,
-            guildId: null,
-            authorId: user,
-            authorName: user,
-            content: query,
-            createdAt: new Date().toISOString(),
+      schema: {
+        summary: 'answer a message in character without Discord (runs ReplyWorkflow)',
+        body: object(
+          {
+            query: string(`the message, at most ${MAX_QUERY_CHARS} characters`),
+            user: string('who asks'),
+            channel: string('conversation (session) id, e.g. a Discord channel id'),
+            character: string(
+              'who answers; default: the first named in the query, else the first of the roster',
+            ),
           },
-        };
-        const handle = await options.temporal.workflow.start<typeof ReplyWorkflow>(REPLY_WORKFLOW_TYPE, {
-          workflowId: replyWorkflowId(messageId, character),
-          taskQueue: options.taskQueue,
-          args: [input],
-        });
-        const result = await within(handle.result(), REPLY_WAIT_MS, null);
-        if (!result) return [202, { status: 'running', workflow_id: handle.workflowId }];
-        return [200, describeReply(result)];
+          ['query', 'user', 'channel'],
+        ),
+        response: responses(
+          { 200: 'the reply', 202: `still running after ${REPLY_WAIT_MS / 1000} s: the workflow id` },
+          [400, 413],
+        ),
       },
     },
-  ];
+    async (request, reply) => {
+      const body = bodyOf(request);
+      const query = requiredString(body, 'query', MAX_QUERY_CHARS);
+      const user = requiredString(body, 'user', 100);
+      const channel = requiredString(body, 'channel', 100);
+      const character = chooseCharacter(options.characters, query, body.character);
+      const messageId = `api-${randomUUID()}`;
+      const input: ReplyInput = {
+        character,
+        deliver: false,
+        message: {
+          messageId,
+          channelId: channel,
+          guildId: null,
+          authorId: user,
+          authorName: user,
+          content: query,
+          createdAt: new Date().toISOString(),
+        },
+      };
+      const handle = await options.temporal.workflow.start<typeof ReplyWorkflow>(REPLY_WORKFLOW_TYPE, {
+        workflowId: replyWorkflowId(messageId, character),
+        taskQueue: options.taskQueue,
+        args: [input],
+      });
+      const result = await within(handle.result(), REPLY_WAIT_MS, null);
+      if (!result) return reply.code(202).send({ status: 'running', workflow_id: handle.workflowId });
+      return describeReply(result);
+    },
+  );
 }
 
 function describeReply(result: ReplyResult) {

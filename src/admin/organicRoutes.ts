@@ -5,15 +5,22 @@ import {
   type ScheduleDescription,
   type ScheduleHandle,
 } from '@temporalio/client';
+import type { FastifyInstance } from 'fastify';
 import { silenceCheckInput } from '../organic/schedules';
 import {
   organicScheduleId,
   type OrganicThresholds,
   type SilenceCheckInput,
 } from '../workflows/contracts/organic';
-import { HttpError, readJsonObject, type Route } from './http';
+import { bodyOf, HttpError } from './http';
+import { integer, object, param, pathParams, responses } from './schemas';
 
 const MAX_SECONDS = 7 * 24 * 3600;
+const MAX_CHECK_SECONDS = 86_400;
+/** A Discord channel id (a snowflake). */
+const CHANNEL = '\\d{15,25}';
+const channelUrl = (suffix = '') => `/organic/${param('channel', CHANNEL)}${suffix}`;
+const channelParams = pathParams({ channel: CHANNEL });
 
 /**
  * Organic conversations, steered through each channel's silence-check schedule (the
@@ -21,7 +28,7 @@ const MAX_SECONDS = 7 * 24 * 3600;
  * POST /organic/:channel/{pause,resume} pauses its checks, /trigger runs a check now
  * (thresholds still apply), /settings changes thresholds and the check interval.
  */
-export function organicRoutes(options: { temporal: Client }): Route[] {
+export function organicRoutes(app: FastifyInstance, options: { temporal: Client }): void {
   const scheduleOf = async (channelId: string): Promise<[ScheduleHandle, ScheduleDescription]> => {
     const handle = options.temporal.schedule.getHandle(organicScheduleId(channelId));
     try {
@@ -33,45 +40,69 @@ export function organicRoutes(options: { temporal: Client }): Route[] {
     }
   };
   const stateOf = async (channelId: string) => describeSchedule((await scheduleOf(channelId))[1]);
-  const action = (name: string, act: (handle: ScheduleHandle) => Promise<void>): Route => ({
-    method: 'POST',
-    path: new RegExp(`^/organic/(?<channel>\\d{15,25})/${name}$`),
-    handle: async (_req, { channel }) => {
-      const [handle] = await scheduleOf(channel as string);
-      await act(handle);
-      return [202, await stateOf(channel as string)];
-    },
-  });
 
-  return [
+  app.get<{ Params: { channel: string } }>(
+    channelUrl(),
     {
-      method: 'GET',
-      path: /^\/organic\/(?<channel>\d{15,25})$/,
-      handle: async (_req, { channel }) => [200, await stateOf(channel as string)],
-    },
-    action('pause', (handle) => handle.pause('organic conversations paused by admin')),
-    action('resume', (handle) => handle.unpause('organic conversations resumed by admin')),
-    // SKIP like the schedule: a check still waiting for its conversation is not doubled.
-    action('trigger', (handle) => handle.trigger(ScheduleOverlapPolicy.SKIP)),
-    {
-      method: 'POST',
-      path: /^\/organic\/(?<channel>\d{15,25})\/settings$/,
-      handle: async (req, { channel }) => {
-        const channelId = channel as string;
-        const [handle, description] = await scheduleOf(channelId);
-        const changes = organicSettingsChanges(await readJsonObject(req));
-        const thresholds = { ...checkInputOf(description), ...changes.thresholds };
-        await handle.update((previous) => ({
-          ...previous,
-          spec: changes.checkSeconds
-            ? { ...previous.spec, intervals: [{ every: `${changes.checkSeconds}s` }] }
-            : previous.spec,
-          action: { ...previous.action, args: [silenceCheckInput(channelId, thresholds)] },
-        }));
-        return [200, await stateOf(channelId)];
+      schema: {
+        summary: "a channel's organic schedule",
+        params: channelParams,
+        response: responses({ 200: 'schedule state' }, [404]),
       },
     },
+    (request) => stateOf(request.params.channel),
+  );
+
+  const actions: Array<[string, string, (handle: ScheduleHandle) => Promise<void>]> = [
+    ['pause', 'pause organic starts', (handle) => handle.pause('organic conversations paused by admin')],
+    ['resume', 'resume organic starts', (handle) => handle.unpause('organic conversations resumed by admin')],
+    // SKIP like the schedule: a check still waiting for its conversation is not doubled.
+    ['trigger', 'run a silence check now', (handle) => handle.trigger(ScheduleOverlapPolicy.SKIP)],
   ];
+  for (const [name, summary, act] of actions) {
+    app.post<{ Params: { channel: string } }>(
+      channelUrl(`/${name}`),
+      { schema: { summary, params: channelParams, response: responses({ 202: 'schedule state' }, [404]) } },
+      async (request, reply) => {
+        const [handle] = await scheduleOf(request.params.channel);
+        await act(handle);
+        return reply.code(202).send(await stateOf(request.params.channel));
+      },
+    );
+  }
+
+  app.post<{ Params: { channel: string } }>(
+    channelUrl('/settings'),
+    {
+      schema: {
+        summary: 'change thresholds and check interval',
+        params: channelParams,
+        body: object({
+          silence_seconds: integer(1, MAX_SECONDS),
+          cooldown_seconds: integer(1, MAX_SECONDS),
+          check_seconds: integer(1, MAX_CHECK_SECONDS),
+          quiet_hours_utc: {
+            oneOf: [{ type: 'null' }, object({ start_hour: integer(0, 23), end_hour: integer(0, 23) })],
+          },
+        }),
+        response: responses({ 200: 'schedule state' }, [400, 404, 413]),
+      },
+    },
+    async (request) => {
+      const channelId = request.params.channel;
+      const [handle, description] = await scheduleOf(channelId);
+      const changes = organicSettingsChanges(bodyOf(request));
+      const thresholds = { ...checkInputOf(description), ...changes.thresholds };
+      await handle.update((previous) => ({
+        ...previous,
+        spec: changes.checkSeconds
+          ? { ...previous.spec, intervals: [{ every: `${changes.checkSeconds}s` }] }
+          : previous.spec,
+        action: { ...previous.action, args: [silenceCheckInput(channelId, thresholds)] },
+      }));
+      return stateOf(channelId);
+    },
+  );
 }
 
 function checkInputOf(description: ScheduleDescription): SilenceCheckInput {
@@ -136,7 +167,7 @@ export function organicSettingsChanges(body: Record<string, unknown>): {
       problems.push('quiet_hours_utc must be null or {"start_hour": 0-23, "end_hour": 0-23}');
     else thresholds.quietHoursUtc = { startHour, endHour };
   }
-  const checkSeconds = integer(body.check_seconds, 'check_seconds', 1, 86_400);
+  const checkSeconds = integer(body.check_seconds, 'check_seconds', 1, MAX_CHECK_SECONDS);
   if (problems.length > 0) throw new HttpError(400, problems.join('; '));
   return { thresholds, checkSeconds };
 }

@@ -7,6 +7,7 @@ import {
   WorkflowUpdateRPCTimeoutOrCancelledError,
   type Client,
 } from '@temporalio/client';
+import type { FastifyInstance } from 'fastify';
 import { isDuplicateKeyError } from '../store/errors';
 import type { CharacterPrompt } from '../store/characterPrompts';
 import type { Store } from '../store/mongo';
@@ -18,13 +19,17 @@ import {
   type PromptChangeAsk,
   type PromptChangeOutcome,
 } from '../workflows/contracts/prompts';
-import { HttpError, optionalString, readJsonObject, requiredString, type Route } from './http';
+import { bodyOf, HttpError, optionalString, requiredString, type JsonObject } from './http';
+import { integer, object, param, pathParams, responses, string } from './schemas';
 
 const MAX_PROMPT_CHARS = 12_000;
 /** Reasons and fallback lines. */
 const MAX_NOTE_CHARS = 500;
 /** How long a promote or rollback request waits for PromptVersionsWorkflow's outcome. */
 const CHANGE_WAIT_MS = 15_000;
+const CHARACTER = '[\\w-]{1,64}';
+const characterUrl = (suffix = '') => `/prompts/${param('character', CHARACTER)}${suffix}`;
+const characterParams = pathParams({ character: CHARACTER });
 
 /**
  * Prompt versions: GET /prompts lists them (with performance_metrics and change logs),
@@ -32,7 +37,10 @@ const CHANGE_WAIT_MS = 15_000;
  * POST /prompts/:character/{promote,rollback} change the default through an update of
  * PromptVersionsWorkflow (update-with-start), answering with its outcome.
  */
-export function promptRoutes(options: { store: Store; temporal: Client; taskQueue: string }): Route[] {
+export function promptRoutes(
+  app: FastifyInstance,
+  options: { store: Store; temporal: Client; taskQueue: string },
+): void {
   const { characterPrompts } = options.store;
   const versionsOf = async (character: string): Promise<CharacterPrompt[]> => {
     const versions = await characterPrompts.list(character);
@@ -48,7 +56,7 @@ export function promptRoutes(options: { store: Store; temporal: Client; taskQueu
     change:
       | { action: 'promote'; character: string; version: string; reason: string }
       | { action: 'rollback'; character: string; reason: string },
-  ): Promise<[number, unknown]> => {
+  ): Promise<unknown> => {
     const workflowId = promptVersionsWorkflowId(options.taskQueue);
     const startWorkflowOperation = new WithStartWorkflowOperation<typeof PromptVersionsWorkflow>(
       PROMPT_VERSIONS_WORKFLOW_TYPE,
@@ -79,93 +87,135 @@ export function promptRoutes(options: { store: Store; temporal: Client; taskQueu
       }
       throw err;
     }
-    if (outcome.ok) return [200, outcome.result];
+    if (outcome.ok) return outcome.result;
     throw new HttpError(409, outcome.error);
   };
 
-  return [
+  type CharacterRoute = { Params: { character: string } };
+  const changeAnswers = responses(
+    { 200: 'the new default and the one it replaced' },
+    [400, 404, 409, 413, 503],
+  );
+
+  app.get(
+    '/prompts',
+    { schema: { summary: 'every prompt version', response: responses({ 200: 'versions with metrics' }) } },
+    async () => ({ prompts: await characterPrompts.list() }),
+  );
+
+  app.get<CharacterRoute>(
+    characterUrl(),
     {
-      method: 'GET',
-      path: /^\/prompts$/,
-      handle: async () => [200, { prompts: await characterPrompts.list() }],
-    },
-    {
-      method: 'GET',
-      path: /^\/prompts\/(?<character>[\w-]{1,64})$/,
-      handle: async (_req, { character }) => [200, { prompts: await versionsOf(character as string) }],
-    },
-    {
-      method: 'POST',
-      path: /^\/prompts\/(?<character>[\w-]{1,64})$/,
-      handle: async (req, { character }) => {
-        const name = character as string;
-        const body = newVersionRequest(await readJsonObject(req));
-        const versions = await versionsOf(name);
-        const current = versions.find((v) => v.is_default);
-        const testing = versions
-          .filter((v) => !v.is_default)
-          .reduce((sum, v) => sum + v.ab_test_percentage, 0);
-        if (testing + body.ab_test_percentage > 100) {
-          throw new HttpError(
-            400,
-            `ab_test_percentage ${body.ab_test_percentage}: other versions of ${name} already take ${testing}% (at most 100% in total)`,
-          );
-        }
-        try {
-          const created = await characterPrompts.create({
-            character_name: name,
-            prompt_version: body.prompt_version,
-            prompt_text: body.prompt_text,
-            is_default: false,
-            ab_test_percentage: body.ab_test_percentage,
-            fallback_line: body.fallback_line ?? current?.fallback_line ?? '',
-            based_on: current?.prompt_version ?? null,
-            created_by: 'admin',
-            reason: body.reason,
-          });
-          return [201, created];
-        } catch (err) {
-          if (isDuplicateKeyError(err))
-            throw new HttpError(409, `${name} already has a prompt version "${body.prompt_version}"`);
-          throw err;
-        }
+      schema: {
+        summary: "a character's prompt versions",
+        params: characterParams,
+        response: responses({ 200: 'versions' }, [404]),
       },
     },
+    async (request) => ({ prompts: await versionsOf(request.params.character) }),
+  );
+
+  app.post<CharacterRoute>(
+    characterUrl(),
     {
-      method: 'POST',
-      path: /^\/prompts\/(?<character>[\w-]{1,64})\/promote$/,
-      handle: async (req, { character }) => {
-        const name = character as string;
-        const body = await readJsonObject(req);
-        const version = requiredString(body, 'version', 64);
-        if (!(await versionsOf(name)).some((v) => v.prompt_version === version))
-          throw new HttpError(404, `${name} has no prompt version "${version}"`);
-        return requestChange({
-          action: 'promote',
-          character: name,
-          version,
-          reason: optionalString(body, 'reason', MAX_NOTE_CHARS) ?? 'promoted through the admin API',
+      schema: {
+        summary: 'add a prompt version, optionally on an A/B test',
+        params: characterParams,
+        body: object(
+          {
+            prompt_version: string('letters, digits, . _ -', { maxLength: 64 }),
+            prompt_text: string(undefined, { maxLength: MAX_PROMPT_CHARS }),
+            ab_test_percentage: integer(0, 100),
+            fallback_line: string(undefined, { maxLength: MAX_NOTE_CHARS }),
+            reason: string(undefined, { maxLength: MAX_NOTE_CHARS }),
+          },
+          ['prompt_version', 'prompt_text'],
+        ),
+        response: responses({ 201: 'the new version' }, [400, 404, 409, 413]),
+      },
+    },
+    async (request, reply) => {
+      const name = request.params.character;
+      const body = newVersionRequest(bodyOf(request));
+      const versions = await versionsOf(name);
+      const current = versions.find((v) => v.is_default);
+      const testing = versions.filter((v) => !v.is_default).reduce((sum, v) => sum + v.ab_test_percentage, 0);
+      if (testing + body.ab_test_percentage > 100) {
+        throw new HttpError(
+          400,
+          `ab_test_percentage ${body.ab_test_percentage}: other versions of ${name} already take ${testing}% (at most 100% in total)`,
+        );
+      }
+      try {
+        const created = await characterPrompts.create({
+          character_name: name,
+          prompt_version: body.prompt_version,
+          prompt_text: body.prompt_text,
+          is_default: false,
+          ab_test_percentage: body.ab_test_percentage,
+          fallback_line: body.fallback_line ?? current?.fallback_line ?? '',
+          based_on: current?.prompt_version ?? null,
+          created_by: 'admin',
+          reason: body.reason,
         });
-      },
+        return reply.code(201).send(created);
+      } catch (err) {
+        if (isDuplicateKeyError(err))
+          throw new HttpError(409, `${name} already has a prompt version "${body.prompt_version}"`);
+        throw err;
+      }
     },
+  );
+
+  app.post<CharacterRoute>(
+    characterUrl('/promote'),
     {
-      method: 'POST',
-      path: /^\/prompts\/(?<character>[\w-]{1,64})\/rollback$/,
-      handle: async (req, { character }) => {
-        const name = character as string;
-        const body = await readJsonObject(req);
-        await versionsOf(name);
-        return requestChange({
-          action: 'rollback',
-          character: name,
-          reason: optionalString(body, 'reason', MAX_NOTE_CHARS) ?? 'rolled back through the admin API',
-        });
+      schema: {
+        summary: 'make a version the default (PromptVersionsWorkflow update; 503 when no worker takes it)',
+        params: characterParams,
+        body: object({ version: string(), reason: string() }, ['version']),
+        response: changeAnswers,
       },
     },
-  ];
+    async (request) => {
+      const name = request.params.character;
+      const body = bodyOf(request);
+      const version = requiredString(body, 'version', 64);
+      if (!(await versionsOf(name)).some((v) => v.prompt_version === version))
+        throw new HttpError(404, `${name} has no prompt version "${version}"`);
+      return requestChange({
+        action: 'promote',
+        character: name,
+        version,
+        reason: optionalString(body, 'reason', MAX_NOTE_CHARS) ?? 'promoted through the admin API',
+      });
+    },
+  );
+
+  app.post<CharacterRoute>(
+    characterUrl('/rollback'),
+    {
+      schema: {
+        summary: 'return to the default the current one replaced',
+        params: characterParams,
+        body: object({ reason: string() }),
+        response: changeAnswers,
+      },
+    },
+    async (request) => {
+      const name = request.params.character;
+      await versionsOf(name);
+      return requestChange({
+        action: 'rollback',
+        character: name,
+        reason:
+          optionalString(bodyOf(request), 'reason', MAX_NOTE_CHARS) ?? 'rolled back through the admin API',
+      });
+    },
+  );
 }
 
-function newVersionRequest(body: Record<string, unknown>) {
+function newVersionRequest(body: JsonObject) {
   const prompt_version = requiredString(body, 'prompt_version', 64);
   if (!/^[\w.-]+$/.test(prompt_version))
     throw new HttpError(400, 'prompt_version: letters, digits, ".", "_" and "-" only');

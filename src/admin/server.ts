@@ -1,17 +1,27 @@
 import { within } from '../within';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
+import swagger, { type SwaggerTransformObject } from '@fastify/swagger';
 import type { Client } from '@temporalio/client';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
 import { crawlDefaults, type Config } from '../config';
 import type { Logger } from '../logger';
 import type { Store } from '../store/mongo';
 import type { WikiCrawlParams } from '../workflows/contracts/wikiCrawl';
+import { requireAdmin } from './auth';
 import { crawlRoutes } from './crawlRoutes';
-import { authorize, HttpError, send, type Route } from './http';
+import { HttpError, MAX_BODY_BYTES, parseJsonBodies } from './http';
 import { deadLetterRoutes } from './deadLetterRoutes';
-import { OPENAPI_DOCUMENT } from './openapi';
 import { orchestrateRoutes, type OrchestrateCharacter } from './orchestrateRoutes';
 import { organicRoutes } from './organicRoutes';
 import { promptRoutes } from './promptRoutes';
+import { errorResponse, responses } from './schemas';
 import { statsRoutes } from './statsRoutes';
 
 /** A named dependency check for GET /health; what it resolves to (e.g. the model in use) is shown as its detail. */
@@ -35,6 +45,10 @@ export interface AdminOptions {
 
 const CHECK_TIMEOUT_MS = 3000;
 const TIMED_OUT = Symbol('timed out');
+/** Dead-letter ids (`<workflow id>:<step>`) are longer than find-my-way's default of 100. */
+const MAX_PARAM_LENGTH = 512;
+/** What every protected route may also answer (the auth hook's refusals). */
+const AUTH_ERRORS = [401, 503];
 
 /** The admin API's settings from configuration (where it listens, who may answer, crawl defaults). */
 export function adminSettings(
@@ -51,70 +65,151 @@ export function adminSettings(
   };
 }
 
-/** Every route of the admin API (GET /openapi.json documents them). */
-export function adminRoutes(options: AdminOptions): Route[] {
-  return [
-    {
-      method: 'GET',
-      path: /^\/health$/,
-      open: true,
-      handle: async () => {
-        const results = await runChecks(options.checks);
-        const healthy = Object.values(results).every((result) => result.ok);
-        return [healthy ? 200 : 503, { status: healthy ? 'ok' : 'degraded', checks: results }];
-      },
-    },
-    {
-      method: 'GET',
-      path: /^\/openapi\.json$/,
-      open: true,
-      handle: () => Promise.resolve([200, OPENAPI_DOCUMENT]),
-    },
-    ...orchestrateRoutes(options),
-    ...crawlRoutes(options),
-    ...organicRoutes(options),
-    ...promptRoutes(options),
-    ...deadLetterRoutes(options),
-    ...statsRoutes(options),
-  ];
-}
-
 /**
- * The admin HTTP API: JSON in and out, errors as {error: message}, a bearer token on
- * every route but GET /health.
+ * The admin HTTP API on Fastify: JSON in and out, errors as {error: message}, a bearer token on
+ * every route but GET /health and GET /openapi.json (generated from the route schemas).
  */
 export async function startAdminServer(
   options: AdminOptions,
-): Promise<{ server: Server; url: string; close(): Promise<void> }> {
-  const routes = adminRoutes(options);
-
-  const server = createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://admin').pathname;
-    const handle = async () => {
-      for (const route of routes) {
-        const match = route.path.exec(path);
-        if (!match || route.method !== req.method) continue;
-        if (!route.open) authorize(req, options.token);
-        return route.handle(req, match.groups ?? {});
-      }
-      throw new HttpError(404, `no route ${req.method} ${path}`);
-    };
-    handle()
-      .then(([status, body]) => send(res, status, body))
-      .catch((err: unknown) => {
-        if (err instanceof HttpError) return send(res, err.status, { error: err.message });
-        options.log.error({ err, path }, 'admin request failed');
-        send(res, 500, { error: 'internal error' });
-      });
-  });
-  await new Promise<void>((resolve) => server.listen(options.port, options.host, resolve));
-  const address = server.address();
+): Promise<{ app: FastifyInstance; server: Server; url: string; close(): Promise<void> }> {
+  const app = await adminApp(options);
+  await app.listen({ port: options.port, host: options.host });
+  const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
-  return {
-    server,
-    url: `http://${options.host}:${port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+  return { app, server: app.server, url: `http://${options.host}:${port}`, close: () => app.close() };
+}
+
+/** The admin API's routes on a new Fastify instance (not listening yet). */
+export async function adminApp(options: AdminOptions): Promise<FastifyInstance> {
+  // Typed as Fastify's logger interface so routes modules take a plain FastifyInstance.
+  const loggerInstance: FastifyBaseLogger = options.log.child({ component: 'admin-http' });
+  const app = Fastify({
+    loggerInstance,
+    // One debug line per answer (onResponse below) instead of two info lines per request.
+    logController: new LogController({ disableRequestLogging: true }),
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    bodyLimit: MAX_BODY_BYTES,
+  });
+  documentOnly(app);
+  parseJsonBodies(app);
+  app.setErrorHandler(answerError);
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ error: `no route ${request.method} ${pathOf(request)}` }),
+  );
+  app.addHook('onResponse', (request, reply, done) => {
+    request.log.debug(
+      { method: request.method, path: pathOf(request), status: reply.statusCode, ms: reply.elapsedTime },
+      'admin request',
+    );
+    done();
+  });
+  await app.register(swagger, { openapi: OPENAPI_HEADER, transformObject: optionalBodies });
+
+  app.get(
+    '/health',
+    {
+      schema: {
+        summary: 'health of each dependency',
+        security: [],
+        response: responses({ 200: 'all reachable', 503: 'one or more unreachable (same body)' }),
+      },
+    },
+    async (_request, reply) => {
+      const results = await runChecks(options.checks);
+      const healthy = Object.values(results).every((result) => result.ok);
+      return reply.code(healthy ? 200 : 503).send({ status: healthy ? 'ok' : 'degraded', checks: results });
+    },
+  );
+  app.get(
+    '/openapi.json',
+    { schema: { summary: 'this document', security: [], response: responses({ 200: 'OpenAPI 3.1' }) } },
+    () => app.swagger(),
+  );
+
+  // The protected routes: one plugin scope whose hook checks the caller before any route runs.
+  await app.register((api, _options, done) => {
+    api.addHook('onRequest', requireAdmin(options.token));
+    api.addHook('onRoute', (route) => {
+      route.schema = {
+        ...route.schema,
+        response: { ...authResponses(), ...(route.schema?.response as object) },
+      };
+    });
+    orchestrateRoutes(api, options);
+    crawlRoutes(api, options);
+    organicRoutes(api, options);
+    promptRoutes(api, options);
+    deadLetterRoutes(api, options);
+    statsRoutes(api, options);
+    done();
+  });
+  return app;
+}
+
+const OPENAPI_HEADER = {
+  openapi: '3.1.0',
+  info: {
+    title: 'Family Guy bots admin API',
+    version: '1',
+    description:
+      'Every route but /health and /openapi.json needs `Authorization: Bearer <ADMIN_TOKEN>`. Errors are ' +
+      '`{"error": "<message>"}`; request bodies are JSON objects of at most 64 KiB. Generated from the ' +
+      'route schemas.',
+  },
+  components: { securitySchemes: { bearer: { type: 'http' as const, scheme: 'bearer' } } },
+  security: [{ bearer: [] }],
+};
+
+/**
+ * @fastify/swagger marks every request body required; here a body is required only when its schema
+ * has required fields (an empty body is {}).
+ */
+const optionalBodies: SwaggerTransformObject = (document) => {
+  if (!('openapiObject' in document)) return document.swaggerObject;
+  for (const operations of Object.values(document.openapiObject.paths ?? {})) {
+    for (const operation of Object.values(operations ?? {}) as DocumentedOperation[]) {
+      const body = operation.requestBody;
+      if (body) body.required = (body.content['application/json']?.schema?.required?.length ?? 0) > 0;
+    }
+  }
+  return document.openapiObject;
+};
+
+interface DocumentedOperation {
+  requestBody?: { required?: boolean; content: Record<string, { schema?: { required?: string[] } }> };
+}
+
+function authResponses() {
+  return Object.fromEntries(AUTH_ERRORS.map((status) => [status, errorResponse(status)]));
+}
+
+/**
+ * Route schemas document the API (GET /openapi.json); they do not check or shape it. Each handler
+ * checks its own input with the messages clients know ("channel: expected a non-empty string"),
+ * which Ajv would word differently (and its type coercion would accept "5" for 5), and answers
+ * are sent as they are, not filtered through the response schemas.
+ */
+function documentOnly(app: FastifyInstance): void {
+  app.setValidatorCompiler(() => () => true);
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+}
+
+/** HttpErrors and Fastify's own client errors answer with their message; anything else is a logged 500. */
+function answerError(err: FastifyError | HttpError, request: FastifyRequest, reply: FastifyReply) {
+  if (err instanceof HttpError)
+    return reply.code(err.status).headers(err.headers).send({ error: err.message });
+  if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return reply.code(413).send({ error: `request body over ${MAX_BODY_BYTES} bytes` });
+  }
+  if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+    return reply.code(err.statusCode).send({ error: err.message });
+  }
+  request.log.error({ err, path: pathOf(request) }, 'admin request failed');
+  return reply.code(500).send({ error: 'internal error' });
+}
+
+function pathOf(request: FastifyRequest): string {
+  return request.url.split('?')[0] ?? request.url;
 }
 
 interface CheckResult {

@@ -1,8 +1,5 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { OPENAPI_DOCUMENT } from '../../src/admin/openapi';
-import { adminRoutes, adminSettings } from '../../src/admin/server';
-import { logger } from '../../src/logger';
 import { sessionIdFor } from '../../src/store/sessionId';
 import { startHarness, type Harness } from './harness';
 
@@ -239,36 +236,45 @@ describe('hostile admin requests', () => {
 });
 
 describe('the OpenAPI document', () => {
-  const sample = (path: string) =>
-    path.replace(/\{[^}]+\}/g, (param) => (param === '{channel}' ? '123456789012345678' : 'Peter'));
-
   it('is served without a token', async () => {
     const doc = await call('GET', '/openapi.json', undefined, null);
     expect(doc.status).toBe(200);
     expect(doc.body).toMatchObject({ openapi: '3.1.0', info: { title: 'Family Guy bots admin API' } });
   });
 
-  it('documents every route the server has, and nothing it lacks', () => {
-    const routes = adminRoutes({
-      ...adminSettings(h.config, []),
-      store: h.store,
-      temporal: h.temporal,
-      checks: {},
-      log: logger,
-    });
-    const documented = Object.entries(OPENAPI_DOCUMENT.paths).flatMap(([path, ops]) =>
-      Object.keys(ops).map((method) => ({ method: method.toUpperCase(), path: sample(path) })),
+  it('documents every route the server has, and nothing it lacks', async () => {
+    const doc = (await call('GET', '/openapi.json', undefined, null)).body as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    const documented = Object.entries(doc.paths).flatMap(([path, operations]) =>
+      Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`),
     );
-    for (const route of routes) {
-      expect(documented.filter((d) => d.method === route.method && route.path.test(d.path))).not.toHaveLength(
-        0,
-      );
-    }
-    for (const op of documented) {
-      expect(routes.filter((r) => r.method === op.method && r.path.test(op.path))).not.toHaveLength(0);
-    }
+    const served = routesOf(admin.app.printRoutes({ commonPrefix: false }));
+    expect(served.length).toBeGreaterThan(20);
+    expect(documented.sort()).toEqual(served.sort());
   });
 });
+
+/**
+ * "METHOD /path/{param}" for each route in Fastify's route tree (HEAD left out: Fastify adds one
+ * beside each GET, and OpenAPI documents it with the GET).
+ */
+function routesOf(tree: string): string[] {
+  const prefixes: string[] = [];
+  return tree.split('\n').flatMap((line) => {
+    const node = /^([│ ]*)[├└]── (\S+)(?: \(([A-Z, ]+)\))?$/.exec(line);
+    if (!node) return [];
+    const depth = (node[1] as string).length / 4;
+    prefixes.length = depth;
+    const path = prefixes.join('') + (node[2] as string);
+    prefixes.push(node[2] as string);
+    const openapiPath = path.replace(/:(\w+)(\([^/]*\))?/g, '{$1}');
+    return (node[3] ?? '')
+      .split(', ')
+      .filter((method) => method !== '' && method !== 'HEAD')
+      .map((method) => `${method} ${openapiPath}`);
+  });
+}
 
 describe('the admin CLI over the same API', () => {
   function cli(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
