@@ -61,7 +61,13 @@ async function main(): Promise<void> {
   const connection = await Connection.connect({ address: config.temporalAddress });
   const temporal = new Client({ connection, namespace: config.temporalNamespace });
   const botsTemporal = new Client({ connection: workerConnection, namespace: config.temporalNamespace });
-  const bots = await startBots({ config, roster, temporal: botsTemporal, log: logger });
+  const bots = await startBots({
+    config,
+    roster,
+    temporal: botsTemporal,
+    gatewayStatus: store.gatewayStatus,
+    log: logger,
+  });
   const checks = dependencyChecks(config);
   const admin = await startAdminServer({
     ...adminSettings(config, roster),

@@ -2,10 +2,12 @@ import type { Client as TemporalClient } from '@temporalio/client';
 import { ChannelType, Client, Events, GatewayIntentBits, Partials, type Message } from 'discord.js';
 import type { CharacterDefinition } from '../characters/roster';
 import type { Logger } from '../logger';
+import type { GatewayStatus } from '../store/gatewayStatus';
 import type { ReplyWorkflow } from '../workflows/reply';
 import { REPLY_WORKFLOW_TYPE, replyWorkflowId, type IncomingMessage } from '../workflows/contracts/reply';
 import type { FollowUpPolicy } from '../workflows/contracts/followUp';
 import { addressedCharacters, type RosterMember } from './addressing';
+import { reportGatewayStatus } from './gatewayStatus';
 import { attachRatings } from './ratings';
 import type { Sharding } from './sharding';
 import { startWorkflowOnce } from './startWorkflowOnce';
@@ -23,6 +25,8 @@ export interface CharacterBotOptions {
   followUps: FollowUpPolicy | undefined;
   /** The gateway shards this process runs (the same for every character). */
   sharding: Sharding;
+  /** Where the gateway state of each shard is recorded for the dashboard; absent: nowhere. */
+  gatewayStatus?: GatewayStatus;
   log: Logger;
 }
 
@@ -59,6 +63,9 @@ export async function startCharacterBot(options: CharacterBotOptions): Promise<C
   if (!self) throw new Error(`${character.name} is not in the roster`);
 
   attachRatings({ client, character: character.name, temporal, taskQueue, log });
+  const gateway =
+    options.gatewayStatus &&
+    reportGatewayStatus({ client, character: character.name, status: options.gatewayStatus, log });
 
   client.on(Events.MessageCreate, (message) => {
     void onMessage(message).catch((err: unknown) =>
@@ -137,6 +144,7 @@ export async function startCharacterBot(options: CharacterBotOptions): Promise<C
     character: character.name,
     client,
     stop: async () => {
+      await gateway?.stop();
       await client.destroy();
     },
   };

@@ -2,6 +2,7 @@ import type { Client as TemporalClient } from '@temporalio/client';
 import type { CharacterDefinition } from '../characters/roster';
 import { followUpPolicy, type Config } from '../config';
 import type { Logger } from '../logger';
+import type { GatewayStatus } from '../store/gatewayStatus';
 import type { RosterMember } from './addressing';
 import { startCharacterBot, type CharacterBot } from './characterBot';
 import { shardingFromConfig } from './sharding';
@@ -14,6 +15,8 @@ export async function startBots(options: {
   config: Config;
   roster: CharacterDefinition[];
   temporal: TemporalClient;
+  /** Where each bot records its gateway state (the dashboard's health); absent: nowhere. */
+  gatewayStatus?: GatewayStatus;
   log: Logger;
 }): Promise<CharacterBot[]> {
   const { config, roster, temporal, log } = options;
@@ -41,6 +44,7 @@ export async function startBots(options: {
         roster: members,
         followUps,
         sharding,
+        ...(options.gatewayStatus && { gatewayStatus: options.gatewayStatus }),
         log,
       }),
     ),

@@ -1,19 +1,25 @@
 /** The bots process (production): one Discord gateway client per character with a token. */
 import { Client, Connection } from '@temporalio/client';
+import { MongoClient } from 'mongodb';
 import { loadRoster } from '../characters/roster';
 import { loadConfig } from '../config';
 import { logger } from '../logger';
 import { stopOnSignals } from '../shutdown';
+import { GatewayStatus } from '../store/gatewayStatus';
 import { startBots } from '.';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const connection = await Connection.connect({ address: config.temporalAddress });
   const temporal = new Client({ connection, namespace: config.temporalNamespace });
+  // Only for the gateway status the dashboard shows: not connected up front (the driver connects on
+  // the first write), so the bots answer Discord whether MongoDB is up or not.
+  const mongo = new MongoClient(config.mongodbUri, { serverSelectionTimeoutMS: 10_000, appName: 'bots' });
   const bots = await startBots({
     config,
     roster: loadRoster(config.characters, config.charactersFile),
     temporal,
+    gatewayStatus: new GatewayStatus(mongo.db(config.mongodbDb)),
     log: logger,
   });
   if (bots.length === 0) {
@@ -25,6 +31,7 @@ async function main(): Promise<void> {
   stopOnSignals(async () => {
     await Promise.allSettled(bots.map((bot) => bot.stop()));
     await connection.close();
+    await mongo.close();
   });
 }
 

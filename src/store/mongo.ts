@@ -3,6 +3,7 @@ import { CharacterPrompts } from './characterPrompts';
 import { ConversationHistory } from './conversationHistory';
 import { DeadLetterQueue } from './deadLetterQueue';
 import { FineTuningData } from './fineTuningData';
+import { GatewayStatus } from './gatewayStatus';
 import { scanCounters, scanSeries, type Counters } from './metricCounters';
 import { MetricEvents } from './metricEvents';
 import { MetricSeries } from './metricSeries';
@@ -30,6 +31,8 @@ export interface Store {
   /** The dashboard's chart figures per day and hour, kept by the metric fold. */
   metricSeries: MetricSeries;
   recordLocks: RecordLocks;
+  /** The bots' Discord gateway state per character and shard (written by the bots processes). */
+  gatewayStatus: GatewayStatus;
   close(): Promise<void>;
 }
 
@@ -58,6 +61,7 @@ export async function openStore(uri: string, dbName: string): Promise<Store> {
     }),
     metricSeries,
     recordLocks,
+    gatewayStatus: new GatewayStatus(db),
     close: () => client.close(),
   };
   await Promise.all([

@@ -113,7 +113,9 @@ export async function startHarness(
 
   // Without in-process bots a test runs src/bots/main.ts itself (the production layout).
   const bots: CharacterBot[] =
-    (options.bots ?? true) ? await startBots({ config, roster, temporal, log: logger }) : [];
+    (options.bots ?? true)
+      ? await startBots({ config, roster, temporal, gatewayStatus: store.gatewayStatus, log: logger })
+      : [];
   if (bots.length > 0) await discord.waitForBotsReady(CHARACTERS.length);
 
   return {
