@@ -4,7 +4,8 @@
  * "health-<name>" on each row, e.g. health-temporal, health-discord:Peter); region "Last 48 hours"
  * with the figures (data-testid "figure-replies", "figure-fallbacks", "figure-qc-average",
  * "figure-dead-letters-pending"); figure "Replies per hour" (chart + table "Replies per hour, numbers");
- * link "Open the Temporal UI"; status line "Last updated …".
+ * link "Open the Temporal UI"; a status line (role="status", data-testid "health-summary") "All
+ * dependencies ok." or "Down: chroma, discord:Peter.", announced when it changes.
  */
 import { useMemo } from 'preact/hooks';
 import { api } from '../api';
@@ -38,16 +39,20 @@ export function OverviewPage() {
     <>
       <h1 tabIndex={-1}>Overview</h1>
       <LoadError error={overview.error} />
-      <p role="status" aria-live="polite" class="muted">
+      <p class="muted">
         {overview.data ? (
           <>
-            Last updated <Time iso={overview.data.at} />
+            Last updated <Time iso={overview.data.at} /> (every {POLL_MS / 1000} s)
           </>
         ) : overview.loading ? (
           'Loading…'
         ) : (
           ''
         )}
+      </p>
+      {/* Announced when it changes (a dependency going down or coming back), not on every refresh. */}
+      <p role="status" aria-live="polite" data-testid="health-summary">
+        {o ? healthSummary(o.health) : ''}
       </p>
       {o && (
         <>
@@ -90,6 +95,14 @@ export function OverviewPage() {
       )}
     </>
   );
+}
+
+function healthSummary(health: Overview['health']): string {
+  const down = Object.entries(health)
+    .filter(([, result]) => !result.ok)
+    .map(([name]) => name)
+    .sort();
+  return down.length === 0 ? 'All dependencies ok.' : `Down: ${down.join(', ')}.`;
 }
 
 function Figure(props: { name: string; value: string; testid: string }) {

@@ -6,7 +6,7 @@
  * "playground-reply") with the reply text (data-testid "reply-text"), "QC", "Prompt version",
  * "Latency", "Wiki snippets"; a group "Rate this reply" of buttons "Rate 1 of 5" … "Rate 5 of 5"
  * and the rating's outcome in role="status" (data-testid "rating-outcome"). A pending reply says
- * "<Character> is thinking…" (role="status"); replies are polled every second until done.
+ * "<Character> is thinking…" in the card's aria-live region; replies are polled every second until done.
  */
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api, ApiError, errorMessage, seg } from '../api';
@@ -74,7 +74,7 @@ export function PlaygroundPage() {
         message, in a web session of its own.
       </p>
       <LoadError error={prompts.error} />
-      <form class="card" onSubmit={submit} aria-label="Send a message">
+      <form class="card" onSubmit={submit} aria-label="Talk to the characters">
         <fieldset>
           <legend>Characters</legend>
           {characters.map((name) => (
@@ -163,8 +163,8 @@ function ReplyCard(props: { character: string; workflowId: string }) {
   return (
     <article class="card reply" aria-label={`Reply from ${props.character}`} data-testid="playground-reply">
       <h2 class="reply-heading">{props.character}</h2>
-      <div aria-live="polite">
-        {state.status === 'running' && <p role="status">{props.character} is thinking…</p>}
+      <div aria-live="polite" data-testid="reply-live">
+        {state.status === 'running' && <p>{props.character} is thinking…</p>}
         {state.status === 'failed' && (
           <p role="alert" class="error-text">
             No reply from {props.character}

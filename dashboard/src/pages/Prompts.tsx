@@ -268,7 +268,11 @@ function VersionCard(props: {
 }
 
 function PromptDiff(props: { before: string; after: string }) {
-  const parts = useMemo(() => diffLines(props.before, props.after), [props.before, props.after]);
+  // Both end in a newline, so a changed last line is not also reported as removed and re-added.
+  const parts = useMemo(
+    () => diffLines(withNewline(props.before), withNewline(props.after)),
+    [props.before, props.after],
+  );
   const changed = parts.some((p) => p.added || p.removed);
   if (!changed) return <p>Same text as the default.</p>;
   return (
@@ -300,6 +304,10 @@ function PromptDiff(props: { before: string; after: string }) {
       })}
     </pre>
   );
+}
+
+function withNewline(text: string): string {
+  return text.endsWith('\n') ? text : `${text}\n`;
 }
 
 function SeriesCharts(props: { series: PromptSeries }) {
