@@ -1,12 +1,16 @@
-import type { RecentTurn } from '../store/conversationSessions';
+import { recentOf, type RecentTurn } from '../store/conversationSessions';
 import { userRatingId } from '../store/fineTuningData';
 import type { Store } from '../store/mongo';
 import type { RatedReply } from '../workflows/contracts/ratings';
 
-/** Where a rating points: a Discord message, or (messageId null) a character's newest reply. */
+/**
+ * Where a rating points: a reply by its response id (a playground reply), a Discord message, or
+ * (messageId null) a character's newest reply.
+ */
 export interface RatingTarget {
   channelId: string;
   messageId: string | null;
+  responseId?: string;
   character: string;
 }
 
@@ -29,12 +33,20 @@ export interface UserRatingRemoval {
 /** Users' ratings of replies (USER_SUBMITTED entries of fine_tuning_data). */
 export function createRatingActivities(deps: { store: Store }) {
   const { conversationHistory, fineTuningData } = deps.store;
+  const findTurn = async (target: RatingTarget): Promise<RecentTurn | null> => {
+    if (target.responseId !== undefined) {
+      // By `_id` (a flat read on FerretDB); only a reply of the channel the rating came from.
+      const turn = await conversationHistory.findByResponseId(target.responseId);
+      return turn?.channel_id === target.channelId ? recentOf(turn) : null;
+    }
+    return target.messageId
+      ? conversationHistory.findBotTurnByMessageId(target.channelId, target.messageId)
+      : conversationHistory.findLatestDeliveredBotTurn(target.channelId, target.character);
+  };
   return {
     /** The bot turn a rating is about, or null when the message is not a character's reply. */
     async findRatedReply(target: RatingTarget): Promise<RatedReply | null> {
-      const turn = target.messageId
-        ? await conversationHistory.findBotTurnByMessageId(target.channelId, target.messageId)
-        : await conversationHistory.findLatestDeliveredBotTurn(target.channelId, target.character);
+      const turn = await findTurn(target);
       return turn ? ratedReply(turn) : null;
     },
 

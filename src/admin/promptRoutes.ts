@@ -9,7 +9,7 @@ import {
 } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { isDuplicateKeyError } from '../store/errors';
-import type { CharacterPrompt } from '../store/characterPrompts';
+import { shareProblem, type CharacterPrompt } from '../store/characterPrompts';
 import type { Store } from '../store/mongo';
 import type { PromptVersionsWorkflow } from '../workflows/prompts';
 import {
@@ -139,13 +139,8 @@ export function promptRoutes(
       const body = newVersionRequest(bodyOf(request));
       const versions = await versionsOf(name);
       const current = versions.find((v) => v.is_default);
-      const testing = versions.filter((v) => !v.is_default).reduce((sum, v) => sum + v.ab_test_percentage, 0);
-      if (testing + body.ab_test_percentage > 100) {
-        throw new HttpError(
-          400,
-          `ab_test_percentage ${body.ab_test_percentage}: other versions of ${name} already take ${testing}% (at most 100% in total)`,
-        );
-      }
+      const problem = shareProblem(versions, body.prompt_version, body.ab_test_percentage);
+      if (problem) throw new HttpError(400, problem);
       try {
         const created = await characterPrompts.create({
           character_name: name,

@@ -50,6 +50,35 @@ export class UnknownPromptVersionError extends Error {
   }
 }
 
+/** Why a version cannot take a share of sessions (challengers together take at most 100%). */
+export class PromptShareError extends Error {
+  constructor(
+    message: string,
+    /** total: the shares would pass 100%; default: the default version takes no share. */
+    readonly reason: 'total' | 'default',
+  ) {
+    super(message);
+    this.name = 'PromptShareError';
+  }
+}
+
+/**
+ * Why `version` (new or existing) of a character cannot have `percentage` of sessions: the other
+ * non-default versions' shares and this one together would pass 100%. Null when it can.
+ */
+export function shareProblem(
+  versions: CharacterPrompt[],
+  version: string,
+  percentage: number,
+): string | null {
+  const others = versions
+    .filter((v) => !v.is_default && v.prompt_version !== version)
+    .reduce((sum, v) => sum + v.ab_test_percentage, 0);
+  if (others + percentage <= 100) return null;
+  const name = versions[0]?.character_name ?? 'the character';
+  return `ab_test_percentage ${percentage}: other versions of ${name} already take ${others}% (at most 100% in total)`;
+}
+
 export class CharacterPrompts {
   readonly collection: Collection<CharacterPrompt>;
 
@@ -223,6 +252,31 @@ export class CharacterPrompts {
       },
     );
     if (result.matchedCount === 0) throw new UnknownPromptVersionError(characterName, version);
+  }
+
+  /**
+   * Sets a challenger's A/B share (an admin's change; the review retires challengers with setTraffic),
+   * refusing a total over 100% (PromptShareError) and the default version. Returns the version as it is now.
+   */
+  async setShare(
+    characterName: string,
+    version: string,
+    percentage: number,
+    by: string,
+    reason: string,
+  ): Promise<CharacterPrompt> {
+    const versions = await this.list(characterName);
+    const target = versions.find((v) => v.prompt_version === version);
+    if (!target) throw new UnknownPromptVersionError(characterName, version);
+    if (target.is_default)
+      throw new PromptShareError(
+        `${version} is ${characterName}'s default: it serves every other session`,
+        'default',
+      );
+    const problem = shareProblem(versions, version, percentage);
+    if (problem) throw new PromptShareError(problem, 'total');
+    await this.setTraffic(characterName, version, percentage, by, reason);
+    return (await this.findVersion(characterName, version)) ?? target;
   }
 
   async setMetrics(characterName: string, version: string, metrics: Record<string, number>): Promise<void> {

@@ -10,16 +10,20 @@ const { findRatedReply, recordUserRating, removeUserRating } =
  * Records, changes or removes one user's rating of a character's reply: a USER_SUBMITTED
  * entry of fine_tuning_data, one per user and reply. Started by the bots for a rating
  * reaction (added or removed) on a character's message and for /rate, whose answer is
- * this workflow's outcome. A message that is no character's reply is not rated.
+ * this workflow's outcome, and by the admin API for a playground reply (by its response id: it has
+ * no Discord message). A message that is no character's reply is not rated.
  */
 export async function UserRatingWorkflow(input: UserRatingInput): Promise<UserRatingOutcome> {
+  // The same activity call with or without a response id: the history's commands do not change.
   const reply = await findRatedReply({
     channelId: input.channelId,
     messageId: input.messageId,
+    ...(input.responseId !== undefined && { responseId: input.responseId }),
     character: input.character,
   });
   if (!reply) {
-    return { status: input.messageId ? 'not-a-reply' : 'no-reply', character: input.character };
+    const named = input.messageId !== null || input.responseId !== undefined;
+    return { status: named ? 'not-a-reply' : 'no-reply', character: input.character };
   }
   // A fallback line says nothing about the prompt: its ratings would skew the prompt's metrics.
   if (reply.usedFallback) {

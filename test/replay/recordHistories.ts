@@ -551,6 +551,14 @@ const SCENARIOS: Scenario[] = [
         .run({}, async (taskQueue) => {
           await rate(taskQueue, 'rating-recorded', { source: 'command', feedbackText: 'ha' });
           await rate(taskQueue, 'rating-removed', { action: 'remove' });
+          // From the dashboard's playground: the reply by its response id, no Discord message.
+          await rate(taskQueue, 'rating-of-a-playground-reply', {
+            source: 'playground',
+            userId: 'web:abc',
+            channelId: 'web:abc',
+            messageId: null,
+            responseId: 'reply-web-1-peter',
+          });
         })
         .then(() =>
           bed.run({ findRatedReply: async () => null }, (taskQueue) =>

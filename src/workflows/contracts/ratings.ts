@@ -13,6 +13,11 @@ export interface UserRatingInput {
   channelId: string;
   /** The rated Discord message (any part of a reply); null: `character`'s newest reply in the channel. */
   messageId: string | null;
+  /**
+   * The rated reply's response id, for a reply with no Discord message (a playground reply, rated from
+   * the dashboard): wins over `messageId`. Absent in ratings from Discord (and from before it existed).
+   */
+  responseId?: string;
   /** The character whose bot received the event. */
   character: string;
   feedbackText: string;
@@ -57,4 +62,9 @@ export function reactionRatingWorkflowId(messageId: string, userId: string, even
 /** A redelivered interaction maps to the same id, which Temporal starts once. */
 export function commandRatingWorkflowId(interactionId: string): string {
   return `rating-command-${interactionId}`;
+}
+
+/** A rating from the playground: the reply and when the admin clicked. */
+export function playgroundRatingWorkflowId(responseId: string, eventAt: number): string {
+  return `rating-web-${responseId}-${eventAt}`;
 }
