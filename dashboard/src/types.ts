@@ -112,15 +112,20 @@ export interface Snippet {
   text: string;
 }
 
+/** The stored QC result plus `passed` (= accepted); null when QC was off. */
 export interface QcResult {
   score?: number;
   passed?: boolean;
-  [key: string]: unknown;
+  accepted?: boolean;
+  feedback?: string;
+  method?: string;
+  attempts?: number;
 }
 
 export interface Turn {
-  turn_id: string;
-  role: string;
+  turn_id: number | string;
+  role: 'user' | 'bot' | 'system';
+  /** The user id (user turns) or the character (bot turns). */
   author: string;
   character?: string;
   text: string;

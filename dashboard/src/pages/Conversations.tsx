@@ -79,6 +79,7 @@ export function ConversationsPage() {
 
 function SessionTurns(props: { sessionId: string }) {
   const [turns, setTurns] = useState<Turn[]>([]);
+  // An opaque cursor (B: a turn id today): passed back unchanged as `before`.
   const [nextBefore, setNextBefore] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [loading, setLoading] = useState(false);
@@ -133,7 +134,7 @@ function SessionTurns(props: { sessionId: string }) {
 
 function TurnView(props: { turn: Turn }) {
   const t = props.turn;
-  const bot = t.role !== 'user' && (t.character !== undefined || t.role === 'assistant' || t.role === 'bot');
+  const bot = t.role === 'bot';
   const name = t.character ?? t.author;
   return (
     <article

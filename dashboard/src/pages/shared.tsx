@@ -5,9 +5,16 @@ import type { QcResult, Snippet } from '../types';
 export function QcText(props: { qc: QcResult | null | undefined }) {
   const qc = props.qc;
   if (!qc) return <span>not checked</span>;
-  const verdict = qc.passed === undefined ? '' : qc.passed ? 'passed' : 'failed';
+  const passed = qc.passed ?? qc.accepted;
+  const verdict = passed === undefined ? '' : passed ? 'passed' : 'failed';
   const score = typeof qc.score === 'number' ? `score ${formatNumber(qc.score)}` : '';
-  return <span data-testid="qc">{[verdict, score].filter(Boolean).join(', ') || 'checked'}</span>;
+  const attempts = typeof qc.attempts === 'number' && qc.attempts > 1 ? `${qc.attempts} attempts` : '';
+  return (
+    <span data-testid="qc">
+      {[verdict, score, attempts].filter(Boolean).join(', ') || 'checked'}
+      {qc.feedback && <span class="muted"> ({qc.feedback})</span>}
+    </span>
+  );
 }
 
 export function Snippets(props: { snippets: Snippet[] }) {
