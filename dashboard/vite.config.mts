@@ -6,6 +6,22 @@
  */
 import { defineConfig } from 'vite';
 
+/** Paths of the admin API (everything the dashboard fetches). */
+const API_PATHS = [
+  '/session',
+  '/dashboard',
+  '/prompts',
+  '/dead_letters',
+  '/load_fandom_wiki',
+  '/crawls',
+  '/conversations',
+  '/organic',
+  '/playground',
+  '/health',
+  '/stats',
+  '/openapi.json',
+];
+
 export default defineConfig({
   root: import.meta.dirname,
   base: '/',
@@ -23,5 +39,12 @@ export default defineConfig({
     sourcemap: false,
     reportCompressedSize: false,
   },
-  server: { port: 5173, strictPort: false },
+  // `npm run dev:dashboard`: Vite's dev server (hot reload) in front of a running admin API, ADMIN_URL
+  // (default http://127.0.0.1:8080): the API's paths are proxied, so the session cookie stays same-origin.
+  server: {
+    port: 5173,
+    proxy: Object.fromEntries(
+      API_PATHS.map((path) => [path, { target: process.env.ADMIN_URL ?? 'http://127.0.0.1:8080' }]),
+    ),
+  },
 });
