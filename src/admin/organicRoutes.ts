@@ -109,7 +109,8 @@ function checkInputOf(description: ScheduleDescription): SilenceCheckInput {
   return description.action.args?.[0] as SilenceCheckInput;
 }
 
-function describeSchedule(description: ScheduleDescription) {
+/** A channel's schedule as GET /organic/:channel shows it (GET /organic too, for every channel). */
+export function describeSchedule(description: ScheduleDescription) {
   const input = checkInputOf(description);
   const every = description.spec.intervals?.[0]?.every;
   return {

@@ -20,6 +20,7 @@ import {
   type PromptChangeOutcome,
 } from '../workflows/contracts/prompts';
 import { bodyOf, HttpError, optionalString, requiredString, type JsonObject } from './http';
+import { integerField } from './params';
 import { integer, object, param, pathParams, responses, string } from './schemas';
 
 const MAX_PROMPT_CHARS = 12_000;
@@ -215,13 +216,10 @@ function newVersionRequest(body: JsonObject) {
   if (!/^[\w.-]+$/.test(prompt_version))
     throw new HttpError(400, 'prompt_version: letters, digits, ".", "_" and "-" only');
   const prompt_text = requiredString(body, 'prompt_text', MAX_PROMPT_CHARS);
-  const share = body.ab_test_percentage ?? 0;
-  if (typeof share !== 'number' || !Number.isInteger(share) || share < 0 || share > 100)
-    throw new HttpError(400, 'ab_test_percentage: expected an integer 0-100');
   return {
     prompt_version,
     prompt_text,
-    ab_test_percentage: share,
+    ab_test_percentage: integerField(body, 'ab_test_percentage', 0, 100, 0),
     fallback_line: optionalString(body, 'fallback_line', MAX_NOTE_CHARS),
     reason: optionalString(body, 'reason', MAX_NOTE_CHARS) ?? 'created through the admin API',
   };

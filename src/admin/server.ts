@@ -15,12 +15,16 @@ import type { Logger } from '../logger';
 import type { Store } from '../store/mongo';
 import type { WikiCrawlParams } from '../workflows/contracts/wikiCrawl';
 import { requireAdmin } from './auth';
+import { conversationRoutes } from './conversationRoutes';
 import { crawlRoutes } from './crawlRoutes';
+import { dashboardRoutes } from './dashboardRoutes';
 import { HttpError, MAX_BODY_BYTES, parseJsonBodies } from './http';
 import { deadLetterRoutes } from './deadLetterRoutes';
 import { orchestrateRoutes, type OrchestrateCharacter } from './orchestrateRoutes';
 import { organicRoutes } from './organicRoutes';
+import { playgroundRoutes } from './playgroundRoutes';
 import { promptRoutes } from './promptRoutes';
+import { promptShareRoutes } from './promptShareRoutes';
 import { errorResponse, responses } from './schemas';
 import { statsRoutes } from './statsRoutes';
 
@@ -40,6 +44,9 @@ export interface AdminOptions {
   checks: Record<string, HealthCheck>;
   /** Who can answer POST /orchestrate. */
   characters: OrchestrateCharacter[];
+  /** The Temporal Web UI the dashboard links workflows to (absent or null: no links), in this namespace. */
+  temporalUiUrl?: string | null;
+  temporalNamespace?: string;
   log: Logger;
 }
 
@@ -54,7 +61,17 @@ const AUTH_ERRORS = [401, 503];
 export function adminSettings(
   config: Config,
   roster: OrchestrateCharacter[],
-): Pick<AdminOptions, 'host' | 'port' | 'token' | 'taskQueue' | 'crawlDefaults' | 'characters'> {
+): Pick<
+  AdminOptions,
+  | 'host'
+  | 'port'
+  | 'token'
+  | 'taskQueue'
+  | 'crawlDefaults'
+  | 'characters'
+  | 'temporalUiUrl'
+  | 'temporalNamespace'
+> {
   return {
     host: config.adminHost,
     port: config.adminPort,
@@ -62,6 +79,8 @@ export function adminSettings(
     taskQueue: config.taskQueue,
     crawlDefaults: crawlDefaults(config),
     characters: roster.map(({ name, aliases }) => ({ name, aliases })),
+    temporalUiUrl: config.temporalUiUrl,
+    temporalNamespace: config.temporalNamespace,
   };
 }
 
@@ -141,6 +160,10 @@ export async function adminApp(options: AdminOptions): Promise<FastifyInstance> 
     promptRoutes(api, options);
     deadLetterRoutes(api, options);
     statsRoutes(api, options);
+    dashboardRoutes(api, { ...options, health: () => runChecks(options.checks) });
+    conversationRoutes(api, options);
+    playgroundRoutes(api, options);
+    promptShareRoutes(api, options);
     done();
   });
   return app;

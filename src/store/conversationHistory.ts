@@ -216,6 +216,28 @@ export class ConversationHistory {
   }
 
   /**
+   * A page of a session's turns, newest first: the `limit` turns before turn id `before` (null: the
+   * newest). A page within the turns the session document lists is read by `_id` (flat on FerretDB v1,
+   * whatever the size of the history); older pages, or a session whose document has a gap, query the
+   * collection (a scan on FerretDB v1; the session_turn index on MongoDB).
+   */
+  async turnsPage(sessionId: string, before: number | null, limit: number): Promise<ConversationTurn[]> {
+    const session = await this.sessions.get(sessionId);
+    const top = Math.min(before ?? Infinity, (session?.last_turn_id ?? 0) + 1) - 1;
+    const wanted = Array.from({ length: Math.max(0, Math.min(limit, top)) }, (_, i) => top - i);
+    const ids = wanted.map((turnId) => session?.recent.find((turn) => turn.turn_id === turnId)?._id);
+    if (session && ids.every((id) => id !== undefined)) {
+      const turns = await Promise.all(ids.map((_id) => this.collection.findOne({ _id: _id as string })));
+      if (turns.every((turn) => turn !== null)) return turns;
+    }
+    return this.collection
+      .find({ session_id: sessionId, ...(before !== null && { turn_id: { $lt: before } }) })
+      .sort({ turn_id: -1 })
+      .limit(limit)
+      .toArray();
+  }
+
+  /**
    * When the channel last had a turn and an organic start (the silence check's inputs): from its
    * session document, or from the collection for a channel from before conversation_sessions.
    */

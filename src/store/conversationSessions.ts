@@ -66,6 +66,15 @@ export class ConversationSessions {
     return this.collection.findOne({ _id: sessionId });
   }
 
+  /** The sessions that had a turn most recently, without their recent turns. */
+  list(limit: number): Promise<Array<Omit<ConversationSession, 'recent'>>> {
+    return this.collection
+      .find({}, { projection: { recent: 0 } })
+      .sort({ last_turn_at: -1 })
+      .limit(limit)
+      .toArray();
+  }
+
   /**
    * Adds a stored turn to its session's document (creating it), keeping the newest RECENT_TURNS.
    * `current`: the document as the caller just read it (saves reading it again); else it is read.

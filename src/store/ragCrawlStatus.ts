@@ -40,4 +40,9 @@ export class RagCrawlStatus {
   find(crawlId: string): Promise<RagCrawlStatusEntry | null> {
     return this.collection.findOne({ _id: crawlId });
   }
+
+  /** The crawls last updated most recently first (a running crawl updates its entry as it goes). */
+  recent(limit: number): Promise<RagCrawlStatusEntry[]> {
+    return this.collection.find().sort({ last_crawl_timestamp: -1 }).limit(limit).toArray();
+  }
 }

@@ -1,0 +1,237 @@
+import { randomUUID } from 'node:crypto';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { FastifyInstance } from 'fastify';
+import type { Store } from '../store/mongo';
+import { isWebSession, WEB_SESSION_PREFIX } from '../store/sessionId';
+import { within } from '../within';
+import type { UserRatingWorkflow } from '../workflows/ratings';
+import type { ReplyWorkflow } from '../workflows/reply';
+import {
+  playgroundRatingWorkflowId,
+  USER_RATING_WORKFLOW_TYPE,
+  type UserRatingOutcome,
+} from '../workflows/contracts/ratings';
+import { REPLY_WORKFLOW_TYPE, replyWorkflowId, type ReplyInput } from '../workflows/contracts/reply';
+import { bodyOf, HttpError, optionalString, requiredString, type JsonObject } from './http';
+import { integerField } from './params';
+import { integer, object, param, pathParams, responses, string } from './schemas';
+import { qcView, snippetView } from './turnViews';
+
+/** Discord's own message limit, as for POST /orchestrate. */
+const MAX_TEXT_CHARS = 4000;
+const SESSION = /^web:[\w-]{1,64}$/;
+/** A playground reply's workflow (= response) id: replyWorkflowId of a `web-<uuid>` message. */
+const PLAYGROUND_REPLY = 'reply-web-[\\w-]{1,100}';
+/** How long rating a reply waits for UserRatingWorkflow (a few local activities). */
+const RATING_WAIT_MS = 15_000;
+/** Who the playground's user is in conversation_history (its user turns' author). */
+const PLAYGROUND_AUTHOR = 'playground';
+
+export interface PlaygroundOptions {
+  store: Store;
+  temporal: Client;
+  taskQueue: string;
+  characters: Array<{ name: string }>;
+}
+
+/**
+ * The playground: talk to the characters without Discord. POST /playground/messages starts one
+ * ReplyWorkflow per chosen character (the same workflow a Discord message starts, not delivered), in a
+ * web session `web:<id>` stored like a channel; GET /playground/replies/:workflow_id reads one back
+ * (running, or the reply with its QC result, prompt version, wiki snippets, latency and fallback flag);
+ * POST /playground/ratings rates a reply as a USER_SUBMITTED rating through UserRatingWorkflow, as a
+ * Discord reaction does (the session is the user: one rating per session and reply).
+ */
+export function playgroundRoutes(app: FastifyInstance, options: PlaygroundOptions): void {
+  const { store, temporal } = options;
+
+  app.post(
+    '/playground/messages',
+    {
+      schema: {
+        summary: 'send a message to one or more characters in a web session',
+        body: object(
+          {
+            session_id: string('a web session from an earlier message (absent: a new one)', {
+              pattern: SESSION.source,
+            }),
+            text: string('the message', { maxLength: MAX_TEXT_CHARS }),
+            characters: { type: 'array', items: string('a character of the roster'), minItems: 1 },
+          },
+          ['text', 'characters'],
+        ),
+        response: responses(
+          { 202: '{session_id, message_id, replies: [{character, workflow_id}]}' },
+          [400, 413],
+        ),
+      },
+    },
+    async (request, reply) => {
+      const body = bodyOf(request);
+      const sessionId = optionalString(body, 'session_id', 100) ?? `${WEB_SESSION_PREFIX}${randomUUID()}`;
+      if (!SESSION.test(sessionId))
+        throw new HttpError(400, 'session_id: expected web:<id> from an earlier answer');
+      const text = requiredString(body, 'text', MAX_TEXT_CHARS);
+      const characters = chosenCharacters(body, options.characters);
+      const messageId = `web-${randomUUID()}`;
+      const message: ReplyInput['message'] = {
+        messageId,
+        channelId: sessionId,
+        guildId: null,
+        authorId: sessionId,
+        authorName: PLAYGROUND_AUTHOR,
+        content: text,
+        createdAt: new Date().toISOString(),
+      };
+      const replies = await Promise.all(
+        characters.map(async (character) => {
+          const input: ReplyInput = { character, message, deliver: false };
+          const handle = await temporal.workflow.start<typeof ReplyWorkflow>(REPLY_WORKFLOW_TYPE, {
+            workflowId: replyWorkflowId(messageId, character),
+            taskQueue: options.taskQueue,
+            args: [input],
+          });
+          return { character, workflow_id: handle.workflowId };
+        }),
+      );
+      return reply.code(202).send({ session_id: sessionId, message_id: messageId, replies });
+    },
+  );
+
+  app.get<{ Params: { workflow_id: string } }>(
+    `/playground/replies/${param('workflow_id', PLAYGROUND_REPLY)}`,
+    {
+      schema: {
+        summary: 'a playground reply: running, done (with QC, prompt version, snippets, latency) or failed',
+        params: pathParams({ workflow_id: PLAYGROUND_REPLY }),
+        response: responses(
+          {
+            200:
+              '{status: running | done | failed, reply?: {character, text, response_id, prompt_version, qc, ' +
+              'snippets: [{title, url, text}], latency_ms, used_fallback}, error?}',
+          },
+          [404],
+        ),
+      },
+    },
+    async (request) => {
+      const handle = temporal.workflow.getHandle<typeof ReplyWorkflow>(request.params.workflow_id);
+      let description;
+      try {
+        description = await handle.describe();
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError)
+          throw new HttpError(404, `no playground reply ${handle.workflowId}`);
+        throw err;
+      }
+      const status = description.status.name;
+      if (status === 'RUNNING') return { status: 'running' };
+      if (status !== 'COMPLETED')
+        return { status: 'failed', error: `the reply workflow ${status.toLowerCase()}` };
+      const result = await handle.result();
+      const turn = await store.conversationHistory.findByResponseId(result.responseId);
+      return {
+        status: 'done',
+        reply: {
+          character: result.character,
+          text: result.text,
+          response_id: result.responseId,
+          prompt_version: result.promptVersion,
+          qc: qcView(result.qc),
+          snippets: (turn?.rag_context_used ?? []).map(snippetView),
+          latency_ms: (description.closeTime ?? new Date()).getTime() - description.startTime.getTime(),
+          used_fallback: result.usedFallback,
+          dead_letter_ids: result.deadLetterIds,
+        },
+      };
+    },
+  );
+
+  app.post(
+    '/playground/ratings',
+    {
+      schema: {
+        summary: 'rate a playground reply (a USER_SUBMITTED rating, like a Discord reaction)',
+        body: object({ response_id: string('the reply', { maxLength: 200 }), score: integer(1, 5) }, [
+          'response_id',
+          'score',
+        ]),
+        response: responses(
+          { 200: '{status: recorded | updated | superseded, rating_id, response_id, character, score}' },
+          [400, 404, 413, 422, 503],
+        ),
+      },
+    },
+    async (request) => {
+      const body = bodyOf(request);
+      const responseId = requiredString(body, 'response_id', 200);
+      const score = integerField(body, 'score', 1, 5);
+      const turn = await store.conversationHistory.findByResponseId(responseId);
+      if (!turn?.bot_name || !isWebSession(turn.session_id))
+        throw new HttpError(404, `no playground reply ${responseId}`);
+      const eventAt = Date.now();
+      const outcome = await within(
+        temporal.workflow.execute<typeof UserRatingWorkflow>(USER_RATING_WORKFLOW_TYPE, {
+          workflowId: playgroundRatingWorkflowId(responseId, eventAt),
+          taskQueue: options.taskQueue,
+          args: [
+            {
+              action: 'set',
+              score,
+              source: 'playground',
+              userId: turn.session_id,
+              channelId: turn.channel_id,
+              messageId: null,
+              responseId,
+              character: turn.bot_name,
+              feedbackText: '',
+              eventAt,
+            },
+          ],
+        }),
+        RATING_WAIT_MS,
+        null,
+      );
+      if (!outcome)
+        throw new HttpError(503, `no worker recorded the rating within ${RATING_WAIT_MS / 1000} s`);
+      return ratingAnswer(outcome, responseId);
+    },
+  );
+}
+
+/** The roster names a message is for (any case, each once); 400 for an empty list or an unknown name. */
+function chosenCharacters(body: JsonObject, roster: Array<{ name: string }>): string[] {
+  const names = body.characters;
+  if (!Array.isArray(names) || names.length === 0 || names.length > roster.length)
+    throw new HttpError(
+      400,
+      `characters: expected 1-${roster.length} of ${roster.map((c) => c.name).join(', ')}`,
+    );
+  const chosen = names.map((name) => {
+    const found = roster.find(
+      (c) => typeof name === 'string' && c.name.toLowerCase() === name.trim().toLowerCase(),
+    );
+    if (!found)
+      throw new HttpError(400, `characters: expected names among ${roster.map((c) => c.name).join(', ')}`);
+    return found.name;
+  });
+  return [...new Set(chosen)];
+}
+
+/** A rating's outcome as the route answers it: 200 when it was recorded, else why not. */
+function ratingAnswer(outcome: UserRatingOutcome, responseId: string) {
+  if (outcome.status === 'fallback')
+    throw new HttpError(
+      422,
+      'this reply is the fallback line (the LLM failed): it says nothing about the prompt',
+    );
+  // not-a-reply: the reply is gone, or not in the session the rating names.
+  if (!('ratingId' in outcome)) throw new HttpError(404, `no playground reply ${responseId}`);
+  return {
+    status: outcome.status,
+    rating_id: outcome.ratingId,
+    response_id: outcome.responseId,
+    character: outcome.character,
+    score: outcome.score,
+  };
+}
