@@ -9,10 +9,19 @@
  */
 const FAST_ROOTS = ['test/unit', 'test/workflows', 'test/replay'];
 
+/**
+ * Dependencies of the admin server that jest cannot load as they are: ES-module-only packages
+ * (content-disposition of @fastify/static, cookie), which Node 20.19+ loads with require() and
+ * jest's module loader does not, and @fastify/cookie, which import()s cookie (jest needs
+ * --experimental-vm-modules for that). They are compiled to CommonJS like the sources.
+ */
+const ESM_ONLY = '(content-disposition|cookie|@fastify/cookie)';
+
 const common = {
   testEnvironment: '<rootDir>/test/setup/quietLogsEnvironment.ts', // node, app logs to a file
   testMatch: ['**/*.test.ts'],
-  transform: { '^.+\\.ts$': ['@swc/jest'] },
+  transform: { '^.+\\.ts$': ['@swc/jest'], [`/node_modules/${ESM_ONLY}/.+\\.js$`]: ['@swc/jest'] },
+  transformIgnorePatterns: [`/node_modules/(?!${ESM_ONLY}/)`],
   setupFiles: ['<rootDir>/test/setup/mainContextTypedArrays.ts'],
 };
 

@@ -419,6 +419,12 @@ const SETTINGS_BY_KEY = {
     doc: 'bearer token required by admin routes (unset: admin routes refuse)',
     parse: optional,
   },
+  adminCookieSecure: {
+    name: 'ADMIN_COOKIE_SECURE',
+    default: 'false',
+    doc: "mark the dashboard's session cookie Secure (true when the admin API is served over HTTPS)",
+    parse: boolean,
+  },
   logLevel: {
     name: 'LOG_LEVEL',
     default: 'info',

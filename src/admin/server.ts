@@ -1,5 +1,7 @@
 import { within } from '../within';
 import type { Server } from 'node:http';
+import cookie from '@fastify/cookie';
+import helmet from '@fastify/helmet';
 import swagger, { type SwaggerTransformObject } from '@fastify/swagger';
 import type { Client } from '@temporalio/client';
 import Fastify, {
@@ -14,10 +16,11 @@ import { crawlDefaults, type Config } from '../config';
 import type { Logger } from '../logger';
 import type { Store } from '../store/mongo';
 import type { WikiCrawlParams } from '../workflows/contracts/wikiCrawl';
-import { requireAdmin } from './auth';
+import { AdminAuth, SESSION_COOKIE } from './auth';
 import { conversationRoutes } from './conversationRoutes';
 import { crawlRoutes } from './crawlRoutes';
 import { dashboardRoutes } from './dashboardRoutes';
+import { DASHBOARD_DIR, dashboardFiles } from './dashboardFiles';
 import { HttpError, MAX_BODY_BYTES, parseJsonBodies } from './http';
 import { deadLetterRoutes } from './deadLetterRoutes';
 import { orchestrateRoutes, type OrchestrateCharacter } from './orchestrateRoutes';
@@ -25,6 +28,7 @@ import { organicRoutes } from './organicRoutes';
 import { playgroundRoutes } from './playgroundRoutes';
 import { promptRoutes } from './promptRoutes';
 import { promptShareRoutes } from './promptShareRoutes';
+import { sessionRoutes } from './sessionRoutes';
 import { errorResponse, responses } from './schemas';
 import { statsRoutes } from './statsRoutes';
 
@@ -34,8 +38,12 @@ export type HealthCheck = () => Promise<string | void>;
 export interface AdminOptions {
   host: string;
   port: number;
-  /** Required on every route but /health; unset disables those routes. */
+  /** Required on every route but /health (as a bearer token, or traded for a session); unset disables those routes. */
   token: string | undefined;
+  /** Mark the session cookie Secure (the API is served over HTTPS). */
+  cookieSecure: boolean;
+  /** The dashboard's built files (default: dashboard/dist). */
+  dashboardDir?: string;
   store: Store;
   temporal: Client;
   taskQueue: string;
@@ -55,7 +63,24 @@ const TIMED_OUT = Symbol('timed out');
 /** Dead-letter ids (`<workflow id>:<step>`) are longer than find-my-way's default of 100. */
 const MAX_PARAM_LENGTH = 512;
 /** What every protected route may also answer (the auth hook's refusals). */
-const AUTH_ERRORS = [401, 503];
+const AUTH_ERRORS = [401, 403, 429, 503];
+
+/**
+ * Every answer's Content-Security-Policy: the page may load its own scripts, styles, fonts and
+ * API answers only, no inline script or style, no eval, no plugins, and no framing.
+ */
+const CSP_DIRECTIVES = {
+  defaultSrc: ["'self'"],
+  scriptSrc: ["'self'"],
+  styleSrc: ["'self'"],
+  imgSrc: ["'self'", 'data:'],
+  fontSrc: ["'self'"],
+  connectSrc: ["'self'"],
+  objectSrc: ["'none'"],
+  baseUri: ["'none'"],
+  formAction: ["'self'"],
+  frameAncestors: ["'none'"],
+};
 
 /** The admin API's settings from configuration (where it listens, who may answer, crawl defaults). */
 export function adminSettings(
@@ -66,6 +91,7 @@ export function adminSettings(
   | 'host'
   | 'port'
   | 'token'
+  | 'cookieSecure'
   | 'taskQueue'
   | 'crawlDefaults'
   | 'characters'
@@ -76,6 +102,7 @@ export function adminSettings(
     host: config.adminHost,
     port: config.adminPort,
     token: config.adminToken,
+    cookieSecure: config.adminCookieSecure,
     taskQueue: config.taskQueue,
     crawlDefaults: crawlDefaults(config),
     characters: roster.map(({ name, aliases }) => ({ name, aliases })),
@@ -85,17 +112,18 @@ export function adminSettings(
 }
 
 /**
- * The admin HTTP API on Fastify: JSON in and out, errors as {error: message}, a bearer token on
- * every route but GET /health and GET /openapi.json (generated from the route schemas).
+ * The admin HTTP API on Fastify: JSON in and out, errors as {error: message}, a bearer token or a
+ * dashboard session on every route but GET /health, GET /openapi.json (generated from the route
+ * schemas), the sign-in and the dashboard's files.
  */
 export async function startAdminServer(
   options: AdminOptions,
-): Promise<{ app: FastifyInstance; server: Server; url: string; close(): Promise<void> }> {
+): Promise<{ server: Server; url: string; close(): Promise<void> }> {
   const app = await adminApp(options);
   await app.listen({ port: options.port, host: options.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
-  return { app, server: app.server, url: `http://${options.host}:${port}`, close: () => app.close() };
+  return { server: app.server, url: `http://${options.host}:${port}`, close: () => app.close() };
 }
 
 /** The admin API's routes on a new Fastify instance (not listening yet). */
@@ -109,6 +137,15 @@ export async function adminApp(options: AdminOptions): Promise<FastifyInstance> 
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     bodyLimit: MAX_BODY_BYTES,
   });
+  await adminRoutes(app, options);
+  return app;
+}
+
+/**
+ * Registers the admin API on `app`: request parsing, errors, security headers, the OpenAPI
+ * document, and every route (the test of the document lists what this registers).
+ */
+export async function adminRoutes(app: FastifyInstance, options: AdminOptions): Promise<void> {
   documentOnly(app);
   parseJsonBodies(app);
   app.setErrorHandler(answerError);
@@ -122,7 +159,16 @@ export async function adminApp(options: AdminOptions): Promise<FastifyInstance> 
     );
     done();
   });
+  await app.register(helmet, {
+    contentSecurityPolicy: { useDefaults: false, directives: CSP_DIRECTIVES },
+    referrerPolicy: { policy: 'no-referrer' },
+    xFrameOptions: { action: 'deny' },
+    // HSTS only where the cookie is Secure, i.e. the API is served over HTTPS.
+    strictTransportSecurity: options.cookieSecure,
+  });
+  await app.register(cookie);
   await app.register(swagger, { openapi: OPENAPI_HEADER, transformObject: optionalBodies });
+  const auth = new AdminAuth(options.token, options.store.adminSessions);
 
   app.get(
     '/health',
@@ -144,10 +190,12 @@ export async function adminApp(options: AdminOptions): Promise<FastifyInstance> 
     { schema: { summary: 'this document', security: [], response: responses({ 200: 'OpenAPI 3.1' }) } },
     () => app.swagger(),
   );
+  sessionRoutes(app, { auth, cookieSecure: options.cookieSecure });
+  await dashboardFiles(app, options.dashboardDir ?? DASHBOARD_DIR);
 
   // The protected routes: one plugin scope whose hook checks the caller before any route runs.
   await app.register((api, _options, done) => {
-    api.addHook('onRequest', requireAdmin(options.token));
+    api.addHook('onRequest', auth.requireAdmin);
     api.addHook('onRoute', (route) => {
       route.schema = {
         ...route.schema,
@@ -166,7 +214,6 @@ export async function adminApp(options: AdminOptions): Promise<FastifyInstance> 
     promptShareRoutes(api, options);
     done();
   });
-  return app;
 }
 
 const OPENAPI_HEADER = {
@@ -175,12 +222,18 @@ const OPENAPI_HEADER = {
     title: 'Family Guy bots admin API',
     version: '1',
     description:
-      'Every route but /health and /openapi.json needs `Authorization: Bearer <ADMIN_TOKEN>`. Errors are ' +
-      '`{"error": "<message>"}`; request bodies are JSON objects of at most 64 KiB. Generated from the ' +
-      'route schemas.',
+      'API clients send `Authorization: Bearer <ADMIN_TOKEN>`. Browsers sign in with POST /session and ' +
+      'then send the session cookie, plus its CSRF token in `x-csrf-token` on every non-GET request. ' +
+      'Errors are `{"error": "<message>"}`; request bodies are JSON objects of at most 64 KiB. ' +
+      'Generated from the route schemas.',
   },
-  components: { securitySchemes: { bearer: { type: 'http' as const, scheme: 'bearer' } } },
-  security: [{ bearer: [] }],
+  components: {
+    securitySchemes: {
+      bearer: { type: 'http' as const, scheme: 'bearer' },
+      session: { type: 'apiKey' as const, in: 'cookie' as const, name: SESSION_COOKIE },
+    },
+  },
+  security: [{ bearer: [] }, { session: [] }] as Array<Record<string, string[]>>,
 };
 
 /**

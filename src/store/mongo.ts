@@ -1,4 +1,5 @@
 import { MongoClient, type Db } from 'mongodb';
+import { AdminSessions } from './adminSessions';
 import { CharacterPrompts } from './characterPrompts';
 import { ConversationHistory } from './conversationHistory';
 import { DeadLetterQueue } from './deadLetterQueue';
@@ -33,6 +34,8 @@ export interface Store {
   recordLocks: RecordLocks;
   /** The bots' Discord gateway state per character and shard (written by the bots processes). */
   gatewayStatus: GatewayStatus;
+  /** The dashboard's sign-in sessions. */
+  adminSessions: AdminSessions;
   close(): Promise<void>;
 }
 
@@ -62,6 +65,7 @@ export async function openStore(uri: string, dbName: string): Promise<Store> {
     metricSeries,
     recordLocks,
     gatewayStatus: new GatewayStatus(db),
+    adminSessions: new AdminSessions(db),
     close: () => client.close(),
   };
   await Promise.all([
@@ -71,6 +75,7 @@ export async function openStore(uri: string, dbName: string): Promise<Store> {
     store.ragCrawlStatus.ensureIndexes(),
     store.deadLetterQueue.ensureIndexes(),
     store.metricEvents.ensureIndexes(),
+    store.adminSessions.ensureIndexes(),
   ]);
   return store;
 }

@@ -17,6 +17,7 @@ beforeAll(async () => {
     host: '127.0.0.1',
     port: 0,
     token: TOKEN,
+    cookieSecure: false,
     store,
     temporal: new Client({ connection }),
     taskQueue: `admin-${randomUUID()}`,

@@ -252,6 +252,7 @@ describe('backup', () => {
     before = await mongoSnapshot();
     chromaBefore = await chromaSnapshot();
     expect(Object.keys(before).sort()).toEqual([
+      'admin_sessions',
       'character_prompts',
       'conversation_history',
       'conversation_sessions',
@@ -259,6 +260,7 @@ describe('backup', () => {
       'empty_one',
       'fine_tuning_data',
       'metric_events',
+      'metric_series',
       'metric_totals',
       'odd_types',
       'rag_crawl_status',
@@ -275,6 +277,7 @@ describe('backup', () => {
     });
     const counts = Object.fromEntries(manifest.mongodb?.collections.map((c) => [c.name, c.count]) ?? []);
     expect(counts).toEqual({
+      admin_sessions: 0,
       character_prompts: 3,
       conversation_history: 60,
       conversation_sessions: 3,
@@ -282,6 +285,7 @@ describe('backup', () => {
       empty_one: 0,
       fine_tuning_data: 12,
       metric_events: 58,
+      metric_series: 1,
       metric_totals: 1,
       odd_types: 2,
       rag_crawl_status: 1,
