@@ -102,6 +102,7 @@ async function main(): Promise<void> {
       'Family Guy bots are running.',
       `  Temporal UI:  ${config.temporalUiUrl}`,
       `  Admin API:    ${admin.url}  (GET /health${config.adminToken ? '' : '; set ADMIN_TOKEN to enable the other routes'})`,
+      `  Dashboard:    ${admin.url}/  (${config.adminToken ? 'sign in with ADMIN_TOKEN' : 'set ADMIN_TOKEN to sign in'})`,
       `  Ollama:       ${config.ollamaHost}, model ${model}: ${ollama}`,
       `  Characters:   ${roster.map((c) => `${c.name} (${characterState(c.name)})`).join(', ')}`,
       `  Service logs: ${stack.logDir}`,
