@@ -16,6 +16,8 @@ export interface Overview {
   replies: number;
   temporal_ui_url: string | null;
   temporal_namespace?: string;
+  /** Set when the figures could not be read (health is still there). */
+  error?: string;
 }
 
 export interface PromptChange {
@@ -130,12 +132,14 @@ export interface Turn {
   character?: string;
   text: string;
   created_at: string;
-  prompt_version?: string;
+  prompt_version?: string | null;
   qc?: QcResult | null;
   rag_context_used?: Snippet[];
-  raw_text?: string;
-  final_text?: string;
+  /** null: the model gave nothing (a fallback line was posted). */
+  raw_text?: string | null;
+  final_text?: string | null;
   used_fallback?: boolean;
+  is_organic_initiation?: boolean;
 }
 
 export interface OrganicSettings {

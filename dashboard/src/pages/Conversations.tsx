@@ -143,8 +143,9 @@ function TurnView(props: { turn: Turn }) {
       aria-label={`${name}, ${t.role}`}
     >
       <header>
-        <strong>{name}</strong> <span class="muted">({bot ? 'bot' : t.role})</span> ·{' '}
-        <Time iso={t.created_at} />
+        <strong>{name}</strong>{' '}
+        <span class="muted">({bot ? (t.is_organic_initiation ? 'bot, organic start' : 'bot') : t.role})</span>{' '}
+        · <Time iso={t.created_at} />
       </header>
       <p class="turn-text">{t.text}</p>
       {bot && (
@@ -168,7 +169,7 @@ function TurnView(props: { turn: Turn }) {
         <details>
           <summary>Raw and final text</summary>
           <h4>Raw (from the model)</h4>
-          <pre class="prompt-text">{t.raw_text ?? '–'}</pre>
+          <pre class="prompt-text">{t.raw_text ?? '(none: the model gave no answer)'}</pre>
           <h4>Final (posted)</h4>
           <pre class="prompt-text">{t.final_text ?? t.text}</pre>
         </details>

@@ -54,6 +54,11 @@ export function OverviewPage() {
       <p role="status" aria-live="polite" data-testid="health-summary">
         {o ? healthSummary(o.health) : ''}
       </p>
+      {o?.error && (
+        <p role="alert" class="error-text">
+          {o.error}
+        </p>
+      )}
       {o && (
         <>
           <section aria-labelledby="health-heading">
