@@ -99,6 +99,7 @@ export interface CrawlHistoryEntry {
   documents_added: number;
   status: 'IN_PROGRESS' | 'SUCCESS' | 'FAILED';
   error_message: string | null;
+  workflow_id?: string;
 }
 
 export interface SessionSummary {

@@ -4,7 +4,7 @@
  * "crawl-progress") with a progressbar "Crawl progress" (value pages done, max max pages), a status
  * line (role="status", data-testid "crawl-progress-text", e.g. "RUNNING: 3 of 10 pages, 12 chunks,
  * 0 failures"), buttons "Pause", "Resume", "Cancel", and link "Workflow <id> in the Temporal UI";
- * table "Crawl history" with a button "Watch <id>" per row. Polls GET /crawls/:id every 2 s until the
+ * table "Crawl history" with a link to each workflow and a button "Watch <id>" per row. Polls GET /crawls/:id every 2 s until the
  * crawl is SUCCESS, FAILED or CANCELLED.
  */
 import { useEffect, useState } from 'preact/hooks';
@@ -47,6 +47,7 @@ export function CrawlsPage() {
                 <th scope="col">Chunks</th>
                 <th scope="col">Last update</th>
                 <th scope="col">Error</th>
+                <th scope="col">Workflow</th>
                 <th scope="col">
                   <span class="visually-hidden">Actions</span>
                 </th>
@@ -65,6 +66,7 @@ export function CrawlsPage() {
                     <Time iso={c.last_crawl_timestamp} />
                   </td>
                   <td class="wrap">{c.error_message ?? ''}</td>
+                  <td>{c.workflow_id && <WorkflowLink workflowId={c.workflow_id} />}</td>
                   <td>
                     <button type="button" onClick={() => setActive(c._id)} aria-label={`Watch ${c._id}`}>
                       Watch
