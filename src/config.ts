@@ -182,7 +182,7 @@ const SETTINGS_BY_KEY = {
   temporalUiUrl: {
     name: 'TEMPORAL_UI_URL',
     default: 'http://127.0.0.1:8233',
-    doc: 'Temporal Web UI, printed at start',
+    doc: 'Temporal Web UI, printed at start and linked from the dashboard',
     parse: httpUrl,
   },
   chromaUrl: { name: 'CHROMA_URL', default: 'http://127.0.0.1:8000', doc: 'Chroma server', parse: httpUrl },
