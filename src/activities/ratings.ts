@@ -1,4 +1,4 @@
-import { recentOf, type RecentTurn } from '../store/conversationSessions';
+import type { RecentTurn } from '../store/conversationSessions';
 import { userRatingId } from '../store/fineTuningData';
 import type { Store } from '../store/mongo';
 import type { RatedReply } from '../workflows/contracts/ratings';
@@ -34,11 +34,8 @@ export interface UserRatingRemoval {
 export function createRatingActivities(deps: { store: Store }) {
   const { conversationHistory, fineTuningData } = deps.store;
   const findTurn = async (target: RatingTarget): Promise<RecentTurn | null> => {
-    if (target.responseId !== undefined) {
-      // By `_id` (a flat read on FerretDB); only a reply of the channel the rating came from.
-      const turn = await conversationHistory.findByResponseId(target.responseId);
-      return turn?.channel_id === target.channelId ? recentOf(turn) : null;
-    }
+    if (target.responseId !== undefined)
+      return conversationHistory.findBotTurnByResponseId(target.channelId, target.responseId);
     return target.messageId
       ? conversationHistory.findBotTurnByMessageId(target.channelId, target.messageId)
       : conversationHistory.findLatestDeliveredBotTurn(target.channelId, target.character);

@@ -45,6 +45,27 @@ export interface PlaygroundOptions {
 export function playgroundRoutes(app: FastifyInstance, options: PlaygroundOptions): void {
   const { store, temporal } = options;
 
+  /** A playground reply's workflow: running, failed, or done with its result and latency (start to close). */
+  const readReply = async (workflowId: string) => {
+    const handle = temporal.workflow.getHandle<typeof ReplyWorkflow>(workflowId);
+    let description;
+    try {
+      description = await handle.describe();
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw new HttpError(404, `no playground reply ${workflowId}`);
+      throw err;
+    }
+    const status = description.status.name;
+    if (status === 'RUNNING') return { status: 'running' as const };
+    if (status !== 'COMPLETED')
+      return { status: 'failed' as const, error: `the reply workflow ${status.toLowerCase()}` };
+    const latencyMs = (description.closeTime ?? new Date()).getTime() - description.startTime.getTime();
+    return { status: 'done' as const, result: await handle.result(), latencyMs };
+  };
+  /** The snippets stored on a reply's bot turn (replies from before ReplyResult carried them). */
+  const storedContext = async (responseId: string) =>
+    (await store.conversationHistory.findByResponseId(responseId))?.rag_context_used ?? [];
+
   app.post(
     '/playground/messages',
     {
@@ -115,21 +136,9 @@ export function playgroundRoutes(app: FastifyInstance, options: PlaygroundOption
       },
     },
     async (request) => {
-      const handle = temporal.workflow.getHandle<typeof ReplyWorkflow>(request.params.workflow_id);
-      let description;
-      try {
-        description = await handle.describe();
-      } catch (err) {
-        if (err instanceof WorkflowNotFoundError)
-          throw new HttpError(404, `no playground reply ${handle.workflowId}`);
-        throw err;
-      }
-      const status = description.status.name;
-      if (status === 'RUNNING') return { status: 'running' };
-      if (status !== 'COMPLETED')
-        return { status: 'failed', error: `the reply workflow ${status.toLowerCase()}` };
-      const result = await handle.result();
-      const turn = await store.conversationHistory.findByResponseId(result.responseId);
+      const read = await readReply(request.params.workflow_id);
+      if (read.status !== 'done') return read;
+      const { result, latencyMs } = read;
       return {
         status: 'done',
         reply: {
@@ -138,8 +147,8 @@ export function playgroundRoutes(app: FastifyInstance, options: PlaygroundOption
           response_id: result.responseId,
           prompt_version: result.promptVersion,
           qc: qcView(result.qc),
-          snippets: (turn?.rag_context_used ?? []).map(snippetView),
-          latency_ms: (description.closeTime ?? new Date()).getTime() - description.startTime.getTime(),
+          snippets: (result.contextUsed ?? (await storedContext(result.responseId))).map(snippetView),
+          latency_ms: latencyMs,
           used_fallback: result.usedFallback,
           dead_letter_ids: result.deadLetterIds,
         },
@@ -158,7 +167,7 @@ export function playgroundRoutes(app: FastifyInstance, options: PlaygroundOption
         ]),
         response: responses(
           { 200: '{status: recorded | updated | superseded, rating_id, response_id, character, score}' },
-          [400, 404, 413, 422, 503],
+          [400, 404, 409, 413, 422, 503],
         ),
       },
     },
@@ -166,8 +175,15 @@ export function playgroundRoutes(app: FastifyInstance, options: PlaygroundOption
       const body = bodyOf(request);
       const responseId = requiredString(body, 'response_id', 200);
       const score = integerField(body, 'score', 1, 5);
-      const turn = await store.conversationHistory.findByResponseId(responseId);
-      if (!turn?.bot_name || !isWebSession(turn.session_id))
+      const read = new RegExp(`^${PLAYGROUND_REPLY}$`).test(responseId) ? await readReply(responseId) : null;
+      if (read?.status !== 'done') {
+        if (read?.status === 'running') throw new HttpError(409, `reply ${responseId} is not done yet`);
+        throw new HttpError(404, `no playground reply ${responseId}`);
+      }
+      const { character } = read.result;
+      const sessionId =
+        read.result.sessionId ?? (await store.conversationHistory.findByResponseId(responseId))?.session_id;
+      if (!sessionId || !isWebSession(sessionId))
         throw new HttpError(404, `no playground reply ${responseId}`);
       const eventAt = Date.now();
       const outcome = await within(
@@ -179,11 +195,12 @@ export function playgroundRoutes(app: FastifyInstance, options: PlaygroundOption
               action: 'set',
               score,
               source: 'playground',
-              userId: turn.session_id,
-              channelId: turn.channel_id,
+              userId: sessionId,
+              // A web session is its own channel.
+              channelId: sessionId,
               messageId: null,
               responseId,
-              character: turn.bot_name,
+              character,
               feedbackText: '',
               eventAt,
             },

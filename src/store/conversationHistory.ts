@@ -217,19 +217,11 @@ export class ConversationHistory {
 
   /**
    * A page of a session's turns, newest first: the `limit` turns before turn id `before` (null: the
-   * newest). A page within the turns the session document lists is read by `_id` (flat on FerretDB v1,
-   * whatever the size of the history); older pages, or a session whose document has a gap, query the
-   * collection (a scan on FerretDB v1; the session_turn index on MongoDB).
+   * newest). One query: the session_turn index on MongoDB; on FerretDB v1 a scan of the collection
+   * (reading the turns one by one by `_id` is no quicker there: that lookup scans too, up to the turn,
+   * and a session's newest turns are the collection's newest).
    */
-  async turnsPage(sessionId: string, before: number | null, limit: number): Promise<ConversationTurn[]> {
-    const session = await this.sessions.get(sessionId);
-    const top = Math.min(before ?? Infinity, (session?.last_turn_id ?? 0) + 1) - 1;
-    const wanted = Array.from({ length: Math.max(0, Math.min(limit, top)) }, (_, i) => top - i);
-    const ids = wanted.map((turnId) => session?.recent.find((turn) => turn.turn_id === turnId)?._id);
-    if (session && ids.every((id) => id !== undefined)) {
-      const turns = await Promise.all(ids.map((_id) => this.collection.findOne({ _id: _id as string })));
-      if (turns.every((turn) => turn !== null)) return turns;
-    }
+  turnsPage(sessionId: string, before: number | null, limit: number): Promise<ConversationTurn[]> {
     return this.collection
       .find({ session_id: sessionId, ...(before !== null && { turn_id: { $lt: before } }) })
       .sort({ turn_id: -1 })
@@ -320,6 +312,21 @@ export class ConversationHistory {
 
   findByResponseId(responseId: string): Promise<ConversationTurn | null> {
     return this.collection.findOne({ _id: botTurnId(responseId) });
+  }
+
+  /**
+   * The bot turn of response `responseId` in `channelId`: from the channel's session document when it is
+   * one of its newest turns, else from the collection (a scan up to it on FerretDB v1); null when it is
+   * not there or is another channel's.
+   */
+  async findBotTurnByResponseId(channelId: string, responseId: string): Promise<RecentTurn | null> {
+    const session = await this.sessions.get(sessionIdFor(channelId));
+    const recent = session?.recent.find(
+      (turn) => turn.speaker_type === 'BOT' && turn.response_id === responseId,
+    );
+    if (recent) return recent;
+    const turn = await this.findByResponseId(responseId);
+    return turn?.channel_id === channelId ? recentOf(turn) : null;
   }
 
   /** Records the Discord ids posted so far for a bot turn; the first part is its original_message_id. */

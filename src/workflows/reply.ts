@@ -122,6 +122,8 @@ export async function ReplyWorkflow(input: ReplyInput): Promise<ReplyResult> {
     deliveredMessageIds,
     usedFallback: !reply,
     deadLetterIds,
+    contextUsed: reply ? context : [],
+    sessionId: sessionIdFor(message.channelId),
   };
 }
 

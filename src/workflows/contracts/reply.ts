@@ -7,7 +7,7 @@
  * part of a stored document keeps the document's snake_case names and is typed as a Pick of it
  * (TurnRef, PromptChoice): the seed's names belong to the store's documents.
  */
-import type { QcTurnResult, TurnRef } from '../../store/conversationHistory';
+import type { QcTurnResult, RagSnippet, TurnRef } from '../../store/conversationHistory';
 import type { FollowUpPolicy } from './followUp';
 
 export const REPLY_WORKFLOW_TYPE = 'ReplyWorkflow';
@@ -66,6 +66,13 @@ export interface ReplyResult {
   deliveredMessageIds: string[];
   usedFallback: boolean;
   deadLetterIds: string[];
+  /**
+   * The wiki snippets the reply was written with (none for the fallback line) and its session, for callers
+   * that show a reply without reading conversation_history (the dashboard's playground: on FerretDB a
+   * turn's lookup scans the collection). Absent in results of runs from before they were added.
+   */
+  contextUsed?: RagSnippet[];
+  sessionId?: string;
 }
 
 /** What the generateReply activity (and each QC candidate) produced. */
