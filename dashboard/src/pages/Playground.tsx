@@ -184,7 +184,7 @@ function ReplyCard(props: { character: string; workflowId: string }) {
               <dt>Prompt version</dt>
               <dd data-testid="reply-prompt-version">{reply.prompt_version}</dd>
               <dt>Latency</dt>
-              <dd data-testid="reply-latency">{Math.round(reply.latency_ms)} ms</dd>
+              <dd data-testid="reply-latency">{formatLatency(reply.latency_ms)}</dd>
               {reply.used_fallback && (
                 <>
                   <dt>Fallback</dt>
@@ -201,6 +201,10 @@ function ReplyCard(props: { character: string; workflowId: string }) {
       <LoadError error={pollError} />
     </article>
   );
+}
+
+function formatLatency(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 
 function Rating(props: { responseId: string }) {
