@@ -47,7 +47,7 @@ export function ConversationsPage() {
           </thead>
           <tbody>
             {sessions.data.sessions.map((s) => (
-              <tr key={s.session_id} aria-selected={open === s.session_id ? true : undefined}>
+              <tr key={s.session_id} aria-current={open === s.session_id ? 'true' : undefined}>
                 <th scope="row">
                   <code>{s.session_id}</code>
                 </th>

@@ -95,7 +95,7 @@ export function DeadLettersPage() {
           </thead>
           <tbody>
             {shown.map((entry) => (
-              <tr key={entry._id} aria-selected={selected === entry._id ? true : undefined}>
+              <tr key={entry._id} aria-current={selected === entry._id ? 'true' : undefined}>
                 <td>
                   <Time iso={entry.timestamp} />
                 </td>
