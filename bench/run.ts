@@ -6,7 +6,8 @@
  *   BENCH=replies|knowledge|retrieval|qc|model runs one part; BENCH=load (bench/load.ts, not part of the
  *   default run: several minutes) puts 50 channels of steady traffic through it, BENCH_LOAD_FAULTS=1
  *   with a worker and FerretDB crashing under it; BENCH=soak (bench/soak.ts, 20 minutes) watches
- *   every process's memory and event-loop lag under steady traffic.
+ *   every process's memory and event-loop lag under steady traffic. BENCH=dashboard (bench/dashboard.ts) times
+ *   the dashboard's API routes with 100,000 turns and 10,000 ratings stored.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ import { loadConfig } from '../src/config';
 import { findRepoRoot, resolveServerTools } from '../src/stack/tools';
 import { startLocalStack } from '../src/stack/localStack';
 import { startHarness } from '../test/e2e/harness';
+import { benchDashboard } from './dashboard';
 import { benchKnowledge } from './knowledge';
 import { benchLoad } from './load';
 import { benchModel } from './model';
@@ -54,6 +56,7 @@ async function main(): Promise<void> {
     if (part === 'load') await benchLoad(stack);
     if (part === 'ratings') await benchRatingsPath(stack.mongodbUri); // BENCH=ratings (bench/ratingsPath.ts)
     if (part === 'soak') await benchSoak(stack);
+    if (h && part === 'dashboard') await benchDashboard(h); // BENCH=dashboard (bench/dashboard.ts)
   } finally {
     await h?.stop();
     await stack.stop();
