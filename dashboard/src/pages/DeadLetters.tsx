@@ -206,7 +206,8 @@ function DeadLetterDetail(props: { id: string; onChanged: () => void }) {
             </div>
           )}
           <Outcome message={action.message} error={action.error} testid="dead-letter-outcome" />
-          {replayId && <ReplayReply workflowId={replayId} />}
+          {/* Only a reply's replay has a reply to show (other workflows' replays have no such route). */}
+          {replayId && d.workflow_type === 'ReplyWorkflow' && <ReplayReply workflowId={replayId} />}
           <h3>Error details</h3>
           <pre class="json" tabIndex={0} aria-label="Error details">
             {d.error_details}
