@@ -113,7 +113,7 @@ function SessionTurns(props: { sessionId: string }) {
       <LoadError error={error} />
       <p role="status" aria-live="polite" class="muted">
         {loading
-          ? 'Loading turns…'
+          ? 'Loading turns… (a long history can take a while)'
           : `${turns.length} turns shown${nextBefore ? ', older ones available' : ''}`}
       </p>
       <ol class="turns" aria-label="Turns">
