@@ -7,7 +7,8 @@
  *   default run: several minutes) puts 50 channels of steady traffic through it, BENCH_LOAD_FAULTS=1
  *   with a worker and FerretDB crashing under it; BENCH=soak (bench/soak.ts, 20 minutes) watches
  *   every process's memory and event-loop lag under steady traffic. BENCH=dashboard (bench/dashboard.ts) times
- *   the dashboard's API routes with 100,000 turns and 10,000 ratings stored.
+ *   the dashboard's API routes with 100,000 turns and 10,000 ratings stored. BENCH=dashboard-load (bench/dashboardLoad.ts)
+ *   loads the admin dashboard in headless Chromium: bytes transferred and time to interactive.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,6 +17,7 @@ import { findRepoRoot, resolveServerTools } from '../src/stack/tools';
 import { startLocalStack } from '../src/stack/localStack';
 import { startHarness } from '../test/e2e/harness';
 import { benchDashboard } from './dashboard';
+import { benchDashboardLoad } from './dashboardLoad';
 import { benchKnowledge } from './knowledge';
 import { benchLoad } from './load';
 import { benchModel } from './model';
@@ -57,6 +59,7 @@ async function main(): Promise<void> {
     if (part === 'ratings') await benchRatingsPath(stack.mongodbUri); // BENCH=ratings (bench/ratingsPath.ts)
     if (part === 'soak') await benchSoak(stack);
     if (h && part === 'dashboard') await benchDashboard(h); // BENCH=dashboard (bench/dashboard.ts)
+    if (h && part === 'dashboard-load') await benchDashboardLoad(h);
   } finally {
     await h?.stop();
     await stack.stop();
