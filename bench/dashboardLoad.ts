@@ -73,6 +73,8 @@ interface Milestones {
   assets: number;
   /** DOMContentLoaded handlers done (the module script has run). */
   domContentLoaded: number;
+  /** GET /session sent by the script (it asks whether a session exists before showing anything). */
+  sessionSent: number;
   /** GET /session answered (401: no session yet), after which the form is shown. */
   session: number;
   /** The first frame in which the token field is there and enabled. */
@@ -83,6 +85,7 @@ const MILESTONE_LABELS: Array<[keyof Milestones, string]> = [
   ['html', 'index.html received'],
   ['assets', 'script and stylesheet received'],
   ['domContentLoaded', 'DOMContentLoaded done (script run)'],
+  ['sessionSent', 'GET /session sent'],
   ['session', 'GET /session answered'],
   ['usable', 'sign-in form usable (time to interactive)'],
 ];
@@ -112,6 +115,7 @@ interface PagePerformance {
   now(): number;
   getEntriesByType(type: string): Array<{
     name: string;
+    startTime: number;
     responseEnd: number;
     domContentLoadedEventEnd?: number;
   }>;
@@ -135,6 +139,7 @@ async function milestones(page: Page): Promise<Milestones> {
       html: navigation?.responseEnd ?? NaN,
       assets: Math.max(...assets.map((entry) => entry.responseEnd)),
       domContentLoaded: navigation?.domContentLoadedEventEnd ?? NaN,
+      sessionSent: session?.startTime ?? NaN,
       session: session?.responseEnd ?? NaN,
       usable: __tokenFieldUsableAt,
     };
