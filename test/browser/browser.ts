@@ -57,7 +57,10 @@ export interface Tab {
   page: Page;
   /** What went wrong in the page so far: console errors, uncaught exceptions, CSP violations, 5xx answers. */
   problems: string[];
-  /** Console errors matching `pattern` are expected (e.g. the 401 of a refused sign-in) and not problems. */
+  /**
+   * Console errors matching `pattern` are expected and not problems; it is matched against
+   * "<message> at <path of the page or resource>", e.g. /status of 403 .* at \/dead_letters\//.
+   */
   expectConsoleError(pattern: RegExp): void;
   /** Closes the context; throws when the page had problems. */
   close(): Promise<void>;
@@ -67,7 +70,9 @@ export interface Tab {
  * The dashboard's own check of its session (GET /session before sign-in) and a refused sign-in answer 401,
  * which Chromium logs as "Failed to load resource"; that is the protocol, not an error of the page.
  */
-const EXPECTED_BY_DEFAULT = [/^Failed to load resource: the server responded with a status of 401/];
+const EXPECTED_BY_DEFAULT = [
+  /^Failed to load resource: the server responded with a status of 401 .* at \/session$/,
+];
 
 /** Reports CSP violations from inside the page (Chromium also logs them as console errors). */
 const CSP_LISTENER = `
@@ -92,8 +97,9 @@ export async function openTab(browser: Browser, url: string): Promise<Tab> {
   page.on('console', (message) => {
     if (message.type() !== 'error') return;
     const text = message.text();
-    if (expected.some((pattern) => pattern.test(text))) return;
     const { url: source } = message.location();
+    const path = source ? new URL(source).pathname : '';
+    if (expected.some((pattern) => pattern.test(`${text} at ${path}`))) return;
     problems.push(`console error: ${text}${source ? ` (${source})` : ''}`);
   });
   page.on('pageerror', (error) => problems.push(`uncaught exception: ${error.message}`));

@@ -97,6 +97,7 @@ describe('signing in', () => {
     await signIn(page, TOKEN);
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByLabel('Admin token').waitFor();
+    tab.expectConsoleError(/status of 401 .* at \/dashboard\/overview$/);
     expect(await fetchFromPage('/dashboard/overview', {})).toMatchObject({ status: 401 });
   });
 });
@@ -105,7 +106,7 @@ describe('requests the session does not allow', () => {
   it('refuses a state-changing request from the page without the CSRF token (403), and accepts it with one', async () => {
     const { page } = tab;
     await signIn(page, TOKEN);
-    tab.expectConsoleError(/status of 403/);
+    tab.expectConsoleError(/status of 403 .* at \/dead_letters\//);
     const id = await h.store.deadLetterQueue.record({
       failed_event_payload: {},
       error_details: 'deliverReply: 403 Missing Access',
@@ -139,6 +140,7 @@ describe('requests the session does not allow', () => {
   it('answers 401 to a browser without the session cookie, for reads and writes', async () => {
     const { page } = tab; // a fresh context: no cookie
     await page.getByLabel('Admin token').waitFor();
+    tab.expectConsoleError(/status of 401 .* at \/(dashboard\/overview|stats|crawls\/anything\/cancel)$/);
     expect(await fetchFromPage('/dashboard/overview', {})).toMatchObject({ status: 401 });
     expect(await fetchFromPage('/stats', {})).toMatchObject({ status: 401 });
     expect(
