@@ -1,8 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Store } from '../store/mongo';
-import { HttpError, queryParam } from './http';
-import { limitOf } from './params';
-import { integer, object, param, pathParams, responses, string } from './schemas';
+import { limit, MESSAGE, param, pathParams, query, responses, string } from './schemas';
 import { turnView } from './turnViews';
 
 const MAX_SESSIONS = 500;
@@ -10,7 +8,7 @@ const MAX_TURNS = 200;
 /** `discord:<channel id>` or `web:<id>` (URL-encoded in the path: the colon). */
 const SESSION = '[\\w:-]{1,128}';
 /** The page cursor: a turn id. */
-const CURSOR = /^[1-9]\d{0,15}$/;
+const CURSOR = '^[1-9]\\d{0,15}$';
 
 /**
  * Conversations for the dashboard: GET /conversations lists the sessions (channels and playground
@@ -21,19 +19,17 @@ const CURSOR = /^[1-9]\d{0,15}$/;
 export function conversationRoutes(app: FastifyInstance, options: { store: Store }): void {
   const { conversationHistory } = options.store;
 
-  app.get(
+  app.get<{ Querystring: { limit: number } }>(
     '/conversations',
     {
       schema: {
         summary: 'sessions, the most recently active first',
-        querystring: object({ limit: integer(1, MAX_SESSIONS, 'default 50') }),
+        querystring: query({ limit: limit(MAX_SESSIONS, 50) }),
         response: responses({ 200: '{sessions: [{session_id, channel_id, last_turn_at, turns}]}' }, [400]),
       },
     },
     async (request) => {
-      const sessions = await conversationHistory.sessions.list(
-        limitOf(queryParam(request, 'limit'), 50, MAX_SESSIONS),
-      );
+      const sessions = await conversationHistory.sessions.list(request.query.limit);
       return {
         sessions: sessions.map((session) => ({
           session_id: session._id,
@@ -45,15 +41,18 @@ export function conversationRoutes(app: FastifyInstance, options: { store: Store
     },
   );
 
-  app.get<{ Params: { session: string } }>(
+  app.get<{ Params: { session: string }; Querystring: { before?: string; limit: number } }>(
     `/conversations/${param('session', SESSION)}/turns`,
     {
       schema: {
         summary: "a page of a session's turns, newest first",
         params: pathParams({ session: SESSION }),
-        querystring: object({
-          before: string('the cursor: next_before of the previous page (absent: the newest turns)'),
-          limit: integer(1, MAX_TURNS, 'default 50'),
+        querystring: query({
+          before: string('the cursor: next_before of the previous page (absent: the newest turns)', {
+            pattern: CURSOR,
+            [MESSAGE]: 'before: expected the next_before of a previous page',
+          }),
+          limit: limit(MAX_TURNS, 50),
         }),
         response: responses(
           { 200: '{turns, next_before}: next_before is null after the oldest turn' },
@@ -62,10 +61,7 @@ export function conversationRoutes(app: FastifyInstance, options: { store: Store
       },
     },
     async (request) => {
-      const before = queryParam(request, 'before');
-      if (before !== undefined && !CURSOR.test(before))
-        throw new HttpError(400, 'before: expected the next_before of a previous page');
-      const limit = limitOf(queryParam(request, 'limit'), 50, MAX_TURNS);
+      const { before, limit } = request.query;
       const turns = await conversationHistory.turnsPage(
         request.params.session,
         before === undefined ? null : Number(before),

@@ -14,12 +14,21 @@ import {
   type CrawlProgress,
   type WikiCrawlParams,
 } from '../workflows/contracts/wikiCrawl';
-import { bodyOf, HttpError } from './http';
-import { integer, object, param, pathParams, responses, string } from './schemas';
+import { HttpError } from './http';
+import { integerIn, MESSAGE, object, param, pathParams, responses, string, text } from './schemas';
 
 const MAX_PAGES_LIMIT = 100_000;
 const MAX_DELAY_MS = 60_000;
 const MAX_SEED_TITLES = 1_000;
+const MAX_URL_CHARS = 2_000;
+const SEED_TITLES_PROBLEM = `seed_titles must be an array of at most ${MAX_SEED_TITLES} non-empty titles`;
+/** A POST /load_fandom_wiki body: every field optional. */
+export interface CrawlRequest {
+  base_url?: string;
+  max_pages?: number;
+  delay_ms?: number;
+  seed_titles?: string[];
+}
 const CRAWL_ID = '[\\w-]+';
 /** Temporal's IndexedValueType numbers (temporal.api.enums.v1) of the search attribute types. */
 const INDEXED_VALUE_TYPE: Record<string, number> = {
@@ -70,22 +79,32 @@ export function crawlRoutes(
     }
   };
 
-  app.post(
+  app.post<{ Body: CrawlRequest }>(
     '/load_fandom_wiki',
     {
       schema: {
         summary: 'start a wiki crawl',
         body: object({
-          base_url: string('wiki root, default WIKI_BASE_URL'),
-          max_pages: integer(1, MAX_PAGES_LIMIT),
-          delay_ms: integer(0, MAX_DELAY_MS),
-          seed_titles: { type: 'array', items: string(), maxItems: MAX_SEED_TITLES },
+          base_url: string('wiki root, default WIKI_BASE_URL', {
+            format: 'uri',
+            pattern: '^https?://[^/?#]',
+            maxLength: MAX_URL_CHARS,
+            [MESSAGE]: 'base_url must be an http(s) URL',
+          }),
+          max_pages: integerIn('max_pages', 1, MAX_PAGES_LIMIT),
+          delay_ms: integerIn('delay_ms', 0, MAX_DELAY_MS),
+          seed_titles: {
+            type: 'array',
+            items: text(300, 'a page title', { [MESSAGE]: SEED_TITLES_PROBLEM }),
+            maxItems: MAX_SEED_TITLES,
+            [MESSAGE]: SEED_TITLES_PROBLEM,
+          },
         }),
         response: responses({ 202: 'crawl id and workflow id' }, [400, 413]),
       },
     },
     async (request, reply) => {
-      const params = crawlParams(bodyOf(request), options.crawlDefaults);
+      const params = crawlParams(request.body, options.crawlDefaults);
       const crawlId = `${new Date()
         .toISOString()
         .replace(/[-:.TZ]/g, '')
@@ -159,45 +178,13 @@ export async function crawlSearchAttributesRegistered(temporal: Client, log?: Lo
   }
 }
 
-/** Validates a crawl request body; every field is optional. */
-export function crawlParams(body: Record<string, unknown>, defaults: WikiCrawlParams): WikiCrawlParams {
-  const problems: string[] = [];
-  const known = ['base_url', 'max_pages', 'delay_ms', 'seed_titles'];
-  for (const key of Object.keys(body)) if (!known.includes(key)) problems.push(`unknown field "${key}"`);
-  const params = { ...defaults };
-  if (body.base_url !== undefined) {
-    try {
-      if (typeof body.base_url !== 'string') throw new Error();
-      const url = new URL(body.base_url);
-      if (!['http:', 'https:'].includes(url.protocol)) throw new Error();
-      params.baseUrl = body.base_url.replace(/\/+$/, '');
-    } catch {
-      problems.push('base_url must be an http(s) URL');
-    }
-  }
-  const integer = (key: string, min: number, max: number): number | undefined => {
-    const value = body[key];
-    if (value === undefined) return undefined;
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-      problems.push(`${key} must be an integer in ${min}..${max}`);
-      return undefined;
-    }
-    return value;
+/** A crawl's parameters: the request's (checked by its schema), else the defaults. */
+export function crawlParams(body: CrawlRequest, defaults: WikiCrawlParams): WikiCrawlParams {
+  return {
+    ...defaults,
+    ...(body.base_url !== undefined && { baseUrl: body.base_url.replace(/\/+$/, '') }),
+    ...(body.max_pages !== undefined && { maxPages: body.max_pages }),
+    ...(body.delay_ms !== undefined && { delayMs: body.delay_ms }),
+    ...(body.seed_titles !== undefined && { seedTitles: body.seed_titles }),
   };
-  params.maxPages = integer('max_pages', 1, MAX_PAGES_LIMIT) ?? params.maxPages;
-  params.delayMs = integer('delay_ms', 0, MAX_DELAY_MS) ?? params.delayMs;
-  if (body.seed_titles !== undefined) {
-    const titles = body.seed_titles;
-    if (
-      !Array.isArray(titles) ||
-      titles.length > MAX_SEED_TITLES ||
-      !titles.every((t) => typeof t === 'string' && t.trim() !== '' && t.length <= 300)
-    ) {
-      problems.push(`seed_titles must be an array of at most ${MAX_SEED_TITLES} non-empty titles`);
-    } else {
-      params.seedTitles = titles.map((t: string) => t.trim());
-    }
-  }
-  if (problems.length > 0) throw new HttpError(400, problems.join('; '));
-  return params;
 }

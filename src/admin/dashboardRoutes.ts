@@ -9,10 +9,9 @@ import { sessionIdFor } from '../store/sessionId';
 import { within } from '../within';
 import { organicScheduleId } from '../workflows/contracts/organic';
 import { wikiCrawlWorkflowId } from '../workflows/contracts/wikiCrawl';
-import { HttpError, queryParam } from './http';
-import { limitOf } from './params';
+import { HttpError } from './http';
 import { describeSchedule } from './organicRoutes';
-import { integer, object, param, pathParams, responses } from './schemas';
+import { limit, param, pathParams, query, responses } from './schemas';
 
 /** The overview's chart: replies per hour over the last two days. */
 const OVERVIEW_HOURS = 48;
@@ -91,13 +90,13 @@ export function dashboardRoutes(app: FastifyInstance, options: DashboardOptions)
     },
   );
 
-  app.get<{ Params: { character: string } }>(
+  app.get<{ Params: { character: string }; Querystring: { days: number } }>(
     `/dashboard/prompts/${param('character', CHARACTER)}/series`,
     {
       schema: {
         summary: 'QC score and user rating per prompt version and UTC day (precomputed by the metric fold)',
         params: pathParams({ character: CHARACTER }),
-        querystring: object({ days: integer(1, MAX_SERIES_DAYS, 'days back from today, default 90') }),
+        querystring: query({ days: limit(MAX_SERIES_DAYS, 90, 'days back from today') }),
         response: responses(
           {
             200: '{character, versions: [{version, points: [{day, qc_count, qc_avg, user_count, user_avg}]}]}',
@@ -108,7 +107,7 @@ export function dashboardRoutes(app: FastifyInstance, options: DashboardOptions)
     },
     async (request) => {
       const { character } = request.params;
-      const days = limitOf(queryParam(request, 'days'), 90, MAX_SERIES_DAYS, 'days');
+      const { days } = request.query;
       const [versions, series] = await Promise.all([
         store.characterPrompts.list(character),
         store.metricSeries.versionDays(character, utcDay(new Date(Date.now() - (days - 1) * DAY_MS))),
@@ -131,17 +130,17 @@ export function dashboardRoutes(app: FastifyInstance, options: DashboardOptions)
     },
   );
 
-  app.get(
+  app.get<{ Querystring: { limit: number } }>(
     '/crawls',
     {
       schema: {
         summary: 'past and running crawls (rag_crawl_status), the most recently updated first',
-        querystring: object({ limit: integer(1, MAX_CRAWLS, 'default 20') }),
+        querystring: query({ limit: limit(MAX_CRAWLS, 20) }),
         response: responses({ 200: '{crawls: [rag_crawl_status entries with their workflow_id]}' }, [400]),
       },
     },
     async (request) => {
-      const crawls = await store.ragCrawlStatus.recent(limitOf(queryParam(request, 'limit'), 20, MAX_CRAWLS));
+      const crawls = await store.ragCrawlStatus.recent(request.query.limit);
       return { crawls: crawls.map((crawl) => ({ ...crawl, workflow_id: wikiCrawlWorkflowId(crawl._id) })) };
     },
   );

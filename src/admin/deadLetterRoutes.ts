@@ -1,15 +1,15 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { DEAD_LETTER_STATUSES, type DeadLetter } from '../store/deadLetterQueue';
 import type { Store } from '../store/mongo';
-import { bodyOf, HttpError, optionalString, queryParam } from './http';
-import { integer, object, responses, string } from './schemas';
+import { HttpError } from './http';
+import { limit, object, query, responses, string, text } from './schemas';
 import { replayPlan } from './replay';
 
 const MAX_LIST = 500;
 /** A dead letter's id is `<workflow id>:<step>`, URL-encoded in the path. */
 const idParams = object({ id: string('the entry id, URL-encoded', { maxLength: 512 }) }, ['id']);
-const byBody = object({ by: string('who resolves it (default: admin)', { maxLength: 100 }) });
+const byBody = object({ by: text(100, 'who resolves it', { default: 'admin' }) });
 
 /**
  * The dead-letter queue: GET /dead_letters?status=&limit= lists entries, GET
@@ -27,33 +27,31 @@ export function deadLetterRoutes(
     if (entry.status !== 'PENDING') throw new HttpError(409, `dead letter ${id} is already ${entry.status}`);
     return entry;
   };
-  const by = (request: FastifyRequest) => optionalString(bodyOf(request), 'by', 100) ?? 'admin';
   type IdRoute = { Params: { id: string } };
+  type ResolveRoute = IdRoute & { Body: { by: string } };
 
-  app.get(
+  app.get<{ Querystring: { status: DeadLetter['status']; limit: number } }>(
     '/dead_letters',
     {
       schema: {
         summary: 'dead-letter entries and counts',
-        querystring: object({
-          status: string('default PENDING (any case)', { enum: [...DEAD_LETTER_STATUSES] }),
-          limit: integer(1, MAX_LIST, 'default 50'),
+        querystring: query({
+          status: string('any case', { enum: [...DEAD_LETTER_STATUSES], default: 'PENDING' }),
+          limit: limit(MAX_LIST, 50),
         }),
         response: responses({ 200: 'counts and entries' }, [400]),
       },
+      // The schema lists the statuses in capitals; a client may write them in any case.
+      preValidation: (request, _reply, done) => {
+        const query = request.query as Record<string, unknown>;
+        if (typeof query.status === 'string') query.status = query.status.toUpperCase();
+        done();
+      },
     },
-    async (request) => {
-      const status = (queryParam(request, 'status') ?? 'PENDING').toUpperCase();
-      if (!DEAD_LETTER_STATUSES.includes(status as DeadLetter['status']))
-        throw new HttpError(400, `status: expected one of ${DEAD_LETTER_STATUSES.join(', ')}`);
-      const limit = Number(queryParam(request, 'limit') ?? 50);
-      if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST)
-        throw new HttpError(400, `limit: expected an integer 1-${MAX_LIST}`);
-      return {
-        counts: await deadLetterQueue.counts(),
-        dead_letters: await deadLetterQueue.list(status as DeadLetter['status'], limit),
-      };
-    },
+    async (request) => ({
+      counts: await deadLetterQueue.counts(),
+      dead_letters: await deadLetterQueue.list(request.query.status, request.query.limit),
+    }),
   );
 
   app.get<IdRoute>(
@@ -68,7 +66,7 @@ export function deadLetterRoutes(
     },
   );
 
-  app.post<IdRoute>(
+  app.post<ResolveRoute>(
     '/dead_letters/:id/replay',
     {
       schema: {
@@ -79,7 +77,6 @@ export function deadLetterRoutes(
       },
     },
     async (request, reply) => {
-      const who = by(request);
       const entry = await pendingEntry(request.params.id);
       let plan;
       try {
@@ -100,13 +97,13 @@ export function deadLetterRoutes(
       await deadLetterQueue.resolve(
         entry._id,
         { status: 'REPLAYED', replay_workflow_id: plan.workflowId },
-        who,
+        request.body.by,
       );
       return reply.code(202).send({ id: entry._id, status: 'REPLAYED', replay_workflow_id: plan.workflowId });
     },
   );
 
-  app.post<IdRoute>(
+  app.post<ResolveRoute>(
     '/dead_letters/:id/discard',
     {
       schema: {
@@ -117,9 +114,8 @@ export function deadLetterRoutes(
       },
     },
     async (request) => {
-      const who = by(request);
       const entry = await pendingEntry(request.params.id);
-      if (!(await deadLetterQueue.resolve(entry._id, { status: 'DISCARDED' }, who)))
+      if (!(await deadLetterQueue.resolve(entry._id, { status: 'DISCARDED' }, request.body.by)))
         throw new HttpError(409, `dead letter ${entry._id} was resolved meanwhile`);
       return { id: entry._id, status: 'DISCARDED' };
     },

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 
 /** An answer with a status and a message the caller can act on (sent as `{"error": message}`). */
 export class HttpError extends Error {
@@ -19,16 +19,23 @@ export type JsonObject = Record<string, unknown>;
 
 /**
  * Every request body is read as a JSON object whatever its content type (`curl -d` sends
- * application/x-www-form-urlencoded), at most MAX_BODY_BYTES; an empty body is {}.
+ * application/x-www-form-urlencoded), at most MAX_BODY_BYTES; an empty body is {}, and so is none.
+ * Its strings are trimmed before the route schema checks them (a whitespace-only string is empty), so
+ * handlers get what was checked.
  */
 export function parseJsonBodies(app: FastifyInstance): void {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: MAX_BODY_BYTES }, (_request, text, done) => {
     try {
-      done(null, parseJsonObject(text as string));
+      done(null, trimmed(parseJsonObject(text as string)));
     } catch (err) {
       done(err as HttpError, undefined);
     }
+  });
+  // A request without a body (no content type) skips the parser.
+  app.addHook('preValidation', (request, _reply, done) => {
+    request.body ??= {};
+    done();
   });
 }
 
@@ -46,27 +53,11 @@ function parseJsonObject(text: string): JsonObject {
   return parsed as JsonObject;
 }
 
-/** A request's JSON object body ({} when it had none). */
-export function bodyOf(request: FastifyRequest): JsonObject {
-  return (request.body as JsonObject | undefined) ?? {};
-}
-
-/** A query parameter's value (the first, if repeated). */
-export function queryParam(request: FastifyRequest, name: string): string | undefined {
-  const value = (request.query as Record<string, string | string[] | undefined>)[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
-/** A required non-empty string field of a JSON body, trimmed; 400 naming the field otherwise. */
-export function requiredString(body: JsonObject, field: string, max: number): string {
-  const value = body[field];
-  if (typeof value !== 'string' || value.trim() === '')
-    throw new HttpError(400, `${field}: expected a non-empty string`);
-  if (value.length > max) throw new HttpError(400, `${field}: at most ${max} characters`);
-  return value.trim();
-}
-
-/** Like requiredString, for a field that may be left out. */
-export function optionalString(body: JsonObject, field: string, max: number): string | undefined {
-  return body[field] === undefined ? undefined : requiredString(body, field, max);
+/** `value` with every string in it trimmed. */
+function trimmed<T>(value: T): T {
+  if (typeof value === 'string') return value.trim() as T;
+  if (Array.isArray(value)) return value.map(trimmed) as T;
+  if (typeof value === 'object' && value !== null)
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, trimmed(item)])) as T;
+  return value;
 }

@@ -10,8 +10,8 @@ import {
   type ReplyInput,
   type ReplyResult,
 } from '../workflows/contracts/reply';
-import { bodyOf, HttpError, requiredString } from './http';
-import { object, responses, string } from './schemas';
+import { HttpError } from './http';
+import { MESSAGE, object, responses, string, text } from './schemas';
 
 /** Discord's own message limit; the API takes the same. */
 const MAX_QUERY_CHARS = 4000;
@@ -33,18 +33,24 @@ export function orchestrateRoutes(
   app: FastifyInstance,
   options: { temporal: Client; taskQueue: string; characters: OrchestrateCharacter[] },
 ): void {
-  app.post(
+  const characterProblem = `character: expected one of ${options.characters.map((c) => c.name).join(', ')}`;
+  app.post<{ Body: { query: string; user: string; channel: string; character?: string } }>(
     '/orchestrate',
     {
       schema: {
         summary: 'answer a message in character without Discord (runs ReplyWorkflow)',
         body: object(
           {
-            query: string(`the message, at most ${MAX_QUERY_CHARS} characters`),
-            user: string('who asks'),
-            channel: string('conversation (session) id, e.g. a Discord channel id'),
+            query: text(MAX_QUERY_CHARS, 'the message'),
+            user: text(100, 'who asks'),
+            channel: text(100, 'conversation (session) id, e.g. a Discord channel id'),
+            // Any case: the roster check is the handler's.
             character: string(
               'who answers; default: the first named in the query, else the first of the roster',
+              {
+                maxLength: 100,
+                [MESSAGE]: characterProblem,
+              },
             ),
           },
           ['query', 'user', 'channel'],
@@ -56,11 +62,8 @@ export function orchestrateRoutes(
       },
     },
     async (request, reply) => {
-      const body = bodyOf(request);
-      const query = requiredString(body, 'query', MAX_QUERY_CHARS);
-      const user = requiredString(body, 'user', 100);
-      const channel = requiredString(body, 'channel', 100);
-      const character = chooseCharacter(options.characters, query, body.character);
+      const { query, user, channel } = request.body;
+      const character = chooseCharacter(options.characters, query, request.body.character, characterProblem);
       const messageId = `api-${randomUUID()}`;
       const input: ReplyInput = {
         character,
@@ -100,12 +103,15 @@ function describeReply(result: ReplyResult) {
   };
 }
 
-function chooseCharacter(roster: OrchestrateCharacter[], query: string, requested: unknown): string {
+function chooseCharacter(
+  roster: OrchestrateCharacter[],
+  query: string,
+  requested: string | undefined,
+  problem: string,
+): string {
   if (requested !== undefined) {
-    const name = typeof requested === 'string' ? requested.trim().toLowerCase() : '';
-    const found = roster.find((c) => c.name.toLowerCase() === name);
-    if (!found)
-      throw new HttpError(400, `character: expected one of ${roster.map((c) => c.name).join(', ')}`);
+    const found = roster.find((c) => c.name.toLowerCase() === requested.toLowerCase());
+    if (!found) throw new HttpError(400, problem);
     return found.name;
   }
   const named = roster.find((c) => c.aliases.some((alias) => mentionsName(query, alias)));

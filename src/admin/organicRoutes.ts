@@ -12,8 +12,8 @@ import {
   type OrganicThresholds,
   type SilenceCheckInput,
 } from '../workflows/contracts/organic';
-import { bodyOf, HttpError } from './http';
-import { integer, object, param, pathParams, responses } from './schemas';
+import { HttpError } from './http';
+import { integerIn, MESSAGE, object, param, pathParams, responses } from './schemas';
 
 const MAX_SECONDS = 7 * 24 * 3600;
 const MAX_CHECK_SECONDS = 86_400;
@@ -21,6 +21,14 @@ const MAX_CHECK_SECONDS = 86_400;
 const CHANNEL = '\\d{15,25}';
 const channelUrl = (suffix = '') => `/organic/${param('channel', CHANNEL)}${suffix}`;
 const channelParams = pathParams({ channel: CHANNEL });
+
+/** A POST /organic/:channel/settings body: every field optional. */
+export interface OrganicSettingsRequest {
+  silence_seconds?: number;
+  cooldown_seconds?: number;
+  check_seconds?: number;
+  quiet_hours_utc?: { start_hour: number; end_hour: number } | null;
+}
 
 /**
  * Organic conversations, steered through each channel's silence-check schedule (the
@@ -71,18 +79,27 @@ export function organicRoutes(app: FastifyInstance, options: { temporal: Client 
     );
   }
 
-  app.post<{ Params: { channel: string } }>(
+  app.post<{ Params: { channel: string }; Body: OrganicSettingsRequest }>(
     channelUrl('/settings'),
     {
       schema: {
         summary: 'change thresholds and check interval',
         params: channelParams,
         body: object({
-          silence_seconds: integer(1, MAX_SECONDS),
-          cooldown_seconds: integer(1, MAX_SECONDS),
-          check_seconds: integer(1, MAX_CHECK_SECONDS),
+          silence_seconds: integerIn('silence_seconds', 1, MAX_SECONDS),
+          cooldown_seconds: integerIn('cooldown_seconds', 1, MAX_SECONDS),
+          check_seconds: integerIn('check_seconds', 1, MAX_CHECK_SECONDS),
           quiet_hours_utc: {
-            oneOf: [{ type: 'null' }, object({ start_hour: integer(0, 23), end_hour: integer(0, 23) })],
+            ...object(
+              {
+                start_hour: integerIn('quiet_hours_utc.start_hour', 0, 23),
+                end_hour: integerIn('quiet_hours_utc.end_hour', 0, 23),
+              },
+              ['start_hour', 'end_hour'],
+            ),
+            type: ['object', 'null'],
+            description: 'null: no quiet hours',
+            [MESSAGE]: 'quiet_hours_utc must be null or {"start_hour": 0-23, "end_hour": 0-23}',
           },
         }),
         response: responses({ 200: 'schedule state' }, [400, 404, 413]),
@@ -91,7 +108,7 @@ export function organicRoutes(app: FastifyInstance, options: { temporal: Client 
     async (request) => {
       const channelId = request.params.channel;
       const [handle, description] = await scheduleOf(channelId);
-      const changes = organicSettingsChanges(bodyOf(request));
+      const changes = organicSettingsChanges(request.body);
       const thresholds = { ...checkInputOf(description), ...changes.thresholds };
       await handle.update((previous) => ({
         ...previous,
@@ -134,41 +151,20 @@ export function describeSchedule(description: ScheduleDescription) {
   };
 }
 
-/** Validates a settings body: every field optional, unknown fields refused. */
-export function organicSettingsChanges(body: Record<string, unknown>): {
+/** A settings body (checked by its schema) as the changes it asks for. */
+export function organicSettingsChanges(body: OrganicSettingsRequest): {
   thresholds: Partial<OrganicThresholds>;
   checkSeconds: number | undefined;
 } {
-  const problems: string[] = [];
-  const known = ['silence_seconds', 'cooldown_seconds', 'check_seconds', 'quiet_hours_utc'];
-  for (const key of Object.keys(body)) if (!known.includes(key)) problems.push(`unknown field "${key}"`);
-  const integer = (value: unknown, name: string, min: number, max: number): number | undefined => {
-    if (value === undefined) return undefined;
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-      problems.push(`${name} must be an integer in ${min}..${max}`);
-      return undefined;
-    }
-    return value;
-  };
-  const thresholds: Partial<OrganicThresholds> = {};
-  const silence = integer(body.silence_seconds, 'silence_seconds', 1, MAX_SECONDS);
-  if (silence !== undefined) thresholds.silenceSeconds = silence;
-  const cooldown = integer(body.cooldown_seconds, 'cooldown_seconds', 1, MAX_SECONDS);
-  if (cooldown !== undefined) thresholds.cooldownSeconds = cooldown;
   const quiet = body.quiet_hours_utc;
-  if (quiet === null) thresholds.quietHoursUtc = null;
-  else if (quiet !== undefined) {
-    const hours = (typeof quiet === 'object' && !Array.isArray(quiet) ? quiet : {}) as Record<
-      string,
-      unknown
-    >;
-    const startHour = integer(hours.start_hour, 'quiet_hours_utc.start_hour', 0, 23);
-    const endHour = integer(hours.end_hour, 'quiet_hours_utc.end_hour', 0, 23);
-    if (startHour === undefined || endHour === undefined)
-      problems.push('quiet_hours_utc must be null or {"start_hour": 0-23, "end_hour": 0-23}');
-    else thresholds.quietHoursUtc = { startHour, endHour };
-  }
-  const checkSeconds = integer(body.check_seconds, 'check_seconds', 1, MAX_CHECK_SECONDS);
-  if (problems.length > 0) throw new HttpError(400, problems.join('; '));
-  return { thresholds, checkSeconds };
+  return {
+    thresholds: {
+      ...(body.silence_seconds !== undefined && { silenceSeconds: body.silence_seconds }),
+      ...(body.cooldown_seconds !== undefined && { cooldownSeconds: body.cooldown_seconds }),
+      ...(quiet !== undefined && {
+        quietHoursUtc: quiet && { startHour: quiet.start_hour, endHour: quiet.end_hour },
+      }),
+    },
+    checkSeconds: body.check_seconds,
+  };
 }

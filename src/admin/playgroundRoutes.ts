@@ -12,14 +12,13 @@ import {
   type UserRatingOutcome,
 } from '../workflows/contracts/ratings';
 import { REPLY_WORKFLOW_TYPE, replyWorkflowId, type ReplyInput } from '../workflows/contracts/reply';
-import { bodyOf, HttpError, optionalString, requiredString, type JsonObject } from './http';
-import { integerField } from './params';
-import { integer, object, param, pathParams, responses, string } from './schemas';
+import { HttpError } from './http';
+import { integer, MESSAGE, object, param, pathParams, responses, string, text } from './schemas';
 import { qcView, snippetView } from './turnViews';
 
 /** Discord's own message limit, as for POST /orchestrate. */
 const MAX_TEXT_CHARS = 4000;
-const SESSION = /^web:[\w-]{1,64}$/;
+const SESSION = '^web:[\\w-]{1,64}$';
 /** A playground reply's workflow (= response) id: replyWorkflowId of a `web-<uuid>` message. */
 const PLAYGROUND_REPLY = 'reply-web-[\\w-]{1,100}';
 /** How long rating a reply waits for UserRatingWorkflow (a few local activities). */
@@ -66,7 +65,9 @@ export function playgroundRoutes(app: FastifyInstance, options: PlaygroundOption
   const storedContext = async (responseId: string) =>
     (await store.conversationHistory.findByResponseId(responseId))?.rag_context_used ?? [];
 
-  app.post(
+  const names = options.characters.map((c) => c.name).join(', ');
+  const charactersProblem = `characters: expected 1-${options.characters.length} of ${names}`;
+  app.post<{ Body: { session_id?: string; text: string; characters: string[] } }>(
     '/playground/messages',
     {
       schema: {
@@ -74,10 +75,17 @@ export function playgroundRoutes(app: FastifyInstance, options: PlaygroundOption
         body: object(
           {
             session_id: string('a web session from an earlier message (absent: a new one)', {
-              pattern: SESSION.source,
+              pattern: SESSION,
+              [MESSAGE]: 'session_id: expected web:<id> from an earlier answer',
             }),
-            text: string('the message', { maxLength: MAX_TEXT_CHARS }),
-            characters: { type: 'array', items: string('a character of the roster'), minItems: 1 },
+            text: text(MAX_TEXT_CHARS, 'the message'),
+            characters: {
+              type: 'array',
+              items: text(100, 'a character of the roster (any case)', { [MESSAGE]: charactersProblem }),
+              minItems: 1,
+              maxItems: options.characters.length,
+              [MESSAGE]: charactersProblem,
+            },
           },
           ['text', 'characters'],
         ),
@@ -88,12 +96,8 @@ export function playgroundRoutes(app: FastifyInstance, options: PlaygroundOption
       },
     },
     async (request, reply) => {
-      const body = bodyOf(request);
-      const sessionId = optionalString(body, 'session_id', 100) ?? `${WEB_SESSION_PREFIX}${randomUUID()}`;
-      if (!SESSION.test(sessionId))
-        throw new HttpError(400, 'session_id: expected web:<id> from an earlier answer');
-      const text = requiredString(body, 'text', MAX_TEXT_CHARS);
-      const characters = chosenCharacters(body, options.characters);
+      const { text, session_id: sessionId = `${WEB_SESSION_PREFIX}${randomUUID()}` } = request.body;
+      const characters = chosenCharacters(request.body.characters, options.characters);
       const messageId = `web-${randomUUID()}`;
       const message: ReplyInput['message'] = {
         messageId,
@@ -156,15 +160,12 @@ export function playgroundRoutes(app: FastifyInstance, options: PlaygroundOption
     },
   );
 
-  app.post(
+  app.post<{ Body: { response_id: string; score: number } }>(
     '/playground/ratings',
     {
       schema: {
         summary: 'rate a playground reply (a USER_SUBMITTED rating, like a Discord reaction)',
-        body: object({ response_id: string('the reply', { maxLength: 200 }), score: integer(1, 5) }, [
-          'response_id',
-          'score',
-        ]),
+        body: object({ response_id: text(200, 'the reply'), score: integer(1, 5) }, ['response_id', 'score']),
         response: responses(
           { 200: '{status: recorded | updated | superseded, rating_id, response_id, character, score}' },
           [400, 404, 409, 413, 422, 503],
@@ -172,9 +173,7 @@ export function playgroundRoutes(app: FastifyInstance, options: PlaygroundOption
       },
     },
     async (request) => {
-      const body = bodyOf(request);
-      const responseId = requiredString(body, 'response_id', 200);
-      const score = integerField(body, 'score', 1, 5);
+      const { response_id: responseId, score } = request.body;
       const read = new RegExp(`^${PLAYGROUND_REPLY}$`).test(responseId) ? await readReply(responseId) : null;
       if (read?.status !== 'done') {
         if (read?.status === 'running') throw new HttpError(409, `reply ${responseId} is not done yet`);
@@ -216,18 +215,10 @@ export function playgroundRoutes(app: FastifyInstance, options: PlaygroundOption
   );
 }
 
-/** The roster names a message is for (any case, each once); 400 for an empty list or an unknown name. */
-function chosenCharacters(body: JsonObject, roster: Array<{ name: string }>): string[] {
-  const names = body.characters;
-  if (!Array.isArray(names) || names.length === 0 || names.length > roster.length)
-    throw new HttpError(
-      400,
-      `characters: expected 1-${roster.length} of ${roster.map((c) => c.name).join(', ')}`,
-    );
+/** The roster names a message is for (any case, each once); 400 for a name not in the roster. */
+function chosenCharacters(names: string[], roster: Array<{ name: string }>): string[] {
   const chosen = names.map((name) => {
-    const found = roster.find(
-      (c) => typeof name === 'string' && c.name.toLowerCase() === name.trim().toLowerCase(),
-    );
+    const found = roster.find((c) => c.name.toLowerCase() === name.toLowerCase());
     if (!found)
       throw new HttpError(400, `characters: expected names among ${roster.map((c) => c.name).join(', ')}`);
     return found.name;

@@ -19,9 +19,8 @@ import {
   type PromptChangeAsk,
   type PromptChangeOutcome,
 } from '../workflows/contracts/prompts';
-import { bodyOf, HttpError, optionalString, requiredString, type JsonObject } from './http';
-import { integerField } from './params';
-import { integer, object, param, pathParams, responses, string } from './schemas';
+import { HttpError } from './http';
+import { integer, MESSAGE, object, param, pathParams, responses, text } from './schemas';
 
 const MAX_PROMPT_CHARS = 12_000;
 /** Reasons and fallback lines. */
@@ -31,6 +30,16 @@ const CHANGE_WAIT_MS = 15_000;
 const CHARACTER = '[\\w-]{1,64}';
 const characterUrl = (suffix = '') => `/prompts/${param('character', CHARACTER)}${suffix}`;
 const characterParams = pathParams({ character: CHARACTER });
+const reason = (fallback: string) => text(MAX_NOTE_CHARS, 'for the change log', { default: fallback });
+
+/** A POST /prompts/:character body. */
+interface NewVersionRequest {
+  prompt_version: string;
+  prompt_text: string;
+  ab_test_percentage: number;
+  fallback_line?: string;
+  reason: string;
+}
 
 /**
  * Prompt versions: GET /prompts lists them (with performance_metrics and change logs),
@@ -93,6 +102,7 @@ export function promptRoutes(
   };
 
   type CharacterRoute = { Params: { character: string } };
+  type ChangeRoute<Body> = CharacterRoute & { Body: Body };
   const changeAnswers = responses(
     { 200: 'the new default and the one it replaced' },
     [400, 404, 409, 413, 503],
@@ -116,7 +126,7 @@ export function promptRoutes(
     async (request) => ({ prompts: await versionsOf(request.params.character) }),
   );
 
-  app.post<CharacterRoute>(
+  app.post<ChangeRoute<NewVersionRequest>>(
     characterUrl(),
     {
       schema: {
@@ -124,11 +134,14 @@ export function promptRoutes(
         params: characterParams,
         body: object(
           {
-            prompt_version: string('letters, digits, . _ -', { maxLength: 64 }),
-            prompt_text: string(undefined, { maxLength: MAX_PROMPT_CHARS }),
-            ab_test_percentage: integer(0, 100),
-            fallback_line: string(undefined, { maxLength: MAX_NOTE_CHARS }),
-            reason: string(undefined, { maxLength: MAX_NOTE_CHARS }),
+            prompt_version: text(64, undefined, {
+              pattern: '^[\\w.-]+$',
+              [MESSAGE]: 'prompt_version: expected 1-64 letters, digits, ".", "_" and "-"',
+            }),
+            prompt_text: text(MAX_PROMPT_CHARS),
+            ab_test_percentage: integer(0, 100, 'share of sessions on A/B test', { default: 0 }),
+            fallback_line: text(MAX_NOTE_CHARS, "default: the current default's"),
+            reason: reason('created through the admin API'),
           },
           ['prompt_version', 'prompt_text'],
         ),
@@ -137,7 +150,7 @@ export function promptRoutes(
     },
     async (request, reply) => {
       const name = request.params.character;
-      const body = newVersionRequest(bodyOf(request));
+      const body = request.body;
       const versions = await versionsOf(name);
       const current = versions.find((v) => v.is_default);
       const problem = shareProblem(versions, body.prompt_version, body.ab_test_percentage);
@@ -163,66 +176,41 @@ export function promptRoutes(
     },
   );
 
-  app.post<CharacterRoute>(
+  app.post<ChangeRoute<{ version: string; reason: string }>>(
     characterUrl('/promote'),
     {
       schema: {
         summary: 'make a version the default (PromptVersionsWorkflow update; 503 when no worker takes it)',
         params: characterParams,
-        body: object({ version: string(), reason: string() }, ['version']),
+        body: object({ version: text(64), reason: reason('promoted through the admin API') }, ['version']),
         response: changeAnswers,
       },
     },
     async (request) => {
       const name = request.params.character;
-      const body = bodyOf(request);
-      const version = requiredString(body, 'version', 64);
+      const { version, reason } = request.body;
       if (!(await versionsOf(name)).some((v) => v.prompt_version === version))
         throw new HttpError(404, `${name} has no prompt version "${version}"`);
-      return requestChange({
-        action: 'promote',
-        character: name,
-        version,
-        reason: optionalString(body, 'reason', MAX_NOTE_CHARS) ?? 'promoted through the admin API',
-      });
+      return requestChange({ action: 'promote', character: name, version, reason });
     },
   );
 
-  app.post<CharacterRoute>(
+  app.post<ChangeRoute<{ reason: string }>>(
     characterUrl('/rollback'),
     {
       schema: {
         summary: 'return to the default the current one replaced',
         params: characterParams,
-        body: object({ reason: string() }),
+        body: object({ reason: reason('rolled back through the admin API') }),
         response: changeAnswers,
       },
     },
     async (request) => {
       const name = request.params.character;
       await versionsOf(name);
-      return requestChange({
-        action: 'rollback',
-        character: name,
-        reason:
-          optionalString(bodyOf(request), 'reason', MAX_NOTE_CHARS) ?? 'rolled back through the admin API',
-      });
+      return requestChange({ action: 'rollback', character: name, reason: request.body.reason });
     },
   );
-}
-
-function newVersionRequest(body: JsonObject) {
-  const prompt_version = requiredString(body, 'prompt_version', 64);
-  if (!/^[\w.-]+$/.test(prompt_version))
-    throw new HttpError(400, 'prompt_version: letters, digits, ".", "_" and "-" only');
-  const prompt_text = requiredString(body, 'prompt_text', MAX_PROMPT_CHARS);
-  return {
-    prompt_version,
-    prompt_text,
-    ab_test_percentage: integerField(body, 'ab_test_percentage', 0, 100, 0),
-    fallback_line: optionalString(body, 'fallback_line', MAX_NOTE_CHARS),
-    reason: optionalString(body, 'reason', MAX_NOTE_CHARS) ?? 'created through the admin API',
-  };
 }
 
 /** The validator's words, not the SDK's wrapper around them. */

@@ -1,9 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { PromptShareError, UnknownPromptVersionError } from '../store/characterPrompts';
 import type { Store } from '../store/mongo';
-import { bodyOf, HttpError, optionalString, requiredString } from './http';
-import { integerField } from './params';
-import { integer, object, param, pathParams, responses, string } from './schemas';
+import { HttpError } from './http';
+import { integer, object, param, pathParams, responses, text } from './schemas';
 
 const CHARACTER = '[\\w-]{1,64}';
 const MAX_REASON_CHARS = 500;
@@ -14,7 +13,10 @@ const MAX_REASON_CHARS = 500;
  * would take more than 100% together, 409 for the default version (it serves every other session).
  */
 export function promptShareRoutes(app: FastifyInstance, options: { store: Store }): void {
-  app.post<{ Params: { character: string } }>(
+  app.post<{
+    Params: { character: string };
+    Body: { version: string; ab_test_percentage: number; reason: string };
+  }>(
     `/prompts/${param('character', CHARACTER)}/share`,
     {
       schema: {
@@ -22,9 +24,11 @@ export function promptShareRoutes(app: FastifyInstance, options: { store: Store 
         params: pathParams({ character: CHARACTER }),
         body: object(
           {
-            version: string('the challenger', { maxLength: 64 }),
+            version: text(64, 'the challenger'),
             ab_test_percentage: integer(0, 100, 'its share of sessions'),
-            reason: string('for the change log', { maxLength: MAX_REASON_CHARS }),
+            reason: text(MAX_REASON_CHARS, 'for the change log', {
+              default: 'share set through the admin API',
+            }),
           },
           ['version', 'ab_test_percentage'],
         ),
@@ -32,10 +36,7 @@ export function promptShareRoutes(app: FastifyInstance, options: { store: Store 
       },
     },
     async (request) => {
-      const body = bodyOf(request);
-      const version = requiredString(body, 'version', 64);
-      const share = integerField(body, 'ab_test_percentage', 0, 100);
-      const reason = optionalString(body, 'reason', MAX_REASON_CHARS) ?? 'share set through the admin API';
+      const { version, ab_test_percentage: share, reason } = request.body;
       try {
         return await options.store.characterPrompts.setShare(
           request.params.character,

@@ -31,6 +31,7 @@ import { promptShareRoutes } from './promptShareRoutes';
 import { sessionRoutes } from './sessionRoutes';
 import { errorResponse, responses } from './schemas';
 import { statsRoutes } from './statsRoutes';
+import { validateRequests } from './validation';
 
 /** A named dependency check for GET /health; what it resolves to (e.g. the model in use) is shown as its detail. */
 export type HealthCheck = () => Promise<string | void>;
@@ -142,11 +143,12 @@ export async function adminApp(options: AdminOptions): Promise<FastifyInstance> 
 }
 
 /**
- * Registers the admin API on `app`: request parsing, errors, security headers, the OpenAPI
+ * Registers the admin API on `app`: request parsing and validation, errors, security headers, the OpenAPI
  * document, and every route (the test of the document lists what this registers).
  */
 export async function adminRoutes(app: FastifyInstance, options: AdminOptions): Promise<void> {
-  documentOnly(app);
+  validateRequests(app);
+  unfilteredAnswers(app);
   parseJsonBodies(app);
   app.setErrorHandler(answerError);
   app.setNotFoundHandler((request, reply) =>
@@ -224,7 +226,8 @@ const OPENAPI_HEADER = {
     description:
       'API clients send `Authorization: Bearer <ADMIN_TOKEN>`. Browsers sign in with POST /session and ' +
       'then send the session cookie, plus its CSRF token in `x-csrf-token` on every non-GET request. ' +
-      'Errors are `{"error": "<message>"}`; request bodies are JSON objects of at most 64 KiB. ' +
+      'Errors are `{"error": "<message>"}`; request bodies are JSON objects of at most 64 KiB, their ' +
+      'strings trimmed before they are checked against the schemas below. ' +
       'Generated from the route schemas.',
   },
   components: {
@@ -259,18 +262,15 @@ function authResponses() {
   return Object.fromEntries(AUTH_ERRORS.map((status) => [status, errorResponse(status)]));
 }
 
-/**
- * Route schemas document the API (GET /openapi.json); they do not check or shape it. Each handler
- * checks its own input with the messages clients know ("channel: expected a non-empty string"),
- * which Ajv would word differently (and its type coercion would accept "5" for 5), and answers
- * are sent as they are, not filtered through the response schemas.
- */
-function documentOnly(app: FastifyInstance): void {
-  app.setValidatorCompiler(() => () => true);
+/** Answers are sent as they are: the response schemas document them, they do not filter them. */
+function unfilteredAnswers(app: FastifyInstance): void {
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
 }
 
-/** HttpErrors and Fastify's own client errors answer with their message; anything else is a logged 500. */
+/**
+ * HttpErrors and Fastify's own client errors (a request refused by its route schema among them, worded
+ * by validationMessage) answer with their message; anything else is a logged 500.
+ */
 function answerError(err: FastifyError | HttpError, request: FastifyRequest, reply: FastifyReply) {
   if (err instanceof HttpError)
     return reply.code(err.status).headers(err.headers).send({ error: err.message });

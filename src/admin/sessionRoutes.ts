@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { type AdminAuth, CSRF_HEADER, requireCsrf, SESSION_COOKIE } from './auth';
-import { bodyOf, HttpError, requiredString } from './http';
-import { object, responses, string } from './schemas';
+import { HttpError } from './http';
+import { object, responses, string, text } from './schemas';
 
 const csrfAnswer = object({ csrf_token: string(`send it back in ${CSRF_HEADER} on every non-GET request`) }, [
   'csrf_token',
@@ -20,13 +20,13 @@ export function sessionRoutes(
   const { auth } = options;
   const cookie = { httpOnly: true, sameSite: 'strict', path: '/', secure: options.cookieSecure } as const;
 
-  app.post(
+  app.post<{ Body: { token: string } }>(
     '/session',
     {
       schema: {
         summary: 'sign in with the admin token (sets the session cookie)',
         security: [],
-        body: object({ token: string('ADMIN_TOKEN') }, ['token']),
+        body: object({ token: text(1000, 'ADMIN_TOKEN') }, ['token']),
         response: {
           ...responses({}, [400, 401, 413, 429, 503]),
           200: { description: `the session's CSRF token; Set-Cookie: ${SESSION_COOKIE}`, ...csrfAnswer },
@@ -34,7 +34,7 @@ export function sessionRoutes(
       },
     },
     async (request, reply) => {
-      await auth.checkToken(request, requiredString(bodyOf(request), 'token', 1000));
+      await auth.checkToken(request, request.body.token);
       const session = await auth.sessions.create();
       return reply.setCookie(SESSION_COOKIE, session.id, cookie).send({ csrf_token: session.csrfToken });
     },

@@ -1,9 +1,4 @@
-/**
- * How the dashboard's routes show stored turns (src/admin/turnViews.ts) and check list parameters
- * (src/admin/params.ts): pure functions.
- */
-import { HttpError } from '../../src/admin/http';
-import { integerField, limitOf } from '../../src/admin/params';
+/** How the dashboard's routes show stored turns (src/admin/turnViews.ts): pure functions. */
 import { qcView, snippetView, turnView } from '../../src/admin/turnViews';
 import type { ConversationTurn } from '../../src/store/conversationHistory';
 
@@ -77,17 +72,5 @@ describe('turn views', () => {
     expect(snippetView({ text: 't', source_url: 'https://example.org/about', score: 1 }).title).toBe(
       'https://example.org/about',
     );
-  });
-});
-
-describe('list parameters', () => {
-  it('takes a limit within bounds, or the default, and names what was wrong', () => {
-    expect(limitOf(undefined, 50, 200)).toBe(50);
-    expect(limitOf('7', 50, 200)).toBe(7);
-    for (const bad of ['0', '201', '1.5', 'many']) expect(() => limitOf(bad, 50, 200)).toThrow(HttpError);
-    expect(() => limitOf('0', 90, 366, 'days')).toThrow('days: expected an integer 1-366');
-    expect(integerField({ score: 5 }, 'score', 1, 5)).toBe(5);
-    expect(integerField({}, 'share', 0, 100, 0)).toBe(0);
-    expect(() => integerField({ score: '5' }, 'score', 1, 5)).toThrow('score: expected an integer 1-5');
   });
 });
