@@ -21,6 +21,11 @@ const MAX_TEXT_CHARS = 4000;
 const SESSION = '^web:[\\w-]{1,64}$';
 /** A playground reply's workflow (= response) id: replyWorkflowId of a `web-<uuid>` message. */
 const PLAYGROUND_REPLY = 'reply-web-[\\w-]{1,100}';
+/**
+ * Any ReplyWorkflow's id (replyWorkflowId, `-replay` appended for a dead letter's replay): GET
+ * /playground/replies reads back Discord and API replies too (the dead-letters page shows a replay's).
+ */
+const ANY_REPLY = 'reply-[\\w-]{1,200}';
 /** How long rating a reply waits for UserRatingWorkflow (a few local activities). */
 const RATING_WAIT_MS = 15_000;
 /** Who the playground's user is in conversation_history (its user turns' author). */
@@ -37,23 +42,25 @@ export interface PlaygroundOptions {
  * The playground: talk to the characters without Discord. POST /playground/messages starts one
  * ReplyWorkflow per chosen character (the same workflow a Discord message starts, not delivered), in a
  * web session `web:<id>` stored like a channel; GET /playground/replies/:workflow_id reads one back
- * (running, or the reply with its QC result, prompt version, wiki snippets, latency and fallback flag);
+ * (running, or the reply with its QC result, prompt version, wiki snippets, latency and fallback flag),
+ * or any other ReplyWorkflow's, e.g. a dead letter's replay;
  * POST /playground/ratings rates a reply as a USER_SUBMITTED rating through UserRatingWorkflow, as a
  * Discord reaction does (the session is the user: one rating per session and reply).
  */
 export function playgroundRoutes(app: FastifyInstance, options: PlaygroundOptions): void {
   const { store, temporal } = options;
 
-  /** A playground reply's workflow: running, failed, or done with its result and latency (start to close). */
+  /** A reply's workflow: running, failed, or done with its result and latency (start to close). */
   const readReply = async (workflowId: string) => {
     const handle = temporal.workflow.getHandle<typeof ReplyWorkflow>(workflowId);
     let description;
     try {
       description = await handle.describe();
     } catch (err) {
-      if (err instanceof WorkflowNotFoundError) throw new HttpError(404, `no playground reply ${workflowId}`);
+      if (err instanceof WorkflowNotFoundError) throw new HttpError(404, `no reply ${workflowId}`);
       throw err;
     }
+    if (description.type !== REPLY_WORKFLOW_TYPE) throw new HttpError(404, `no reply ${workflowId}`);
     const status = description.status.name;
     if (status === 'RUNNING') return { status: 'running' as const };
     if (status !== 'COMPLETED')
@@ -124,11 +131,13 @@ export function playgroundRoutes(app: FastifyInstance, options: PlaygroundOption
   );
 
   app.get<{ Params: { workflow_id: string } }>(
-    `/playground/replies/${param('workflow_id', PLAYGROUND_REPLY)}`,
+    `/playground/replies/${param('workflow_id', ANY_REPLY)}`,
     {
       schema: {
-        summary: 'a playground reply: running, done (with QC, prompt version, snippets, latency) or failed',
-        params: pathParams({ workflow_id: PLAYGROUND_REPLY }),
+        summary:
+          'a reply (from the playground, or any ReplyWorkflow, e.g. a replay): running, done (with QC, ' +
+          'prompt version, snippets, latency) or failed',
+        params: pathParams({ workflow_id: ANY_REPLY }),
         response: responses(
           {
             200:

@@ -300,6 +300,12 @@ describe('the dashboard API', () => {
     });
     const discordReply = replyWorkflowId(discordMessage?.original_message_id ?? '', 'Peter');
     expect((await rate(discordReply, 3)).status).toBe(404);
+    // It is read back like a playground reply, though (the dead-letters page shows a replay's reply).
+    expect(await call('GET', `/playground/replies/${discordReply}`)).toMatchObject({
+      status: 200,
+      body: { status: 'done', reply: { character: 'Peter', used_fallback: false } },
+    });
+    expect((await call('GET', '/playground/replies/reply-nope-peter')).status).toBe(404);
   });
 
   it('sets a challenger’s share, and the prompt series shows both versions’ ratings per day', async () => {
