@@ -1,7 +1,7 @@
 /** Small pieces every page uses: data loading and polling, action feedback, times, JSON, links. */
 import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { api, errorMessage } from './api';
+import { api, ApiError, errorMessage } from './api';
 import type { Overview } from './types';
 
 export interface Loaded<T> {
@@ -54,6 +54,67 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[], pollMs?: num
   }, [...deps, pollMs]);
 
   return { data, error, loading, reload };
+}
+
+export interface Polled<T> {
+  /** The last answer (null before the first). */
+  value: T | null;
+  /** The last failed poll's message, cleared by the next answer. */
+  error: string | null;
+  /** The poll failed with a status in `stopOn`: there is nothing to watch. */
+  gone: boolean;
+  /** Shows an answer got another way (e.g. an action's) until the next poll. */
+  setValue: (value: T) => void;
+}
+
+/**
+ * Watches something that finishes (a crawl, a reply): `load()` now, then every `everyMs` until
+ * `done(answer)`, or until it fails with an ApiError whose status is in `stopOn`. Other failures
+ * are shown and retried. Starts again when `deps` change.
+ */
+export function usePollUntil<T>(
+  load: () => Promise<T>,
+  done: (value: T) => boolean,
+  everyMs: number,
+  deps: unknown[],
+  stopOn: number[] = [404],
+): Polled<T> {
+  const [value, setValue] = useState<T | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [gone, setGone] = useState(false);
+  const loadRef = useRef(load);
+  loadRef.current = load;
+  const doneRef = useRef(done);
+  doneRef.current = done;
+
+  useEffect(() => {
+    let live = true;
+    let timer = 0;
+    setValue(null);
+    setError(null);
+    setGone(false);
+    const poll = async () => {
+      try {
+        const answer = await loadRef.current();
+        if (!live) return;
+        setValue(answer);
+        setError(null);
+        if (doneRef.current(answer)) return;
+      } catch (err) {
+        if (!live) return;
+        setError(errorMessage(err));
+        if (err instanceof ApiError && stopOn.includes(err.status)) return setGone(true);
+      }
+      timer = window.setTimeout(() => void poll(), everyMs);
+    };
+    void poll();
+    return () => {
+      live = false;
+      window.clearTimeout(timer);
+    };
+  }, deps);
+
+  return { value, error, gone, setValue };
 }
 
 /** Runs state-changing requests one at a time and keeps the last outcome to show. */

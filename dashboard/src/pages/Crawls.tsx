@@ -8,8 +8,8 @@
  * crawl is SUCCESS, FAILED or CANCELLED.
  */
 import { useEffect, useState } from 'preact/hooks';
-import { api, ApiError, errorMessage, seg, withQuery } from '../api';
-import { LoadError, Outcome, Time, useAction, useLoad, WorkflowLink } from '../components';
+import { api, seg, withQuery } from '../api';
+import { LoadError, Outcome, Time, useAction, useLoad, usePollUntil, WorkflowLink } from '../components';
 import type { CrawlHistoryEntry, CrawlProgress } from '../types';
 
 const POLL_MS = 2_000;
@@ -149,40 +149,20 @@ function StartCrawl(props: { onStarted: (crawlId: string) => void }) {
 }
 
 function CrawlWatch(props: { crawlId: string; onFinished: () => void }) {
-  const [progress, setProgress] = useState<CrawlProgress | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [finished, setFinished] = useState(false);
   const action = useAction();
   const { crawlId, onFinished } = props;
-
+  // A finished crawl that is resumed is not watched again: resume applies to running ones.
+  const watched = usePollUntil(
+    () => api.get<CrawlProgress>(`/crawls/${seg(crawlId)}`),
+    (answer) => FINISHED.has(answer.state),
+    POLL_MS,
+    [crawlId],
+  );
+  const { value: progress, error, setValue: setProgress } = watched;
+  const finished = progress !== null && FINISHED.has(progress.state);
   useEffect(() => {
-    let live = true;
-    let timer = 0;
-    const poll = async () => {
-      try {
-        const p = await api.get<CrawlProgress>(`/crawls/${seg(crawlId)}`);
-        if (!live) return;
-        setProgress(p);
-        setError(null);
-        if (FINISHED.has(p.state)) {
-          setFinished(true);
-          onFinished();
-          return;
-        }
-      } catch (err) {
-        if (!live) return;
-        setError(errorMessage(err));
-        if (err instanceof ApiError && err.status === 404) return;
-      }
-      timer = window.setTimeout(() => void poll(), POLL_MS);
-    };
-    void poll();
-    return () => {
-      live = false;
-      window.clearTimeout(timer);
-    };
-    // A finished crawl that is resumed is not watched again: resume applies to running ones.
-  }, [crawlId]); // onFinished is the page's, stable enough for this
+    if (finished) onFinished();
+  }, [finished]); // onFinished is the page's, stable enough for this
 
   const signal = (kind: 'pause' | 'resume' | 'cancel') =>
     action.run(async () => {

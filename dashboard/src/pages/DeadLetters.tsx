@@ -9,8 +9,17 @@
  * the API can tell it, in role="status" data-testid "replay-reply".
  */
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { api, ApiError, seg, withQuery } from '../api';
-import { Json, LoadError, Outcome, Time, useAction, useLoad, WorkflowLink } from '../components';
+import { api, seg, withQuery } from '../api';
+import {
+  Json,
+  LoadError,
+  Outcome,
+  Time,
+  useAction,
+  useLoad,
+  usePollUntil,
+  WorkflowLink,
+} from '../components';
 import type { DeadLetter, DeadLetterStatus, PlaygroundReplyStatus } from '../types';
 
 const STATUSES: DeadLetterStatus[] = ['PENDING', 'REPLAYED', 'DISCARDED'];
@@ -225,35 +234,20 @@ function DeadLetterDetail(props: { id: string; onChanged: () => void }) {
  * reply workflows): polled every 2 s until done. Nothing is shown when the route does not know it.
  */
 function ReplayReply(props: { workflowId: string }) {
-  const [text, setText] = useState<string | null>('Waiting for the replayed reply…');
-  useEffect(() => {
-    let live = true;
-    let timer = 0;
-    const poll = async () => {
-      try {
-        const result = await api.get<PlaygroundReplyStatus>(`/playground/replies/${seg(props.workflowId)}`);
-        if (!live) return;
-        if (result.status === 'done' && result.reply) {
-          setText(`Reply from ${result.reply.character}: ${result.reply.text}`);
-          return;
-        }
-        if (result.status === 'failed') {
-          setText(`The replay failed${result.error ? `: ${result.error}` : ''}.`);
-          return;
-        }
-        timer = window.setTimeout(() => void poll(), 2_000);
-      } catch (err) {
-        if (!live) return;
-        if (err instanceof ApiError && (err.status === 404 || err.status === 400)) setText(null);
-        else timer = window.setTimeout(() => void poll(), 2_000);
-      }
-    };
-    void poll();
-    return () => {
-      live = false;
-      window.clearTimeout(timer);
-    };
-  }, [props.workflowId]);
+  const { value, gone } = usePollUntil(
+    () => api.get<PlaygroundReplyStatus>(`/playground/replies/${seg(props.workflowId)}`),
+    (answer) => answer.status !== 'running',
+    2_000,
+    [props.workflowId],
+    [400, 404],
+  );
+  const text = gone
+    ? null
+    : value?.status === 'done' && value.reply
+      ? `Reply from ${value.reply.character}: ${value.reply.text}`
+      : value?.status === 'failed'
+        ? `The replay failed${value.error ? `: ${value.error}` : ''}.`
+        : 'Waiting for the replayed reply…';
   if (text === null) return null;
   return (
     <p role="status" aria-live="polite" data-testid="replay-reply">

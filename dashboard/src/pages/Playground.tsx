@@ -9,8 +9,8 @@
  * "<Character> is thinking…" in the card's aria-live region; replies are polled every second until done.
  */
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { api, ApiError, errorMessage, seg } from '../api';
-import { LoadError, Outcome, useAction, useLoad } from '../components';
+import { api, seg } from '../api';
+import { LoadError, Outcome, useAction, useLoad, usePollUntil } from '../components';
 import { QcText, Snippets } from './shared';
 import type { PlaygroundReplyStatus, PromptVersion } from '../types';
 
@@ -132,32 +132,14 @@ export function PlaygroundPage() {
 }
 
 function ReplyCard(props: { character: string; workflowId: string }) {
-  const [state, setState] = useState<PlaygroundReplyStatus>({ status: 'running' });
-  const [pollError, setPollError] = useState<string | null>(null);
-
-  useEffect(() => {
-    let live = true;
-    let timer = 0;
-    const poll = async () => {
-      try {
-        const result = await api.get<PlaygroundReplyStatus>(`/playground/replies/${seg(props.workflowId)}`);
-        if (!live) return;
-        setState(result);
-        setPollError(null);
-        if (result.status !== 'running') return;
-      } catch (err) {
-        if (!live) return;
-        setPollError(errorMessage(err));
-        if (err instanceof ApiError && err.status === 404) return;
-      }
-      timer = window.setTimeout(() => void poll(), POLL_MS);
-    };
-    timer = window.setTimeout(() => void poll(), POLL_MS);
-    return () => {
-      live = false;
-      window.clearTimeout(timer);
-    };
-  }, [props.workflowId]);
+  const polled = usePollUntil(
+    () => api.get<PlaygroundReplyStatus>(`/playground/replies/${seg(props.workflowId)}`),
+    (answer) => answer.status !== 'running',
+    POLL_MS,
+    [props.workflowId],
+  );
+  const state: PlaygroundReplyStatus = polled.value ?? { status: 'running' };
+  const pollError = polled.error;
 
   const reply = state.reply;
   return (
