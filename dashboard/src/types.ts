@@ -1,4 +1,5 @@
 /** The admin API's answers, as the dashboard reads them (snake_case JSON; dates are ISO strings). */
+import type { CrawlProgress as WorkflowCrawlProgress } from '../../src/workflows/contracts/wikiCrawl';
 
 export interface HealthResult {
   ok: boolean;
@@ -74,23 +75,8 @@ export interface DeadLetter {
   resolved_by?: string;
 }
 
-export type CrawlState = 'PLANNING' | 'RUNNING' | 'PAUSED' | 'CANCELLED' | 'SUCCESS' | 'FAILED';
-
-export interface CrawlProgress {
-  crawlId: string;
-  state: CrawlState;
-  maxPages: number;
-  pagesDone: number;
-  queued: number;
-  failed: number;
-  chunksAdded: number;
-  currentPage: string | null;
-  mode: string | null;
-  plan: string | null;
-  error: string | null;
-  workflow_id: string;
-  workflow_status: string;
-}
+/** GET /crawls/:id: the crawl workflow's progress (its query's answer) and the workflow it runs as. */
+export type CrawlProgress = WorkflowCrawlProgress & { workflow_id: string; workflow_status: string };
 
 export interface CrawlHistoryEntry {
   _id: string;
