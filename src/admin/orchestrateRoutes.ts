@@ -3,15 +3,10 @@ import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { mentionsName } from '../characters/names';
-import type { ReplyWorkflow } from '../workflows/reply';
-import {
-  REPLY_WORKFLOW_TYPE,
-  replyWorkflowId,
-  type ReplyInput,
-  type ReplyResult,
-} from '../workflows/contracts/reply';
+import type { ReplyResult } from '../workflows/contracts/reply';
 import { HttpError } from './http';
 import { MESSAGE, object, responses, string, text } from './schemas';
+import { rosterName, startUndeliveredReply } from './undeliveredReplies';
 
 /** Discord's own message limit; the API takes the same. */
 const MAX_QUERY_CHARS = 4000;
@@ -64,24 +59,14 @@ export function orchestrateRoutes(
     async (request, reply) => {
       const { query, user, channel } = request.body;
       const character = chooseCharacter(options.characters, query, request.body.character, characterProblem);
-      const messageId = `api-${randomUUID()}`;
-      const input: ReplyInput = {
-        character,
-        deliver: false,
-        message: {
-          messageId,
-          channelId: channel,
-          guildId: null,
-          authorId: user,
-          authorName: user,
-          content: query,
-          createdAt: new Date().toISOString(),
-        },
-      };
-      const handle = await options.temporal.workflow.start<typeof ReplyWorkflow>(REPLY_WORKFLOW_TYPE, {
-        workflowId: replyWorkflowId(messageId, character),
-        taskQueue: options.taskQueue,
-        args: [input],
+      const handle = await startUndeliveredReply(options, character, {
+        messageId: `api-${randomUUID()}`,
+        channelId: channel,
+        guildId: null,
+        authorId: user,
+        authorName: user,
+        content: query,
+        createdAt: new Date().toISOString(),
       });
       const result = await within(handle.result(), REPLY_WAIT_MS, null);
       if (!result) return reply.code(202).send({ status: 'running', workflow_id: handle.workflowId });
@@ -110,9 +95,9 @@ function chooseCharacter(
   problem: string,
 ): string {
   if (requested !== undefined) {
-    const found = roster.find((c) => c.name.toLowerCase() === requested.toLowerCase());
+    const found = rosterName(roster, requested);
     if (!found) throw new HttpError(400, problem);
-    return found.name;
+    return found;
   }
   const named = roster.find((c) => c.aliases.some((alias) => mentionsName(query, alias)));
   const first = named ?? roster[0];

@@ -11,10 +11,11 @@ import {
   USER_RATING_WORKFLOW_TYPE,
   type UserRatingOutcome,
 } from '../workflows/contracts/ratings';
-import { REPLY_WORKFLOW_TYPE, replyWorkflowId, type ReplyInput } from '../workflows/contracts/reply';
+import { REPLY_WORKFLOW_TYPE, type ReplyInput } from '../workflows/contracts/reply';
 import { HttpError } from './http';
 import { integer, MESSAGE, object, param, pathParams, responses, string, text } from './schemas';
 import { qcView, snippetView } from './turnViews';
+import { rosterName, startUndeliveredReply } from './undeliveredReplies';
 
 /** Discord's own message limit, as for POST /orchestrate. */
 const MAX_TEXT_CHARS = 4000;
@@ -117,12 +118,7 @@ export function playgroundRoutes(app: FastifyInstance, options: PlaygroundOption
       };
       const replies = await Promise.all(
         characters.map(async (character) => {
-          const input: ReplyInput = { character, message, deliver: false };
-          const handle = await temporal.workflow.start<typeof ReplyWorkflow>(REPLY_WORKFLOW_TYPE, {
-            workflowId: replyWorkflowId(messageId, character),
-            taskQueue: options.taskQueue,
-            args: [input],
-          });
+          const handle = await startUndeliveredReply(options, character, message);
           return { character, workflow_id: handle.workflowId };
         }),
       );
@@ -227,10 +223,10 @@ export function playgroundRoutes(app: FastifyInstance, options: PlaygroundOption
 /** The roster names a message is for (any case, each once); 400 for a name not in the roster. */
 function chosenCharacters(names: string[], roster: Array<{ name: string }>): string[] {
   const chosen = names.map((name) => {
-    const found = roster.find((c) => c.name.toLowerCase() === name.toLowerCase());
+    const found = rosterName(roster, name);
     if (!found)
       throw new HttpError(400, `characters: expected names among ${roster.map((c) => c.name).join(', ')}`);
-    return found.name;
+    return found;
   });
   return [...new Set(chosen)];
 }
