@@ -2,7 +2,7 @@ import { ScheduleNotFoundError, type Client, type ScheduleDescription } from '@t
 import type { FastifyInstance } from 'fastify';
 import { meanOf } from '../prompts/metrics';
 import { gatewayHealth, type GatewayHealth, type GatewayShardStatus } from '../store/gatewayStatus';
-import { KEY, utcDay, type Counters } from '../store/metricCounters';
+import { utcDay, type Counters } from '../store/metricCounters';
 import type { HourPoint } from '../store/metricSeries';
 import type { Store } from '../store/mongo';
 import { sessionIdFor } from '../store/sessionId';
@@ -11,6 +11,7 @@ import { organicScheduleId } from '../workflows/contracts/organic';
 import { wikiCrawlWorkflowId } from '../workflows/contracts/wikiCrawl';
 import { HttpError } from './http';
 import { describeSchedule } from './organicRoutes';
+import { deadLetterCounts, qcAverage } from './statsRoutes';
 import { limit, param, pathParams, query, responses } from './schemas';
 
 /** The overview's chart: replies per hour over the last two days. */
@@ -65,7 +66,6 @@ export function dashboardRoutes(app: FastifyInstance, options: DashboardOptions)
       const [health, figures] = await Promise.all([options.health(), figuresOrProblem(store, now)]);
       const problem = typeof figures === 'string' ? figures : null;
       const { gateway, hours, counters } = typeof figures === 'string' ? NO_FIGURES : figures;
-      const count = (key: string) => counters.get(key) ?? 0;
       const discord = ({ name }: { name: string }): [string, HealthResult] => [
         `discord:${name}`,
         gateway
@@ -77,12 +77,8 @@ export function dashboardRoutes(app: FastifyInstance, options: DashboardOptions)
         replies_per_hour: hours,
         replies: hours.reduce((sum, hour) => sum + hour.replies, 0),
         fallbacks: hours.reduce((sum, hour) => sum + hour.fallbacks, 0),
-        dead_letters: {
-          PENDING: count(KEY.deadLetters('PENDING')),
-          REPLAYED: count(KEY.deadLetters('REPLAYED')),
-          DISCARDED: count(KEY.deadLetters('DISCARDED')),
-        },
-        qc_average: meanOf(count(KEY.qcScoredSum), count(KEY.qcScored)),
+        dead_letters: deadLetterCounts(counters),
+        qc_average: qcAverage(counters),
         temporal_ui_url: options.temporalUiUrl ?? null,
         temporal_namespace: options.temporalNamespace ?? 'default',
         ...(problem && { error: `figures unavailable: ${problem}` }),

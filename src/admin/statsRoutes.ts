@@ -1,5 +1,6 @@
 import { meanOf, versionMetricsOf } from '../prompts/metrics';
-import { KEY, qcByMethod } from '../store/metricCounters';
+import { DEAD_LETTER_STATUSES, type DeadLetter } from '../store/deadLetterQueue';
+import { KEY, qcByMethod, type Counters } from '../store/metricCounters';
 import type { Store } from '../store/mongo';
 import type { FastifyInstance } from 'fastify';
 import { responses } from './schemas';
@@ -22,7 +23,7 @@ export function statsRoutes(app: FastifyInstance, options: { store: Store }): vo
       return {
         qc: {
           assessments: Object.values(qcByMethod(counters)).reduce((a, b) => a + b, 0),
-          average_score: meanOf(count(KEY.qcScoredSum), count(KEY.qcScored)),
+          average_score: qcAverage(counters),
           by_method: qcByMethod(counters),
           replies_checked: count(KEY.qcChecked),
           replies_accepted: count(KEY.qcAccepted),
@@ -46,12 +47,19 @@ export function statsRoutes(app: FastifyInstance, options: { store: Store }): vo
             performance_metrics: v.performance_metrics,
           };
         }),
-        dead_letters: {
-          PENDING: count(KEY.deadLetters('PENDING')),
-          REPLAYED: count(KEY.deadLetters('REPLAYED')),
-          DISCARDED: count(KEY.deadLetters('DISCARDED')),
-        },
+        dead_letters: deadLetterCounts(counters),
       };
     },
   );
+}
+
+/** The average QC score over every scored assessment (null before the first): GET /stats and the overview. */
+export function qcAverage(counters: Counters): number | null {
+  return meanOf(counters.get(KEY.qcScoredSum) ?? 0, counters.get(KEY.qcScored) ?? 0);
+}
+
+/** Dead letters per status: GET /stats and the overview. */
+export function deadLetterCounts(counters: Counters): Record<DeadLetter['status'], number> {
+  const counts = DEAD_LETTER_STATUSES.map((status) => [status, counters.get(KEY.deadLetters(status)) ?? 0]);
+  return Object.fromEntries(counts) as Record<DeadLetter['status'], number>;
 }
