@@ -19,6 +19,8 @@ export interface TappedChat {
   /** The assistant message the model produced, exactly as streamed. */
   answer: string;
   doneReason: string | undefined;
+  /** Whether the stream ended with Ollama's `done` line; a stream cut short is one the client retries. */
+  done: boolean;
   /** Tokens generated and the time it took, as Ollama counted them. */
   evalCount: number;
   evalDurationNs: number;
@@ -46,6 +48,7 @@ function recordChat(request: ChatRequest, body: string, started: number): Tapped
     request,
     answer: parts.map((part) => part.message?.content ?? '').join(''),
     doneReason: last?.done_reason,
+    done: last?.done === true,
     evalCount: last?.eval_count ?? 0,
     evalDurationNs: last?.eval_duration ?? 0,
     promptEvalCount: last?.prompt_eval_count ?? 0,

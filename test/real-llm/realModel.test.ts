@@ -142,7 +142,9 @@ describe('with the real model', () => {
     }
     // Reported, not asserted: how often the real reviewer's verdict parsed.
     process.stderr.write(`real-model QC assessments by method: ${JSON.stringify(methods)}\n`);
-    const verdicts = tap.chats.slice(before).filter(isReviewerCall);
+    // A reviewer stream Ollama cut short (no `done` line) fails its attempt and is retried: only whole
+    // answers become assessments.
+    const verdicts = tap.chats.slice(before).filter((chat) => isReviewerCall(chat) && chat.done);
     expect(verdicts.length).toBe((methods.llm ?? 0) + (methods.fallback ?? 0));
   });
 
