@@ -291,6 +291,18 @@ const SETTINGS_BY_KEY = {
     doc: 'optional JSON file adding or overriding characters',
     parse: optional,
   },
+  rosterRefreshMs: {
+    name: 'ROSTER_REFRESH_MS',
+    default: '2000',
+    doc: 'how often the bots, worker and admin API re-read the roster, casts and lorebooks from MongoDB (ms)',
+    parse: integer(200, 600_000),
+  },
+  publicBaseUrl: {
+    name: 'PUBLIC_BASE_URL',
+    default: '',
+    doc: "the admin API's address as Discord can reach it (https://...); webhook posts take avatars from <it>/avatars/<name>; empty: no avatar override",
+    parse: (text: string, name: string) => (text ? httpUrl(text, name).replace(/\/+$/, '') : undefined),
+  },
   discordApiUrl: {
     name: 'DISCORD_API_URL',
     default: 'https://discord.com/api',
@@ -467,6 +479,11 @@ type Settings = { -readonly [K in Exclude<keyof ByKey, CheckOnly>]: ReturnType<B
 export interface Config extends Settings {
   /** Discord bot token per character name (lower-cased key), from DISCORD_TOKEN_<NAME>. */
   discordTokens: Record<string, string>;
+  /**
+   * DISCORD_CAST_TOKEN: one bot that speaks for every character without a token of its own, through
+   * channel webhooks (webhook mode). Undefined: those characters stay offline in Discord.
+   */
+  castToken: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -490,7 +507,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   problems.push(...shardingProblems(values));
   if (problems.length > 0) throw new ConfigError(problems);
-  return { ...(values as unknown as Settings), discordTokens: discordTokens(env) };
+  return {
+    ...(values as unknown as Settings),
+    discordTokens: discordTokens(env),
+    castToken: env.DISCORD_CAST_TOKEN?.trim() || undefined,
+  };
 }
 
 /**

@@ -16,8 +16,13 @@ export type SpeakerType = 'USER' | 'BOT' | 'SYSTEM';
 /** A wiki snippet given to the LLM for a reply. */
 export interface RagSnippet {
   text: string;
+  /** A wiki page, or for lore `lorebook:<scope>#<entry id>`. */
   source_url: string;
   score: number;
+  /** Absent: the wiki (snippets stored before lorebooks). */
+  origin?: 'wiki' | 'lorebook';
+  /** Lore: which entry of which book, and why it was chosen (`constant` or `key: <key>`). */
+  lore?: { scope: string; book: string; entry_id: number; name: string; reason: string };
 }
 
 /** One turn of `conversation_history`, with the design document's fields after its key. */
