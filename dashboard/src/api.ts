@@ -27,18 +27,28 @@ export function setUnauthorizedHandler(handler: () => void): void {
   onUnauthorized = handler;
 }
 
-type Method = 'GET' | 'POST' | 'DELETE';
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
-async function request<T>(method: Method, path: string, body?: unknown, signIn = false): Promise<T> {
+/** A request body: JSON, or bytes sent as they are (a card file) with their content type. */
+interface Payload {
+  contentType: string;
+  data: string | ArrayBuffer;
+}
+
+function json(value: unknown): Payload {
+  return { contentType: 'application/json', data: JSON.stringify(value) };
+}
+
+async function request<T>(method: Method, path: string, body?: Payload, signIn = false): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
-  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (body !== undefined) headers['content-type'] = body.contentType;
   if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
   let response: Response;
   try {
     response = await fetch(path, {
       method,
       headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body?.data,
       credentials: 'same-origin',
       cache: 'no-store',
     });
@@ -74,10 +84,15 @@ async function request<T>(method: Method, path: string, body?: unknown, signIn =
 
 export const api = {
   get: <T>(path: string) => request<T>('GET', path),
-  post: <T>(path: string, body: unknown = {}) => request<T>('POST', path, body),
+  post: <T>(path: string, body: unknown = {}) => request<T>('POST', path, json(body)),
+  put: <T>(path: string, body: unknown) => request<T>('PUT', path, json(body)),
+  patch: <T>(path: string, body: unknown) => request<T>('PATCH', path, json(body)),
   delete: <T>(path: string) => request<T>('DELETE', path),
+  /** POSTs bytes as they are (e.g. a card file), with their content type. */
+  postBytes: <T>(path: string, data: ArrayBuffer, contentType: string) =>
+    request<T>('POST', path, { contentType, data }),
   /** POST /session: a wrong token is an ApiError with the server's message, not a trip to sign-in. */
-  signIn: (token: string) => request<{ csrf_token: string }>('POST', '/session', { token }, true),
+  signIn: (token: string) => request<{ csrf_token: string }>('POST', '/session', json({ token }), true),
   /** GET /session: 401 when there is no live session (quietly: the caller shows sign-in). */
   session: () => request<{ csrf_token: string }>('GET', '/session', undefined, true),
 };

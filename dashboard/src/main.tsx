@@ -8,6 +8,7 @@ import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { api, errorMessage, setCsrfToken, setUnauthorizedHandler } from './api';
 import { SignIn } from './pages/SignIn';
 import { OverviewPage } from './pages/Overview';
+import { CharactersPage } from './pages/Characters';
 import { PromptsPage } from './pages/Prompts';
 import { DeadLettersPage } from './pages/DeadLetters';
 import { CrawlsPage } from './pages/Crawls';
@@ -18,6 +19,7 @@ import './style.css';
 
 const PAGES = [
   { path: 'overview', title: 'Overview', Page: OverviewPage },
+  { path: 'characters', title: 'Characters', Page: CharactersPage },
   { path: 'prompts', title: 'Prompt versions', Page: PromptsPage },
   { path: 'dead-letters', title: 'Dead letters', Page: DeadLettersPage },
   { path: 'crawls', title: 'Crawls', Page: CrawlsPage },

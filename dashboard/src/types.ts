@@ -162,3 +162,40 @@ export interface PlaygroundReplyStatus {
   reply?: PlaygroundReply;
   error?: string;
 }
+
+/** How a character's lines reach Discord: its own bot token, the cast bot's webhooks, or nowhere. */
+export type Delivery = 'bot' | 'webhook' | 'offline';
+
+/** GET /characters: a roster entry as the admin API shows it (the avatar itself is GET /avatars/:name). */
+export interface CharacterSummary {
+  name: string;
+  aliases: string[];
+  status: 'active' | 'retired';
+  source: 'builtin' | 'file' | 'card' | 'admin';
+  talkativeness: number;
+  fallback_line: string;
+  organic_starters: string[];
+  has_avatar: boolean;
+  avatar_url: string | null;
+  delivery: Delivery;
+  default_prompt_version: string | null;
+}
+
+/** POST /characters/import's answer. */
+export interface ImportResult {
+  name: string;
+  prompt_version: string;
+  lore_entries: number;
+  starters: number;
+}
+
+/** GET /channels/:id: a channel's cast (null: every active character), scenario and follow-up limit. */
+export interface ChannelSettings {
+  channel_id: string;
+  cast: string[] | null;
+  scenario: string | null;
+  /** null: FOLLOW_UP_MAX_CHAIN. */
+  follow_up_max_chain: number | null;
+  updated_at?: string;
+  updated_by?: string;
+}
