@@ -1,19 +1,7 @@
-import {
-  RESTJSONErrorCodes,
-  type APIAllowedMentions,
-  type APIMessage,
-  type RESTPostAPIChannelMessageJSONBody,
-} from 'discord.js';
+import { RESTJSONErrorCodes, type APIMessage, type RESTPostAPIChannelMessageJSONBody } from 'discord.js';
 import type { BotRecord, ChannelRecord, Guild } from './guild';
 import { isRecord, omit } from './json';
-import {
-  MENTIONS_EVERYONE,
-  mentionedIdsIn,
-  mentionedRoleIdsIn,
-  type Messages,
-  type NewMessage,
-  type StoredMessage,
-} from './messages';
+import { allowedMentions, type Messages, type StoredMessage } from './messages';
 import type { Reactions } from './reactions';
 import { checkedContent, fail, invalidForm, notFound, type RestResponse } from './responses';
 
@@ -94,7 +82,7 @@ export class ChannelRoutes {
     const replied = this.repliedTo(channel, body.message_reference);
     const message = this.messages.create(channel, bot.user, {
       content,
-      ...this.mentions(channel, content, body.allowed_mentions),
+      ...allowedMentions(this.guild, channel, content, body.allowed_mentions),
       replied,
       nonce,
       embeds,
@@ -116,31 +104,6 @@ export class ChannelRoutes {
       throw invalidForm('message_reference', 'MESSAGE_REFERENCE_UNKNOWN_MESSAGE', 'Unknown message');
     }
     return replied;
-  }
-
-  /**
-   * Mentions are the known users written as <@id>, as far as allowed_mentions lets them through;
-   * without allowed_mentions a reply also pings the replied-to author, with it only if replied_user.
-   * @everyone/@here and roles likewise (bots are taken to have the Mention Everyone permission).
-   */
-  private mentions(
-    channel: ChannelRecord,
-    content: string,
-    allowed: APIAllowedMentions | undefined,
-  ): Pick<NewMessage, 'mentions' | 'mentionEveryone' | 'mentionRoles' | 'mentionRepliedUser'> {
-    const parses = (kind: 'users' | 'everyone' | 'roles'): boolean =>
-      !allowed || (allowed.parse ?? []).some((parsed) => parsed === kind);
-    const userIds = mentionedIdsIn(content).filter(
-      (id) => this.guild.knowsUser(id) && (parses('users') || (allowed?.users ?? []).includes(id)),
-    );
-    return {
-      mentions: userIds.map((id) => this.guild.userById(id)),
-      mentionEveryone: !channel.dm && parses('everyone') && MENTIONS_EVERYONE.test(content),
-      mentionRoles: channel.dm
-        ? []
-        : mentionedRoleIdsIn(content).filter((id) => parses('roles') || (allowed?.roles ?? []).includes(id)),
-      mentionRepliedUser: allowed ? allowed.replied_user === true : true,
-    };
   }
 
   /** GET /channels/:id/messages with limit/before/after (not `around`); newest first, as Discord. */

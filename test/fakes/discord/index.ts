@@ -32,19 +32,38 @@
  *   dispatches INTERACTION_CREATE to the command's bot only; POST /interactions/:id/:token/callback
  *   (types 4 and 5, within 3 s, once) and GET/PATCH /webhooks/:app/:token/messages/@original, unauthenticated
  *   like Discord's; `interactionResponse` shows what the user sees.
+ * - Webhooks: GET/POST /channels/:id/webhooks need Manage Webhooks, which every bot has in every guild
+ *   channel unless `denyManageWebhooks` takes it (403, 50013); at most 15 per channel (400, 30007); names
+ *   1-80 characters without "clyde"/"discord" (50035); an application's webhook shows its token to that
+ *   application only. POST /webhooks/:id/:token (no bot token; 404 10015 unknown, 401 50027 bad token)
+ *   with `wait=true` answers the message, else 204; content 1-2000 characters, username override (same
+ *   rules as names), avatar_url (kept for `webhookAvatarUrl`; the author's avatar stays null), and
+ *   allowed_mentions. The message has `webhook_id`, `application_id` (an application's webhook) and the
+ *   webhook as author (the username override or its name, bot: true), no member on the gateway, and is
+ *   dispatched and listed like any message. `thread_id` is ignored.
+ * - Faults: `failNext` applies to every route, the unauthenticated ones included; with `afterEffect` the
+ *   request is carried out and its answer replaced (a post made, the answer lost).
  *
  * Not implemented (on purpose): transport compression (a `compress` query parameter is ignored, frames
  * stay JSON text, which discord.js accepts), ETF, heartbeat timeouts, session expiry, rate-limit buckets
- * (no x-ratelimit-* headers unless a 429 is injected), permissions, privileged-intent approval, file
- * uploads, message edit/delete, typing gateway events (recorded, not dispatched), other interaction types and
- * callback types, follow-up messages, and posting a non-ephemeral interaction response into the channel.
+ * (no x-ratelimit-* headers unless a 429 is injected), permissions (except Manage Webhooks, per channel
+ * and bot), privileged-intent approval, file uploads, message edit/delete, threads, webhook edit/delete
+ * through REST, webhooks' default avatars, WEBHOOKS_UPDATE events, typing gateway events (recorded, not
+ * dispatched), other interaction types and callback types, follow-up messages, and posting a
+ * non-ephemeral interaction response into the channel.
  *
  * This class is the test-facing surface; the modules beside it each own one concern: guild (members and
- * channels), messages, reactions, commands and interactions, the gateway, the REST API and its faults.
+ * channels), messages, reactions, commands and interactions, webhooks, the gateway, the REST API and its
+ * faults.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { GatewayDispatchEvents, GatewayIntentBits, type APIApplicationCommand } from 'discord.js';
+import {
+  GatewayDispatchEvents,
+  GatewayIntentBits,
+  type APIApplicationCommand,
+  type APIWebhook,
+} from 'discord.js';
 import { ChannelRoutes, type TypingEvent } from './channelRoutes';
 import { CommandRegistry } from './commands';
 import { Faults, type FailureInjection } from './faults';
@@ -54,6 +73,7 @@ import { Interactions, type InteractionResponseView, type UseCommandOptions } fr
 import { Messages, type StoredMessage, type UserSaysOptions } from './messages';
 import { Reactions, type ReactionEvent } from './reactions';
 import { RestApi, type RestCall } from './rest';
+import { Webhooks } from './webhooks';
 
 export { shardOf };
 export type {
@@ -95,6 +115,7 @@ export class FakeDiscord {
   private readonly messageStore: Messages;
   private readonly reactionRecords: Reactions;
   private readonly interactions: Interactions;
+  private readonly webhookRecords: Webhooks;
   private readonly rest: RestApi;
   private readonly http = createServer((req, res) => void this.rest.handle(req, res));
 
@@ -106,7 +127,13 @@ export class FakeDiscord {
     this.reactionRecords = new Reactions(this.guild, this.messageStore, this.gateway);
     this.interactions = new Interactions(this.guild, this.commandRegistry, this.gateway);
     const channels = new ChannelRoutes(this.guild, this.messageStore, this.reactionRecords);
-    const routes = { channels, commands: this.commandRegistry, interactions: this.interactions };
+    this.webhookRecords = new Webhooks(this.guild, this.messageStore);
+    const routes = {
+      channels,
+      commands: this.commandRegistry,
+      interactions: this.interactions,
+      webhooks: this.webhookRecords,
+    };
     this.rest = new RestApi(this.guild, this.faults, routes, gatewayUrl, () => this.recommendedShards);
     this.typingEvents = channels.typingEvents;
     this.reactions = this.reactionRecords.byBots;
@@ -226,7 +253,7 @@ export class FakeDiscord {
     return this.messageStore.list(channelId);
   }
 
-  /** Only the messages created through REST (POST /channels/:id/messages). */
+  /** Only the messages bots created through REST (POST /channels/:id/messages), not webhooks' posts. */
   botMessages(channelId?: string): StoredMessage[] {
     return this.messageStore.botMessages(channelId);
   }
@@ -237,6 +264,43 @@ export class FakeDiscord {
    */
   replyTo(messageId: string, timeoutMs = 60_000): Promise<StoredMessage> {
     return this.messageStore.replyTo(messageId, timeoutMs);
+  }
+
+  // ----- webhooks ----------------------------------------------------------------------------------
+
+  /** Take Manage Webhooks from a bot in a channel: its GET/POST .../webhooks are then 403 (50013). */
+  denyManageWebhooks(channelId: string, botUserId: string): void {
+    this.webhookRecords.deny(channelId, botUserId);
+  }
+
+  /** Give Manage Webhooks back (every bot has it unless denied). */
+  allowManageWebhooks(channelId: string, botUserId: string): void {
+    this.webhookRecords.allow(channelId, botUserId);
+  }
+
+  /** A channel's webhooks (or all), oldest first, tokens included, as the channel's admin would see them. */
+  webhooks(channelId?: string): APIWebhook[] {
+    return this.webhookRecords.list(channelId);
+  }
+
+  /** A webhook a human made in Discord's UI (no application owns it), e.g. to fill a channel to 15. */
+  addHumanWebhook(channelId: string, name = 'Captain Hook'): APIWebhook {
+    return this.webhookRecords.addByHuman(channelId, name);
+  }
+
+  /** Delete a webhook as a server admin would: executing it is then 404 Unknown Webhook (10015). */
+  deleteWebhook(webhookId: string): void {
+    this.webhookRecords.delete(webhookId);
+  }
+
+  /** The messages posted by executing webhooks, oldest first; copies. */
+  webhookMessages(channelId?: string): StoredMessage[] {
+    return this.webhookRecords.posted(channelId);
+  }
+
+  /** The avatar_url a webhook message was posted with (null: none); undefined for any other message. */
+  webhookAvatarUrl(messageId: string): string | null | undefined {
+    return this.webhookRecords.avatarUrlOf(messageId);
   }
 
   /** The next `times` matching REST calls get `status` and have no effect. */

@@ -4,6 +4,7 @@ import {
   GatewayDispatchEvents,
   GatewayIntentBits,
   MessageType,
+  type APIAllowedMentions,
   type APIMessage,
   type APIUser,
   type GatewayMessageCreateDispatchData,
@@ -48,6 +49,10 @@ export interface NewMessage extends Partial<Pick<APIMessage, 'nonce' | 'embeds'>
   mentionRepliedUser: boolean;
   /** Posted by a bot through REST (what `botMessages` and `replyTo` look at). */
   viaRest?: boolean;
+  /** Posted by executing this webhook (the author is the webhook). */
+  webhookId?: string;
+  /** The application that owns the webhook, if any (Discord sets it on its messages). */
+  applicationId?: string | null;
 }
 
 /** User ids written as <@id> or <@!id> in a message, in order, without duplicates. */
@@ -61,6 +66,32 @@ export function mentionedRoleIdsIn(content: string): string[] {
 }
 
 export const MENTIONS_EVERYONE = /@(?:everyone|here)\b/;
+
+/**
+ * Mentions are the known users written as <@id>, as far as allowed_mentions lets them through;
+ * without allowed_mentions a reply also pings the replied-to author, with it only if replied_user.
+ * @everyone/@here and roles likewise (bots and webhooks are taken to have the Mention Everyone permission).
+ */
+export function allowedMentions(
+  guild: Guild,
+  channel: ChannelRecord,
+  content: string,
+  allowed: APIAllowedMentions | undefined,
+): Pick<NewMessage, 'mentions' | 'mentionEveryone' | 'mentionRoles' | 'mentionRepliedUser'> {
+  const parses = (kind: 'users' | 'everyone' | 'roles'): boolean =>
+    !allowed || (allowed.parse ?? []).some((parsed) => parsed === kind);
+  const userIds = mentionedIdsIn(content).filter(
+    (id) => guild.knowsUser(id) && (parses('users') || (allowed?.users ?? []).includes(id)),
+  );
+  return {
+    mentions: userIds.map((id) => guild.userById(id)),
+    mentionEveryone: !channel.dm && parses('everyone') && MENTIONS_EVERYONE.test(content),
+    mentionRoles: channel.dm
+      ? []
+      : mentionedRoleIdsIn(content).filter((id) => parses('roles') || (allowed?.roles ?? []).includes(id)),
+    mentionRepliedUser: allowed ? allowed.replied_user === true : true,
+  };
+}
 
 /** Every message in the guild and its DMs, users' and bots', in order; each delivered as MESSAGE_CREATE. */
 export class Messages {
@@ -168,6 +199,8 @@ export class Messages {
       flags: NO_FLAGS,
       components: [],
       ...(args.nonce !== undefined && { nonce: args.nonce }),
+      ...(args.webhookId !== undefined && { webhook_id: args.webhookId }),
+      ...(args.applicationId && { application_id: args.applicationId }),
     };
     if (replied) {
       message.message_reference = {
@@ -217,8 +250,8 @@ export class Messages {
   }
 
   /**
-   * The MESSAGE_CREATE `session` gets. Gateway messages, unlike REST ones, carry member and channel_type;
-   * without MessageContent the content is blanked, except in DMs and the bot's own and mentioning messages.
+   * The MESSAGE_CREATE `session` gets. Gateway messages, unlike REST ones, carry member (not a webhook's,
+   * which is no member) and channel_type; without MessageContent the content is blanked, except in DMs and the bot's own and mentioning messages.
    */
   private messageCreate(
     channel: ChannelRecord,
@@ -232,7 +265,7 @@ export class Messages {
     };
     if (channel.guildId !== null) {
       const member = this.guild.memberFields(channel.guildId);
-      data.member = member;
+      if (message.webhook_id === undefined) data.member = member;
       data.mentions = message.mentions.map((user) => ({ ...user, member }));
     }
     const exempt =

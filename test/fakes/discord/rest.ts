@@ -7,6 +7,7 @@ import { injectedResponse, type Faults } from './faults';
 import type { BotRecord, Guild } from './guild';
 import type { Interactions } from './interactions';
 import { HttpError, fail, notFound, parseJsonBody, type RestResponse } from './responses';
+import type { Webhooks } from './webhooks';
 
 export interface RestCall {
   method: string;
@@ -26,6 +27,7 @@ interface RestRoutes {
   channels: ChannelRoutes;
   commands: CommandRegistry;
   interactions: Interactions;
+  webhooks: Webhooks;
 }
 
 /**
@@ -79,20 +81,43 @@ export class RestApi {
       call.injected = true;
       return injectedResponse(injection);
     }
-    if (method === 'GET' && path === '/gateway') return { status: 200, body: { url: this.gatewayUrl() } };
-    // Interaction callbacks and their webhooks are authenticated by the interaction token in the path.
-    const interactionResponse = this.routes.interactions.route(method, path, query, raw);
-    if (interactionResponse) return interactionResponse;
-    const token = /^Bot (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-    const bot = token === undefined ? undefined : this.guild.botByToken(token);
-    if (!bot) throw fail(401, 0, '401: Unauthorized');
-    call.botId = bot.id;
-    const response = await this.route(method, path, query, bot, parseJsonBody(raw));
+    const response =
+      (await this.unauthenticated(method, path, query, raw)) ??
+      (await this.authenticated(call, req, query, raw));
     if (injection) {
       call.injected = true;
       return injectedResponse(injection);
     }
     return response;
+  }
+
+  /** Routes Discord answers without a bot token: the gateway URL, interaction callbacks, webhooks. */
+  private async unauthenticated(
+    method: string,
+    path: string,
+    query: URLSearchParams,
+    raw: string,
+  ): Promise<RestResponse | undefined> {
+    if (method === 'GET' && path === '/gateway') return { status: 200, body: { url: this.gatewayUrl() } };
+    // Interaction callbacks and their webhooks are authenticated by the interaction token in the path,
+    // an executed webhook by its own token.
+    return (
+      this.routes.interactions.route(method, path, query, raw) ??
+      (await this.routes.webhooks.executeRoute(method, path, query, raw))
+    );
+  }
+
+  private async authenticated(
+    call: RestCall,
+    req: IncomingMessage,
+    query: URLSearchParams,
+    raw: string,
+  ): Promise<RestResponse> {
+    const token = /^Bot (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    const bot = token === undefined ? undefined : this.guild.botByToken(token);
+    if (!bot) throw fail(401, 0, '401: Unauthorized');
+    call.botId = bot.id;
+    return this.route(call.method, call.path, query, bot, parseJsonBody(raw));
   }
 
   private async route(
@@ -118,6 +143,7 @@ export class RestApi {
     if (applicationId) return this.routes.commands.route(method, applicationId, bot, body);
     const [, channelId = '', rest = ''] = /^\/channels\/(\d+)(\/.*)?$/.exec(path) ?? [];
     if (!channelId) throw notFound();
+    if (rest === '/webhooks') return this.routes.webhooks.channelRoute(method, channelId, bot, body);
     return this.routes.channels.route(method, channelId, rest, query, bot, body);
   }
 }
