@@ -199,3 +199,12 @@ export interface ChannelSettings {
   updated_at?: string;
   updated_by?: string;
 }
+
+/** GET /lorebooks: a lorebook without its entries. Scope: global, character:<lower-case name>, channel:<id>. */
+export interface LorebookSummary {
+  scope: string;
+  name: string;
+  entries: number;
+  updated_at: string;
+  updated_by: string;
+}

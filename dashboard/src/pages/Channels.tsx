@@ -53,7 +53,7 @@ export function Channels(props: { characters: CharacterSummary[] }) {
     void action.run(async () => {
       const saved = await api.put<ChannelSettings>(`/channels/${seg(channelId)}`, bodyOf(form));
       await channels.reload();
-      return `Saved channel ${channelId}: ${castText(saved.cast ?? bodyOf(form).cast)}.`;
+      return `Saved channel ${channelId}: ${castText(saved.cast)}.`;
     });
   };
   const clearSettings = () =>

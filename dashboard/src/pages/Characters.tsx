@@ -3,13 +3,14 @@
  * Accessible names: heading "Characters"; form "Import a character card" (CardImport.tsx); table
  * "Roster" with a row per character (data-testid "character-<Name>"): image "Avatar of <Name>" (when it
  * has one), status (data-testid "character-status": "active"/"retired"), delivery (data-testid
- * "character-delivery": "own bot", "webhook", "offline"), default prompt version (a link to its prompt
- * versions), links "Export <Name> as JSON" and "Export <Name> as PNG", button "Retire <Name>" or
- * "Activate <Name>"; outcome data-testid "roster-outcome". Then the channels' casts (Channels.tsx).
+ * "character-delivery": "own bot", "webhook", "offline (no token)"), default prompt version (a link to its
+ * prompt versions), its lorebook (data-testid "character-lorebook": "<book>, 3 entries" or "none"),
+ * links "Export <Name> as JSON" and "Export <Name> as PNG", button "Retire <Name>" or "Activate <Name>";
+ * outcome data-testid "roster-outcome". Then the channels' casts (Channels.tsx).
  */
 import { api, seg, withQuery } from '../api';
 import { LoadError, Outcome, StateBadge, useAction, useLoad } from '../components';
-import type { CharacterSummary, Delivery } from '../types';
+import type { CharacterSummary, Delivery, LorebookSummary } from '../types';
 import { CardImport } from './CardImport';
 import { Channels } from './Channels';
 
@@ -18,7 +19,11 @@ export function CharactersPage() {
     () => api.get<{ characters: CharacterSummary[] }>('/characters').then((r) => r.characters),
     [],
   );
-  const reload = () => void roster.reload();
+  const lorebooks = useLoad(
+    () => api.get<{ lorebooks: LorebookSummary[] }>('/lorebooks').then((r) => r.lorebooks),
+    [],
+  );
+  const reload = () => void Promise.all([roster.reload(), lorebooks.reload()]);
   return (
     <>
       <h1 tabIndex={-1}>Characters</h1>
@@ -29,15 +34,21 @@ export function CharactersPage() {
       <CardImport onImported={reload} />
       <section aria-labelledby="roster-heading">
         <h2 id="roster-heading">Roster</h2>
-        <LoadError error={roster.error} />
-        {roster.data && <RosterTable characters={roster.data} onChanged={reload} />}
+        <LoadError error={roster.error ?? lorebooks.error} />
+        {roster.data && (
+          <RosterTable characters={roster.data} lorebooks={lorebooks.data ?? []} onChanged={reload} />
+        )}
       </section>
       <Channels characters={roster.data ?? []} />
     </>
   );
 }
 
-function RosterTable(props: { characters: CharacterSummary[]; onChanged: () => void }) {
+function RosterTable(props: {
+  characters: CharacterSummary[];
+  lorebooks: LorebookSummary[];
+  onChanged: () => void;
+}) {
   const action = useAction();
   const setStatus = (name: string, status: CharacterSummary['status']) =>
     action.run(async () => {
@@ -63,6 +74,7 @@ function RosterTable(props: { characters: CharacterSummary[]; onChanged: () => v
             <th scope="col">Status</th>
             <th scope="col">Delivery</th>
             <th scope="col">Default prompt version</th>
+            <th scope="col">Lorebook</th>
             <th scope="col">Source</th>
             <th scope="col">Export</th>
             <th scope="col">
@@ -75,6 +87,7 @@ function RosterTable(props: { characters: CharacterSummary[]; onChanged: () => v
             <CharacterRow
               key={c.name}
               character={c}
+              lorebook={props.lorebooks.find((b) => b.scope === `character:${c.name.toLowerCase()}`) ?? null}
               busy={action.busy}
               onStatus={(status) => void setStatus(c.name, status)}
             />
@@ -87,6 +100,7 @@ function RosterTable(props: { characters: CharacterSummary[]; onChanged: () => v
 
 function CharacterRow(props: {
   character: CharacterSummary;
+  lorebook: LorebookSummary | null;
   busy: boolean;
   onStatus: (status: CharacterSummary['status']) => void;
 }) {
@@ -113,6 +127,11 @@ function CharacterRow(props: {
           'none'
         )}
       </td>
+      <td data-testid="character-lorebook">
+        {props.lorebook
+          ? `${props.lorebook.name || 'unnamed'}, ${entriesText(props.lorebook.entries)}`
+          : 'none'}
+      </td>
       <td>{c.source}</td>
       <td>
         <span class="actions">
@@ -132,6 +151,10 @@ function CharacterRow(props: {
       </td>
     </tr>
   );
+}
+
+function entriesText(count: number): string {
+  return `${count} ${count === 1 ? 'entry' : 'entries'}`;
 }
 
 const DELIVERY_TEXT: Record<Delivery, string> = {
