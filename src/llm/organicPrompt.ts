@@ -1,5 +1,6 @@
 import type { RagSnippet } from '../store/conversationHistory';
 import { parseJsonObject } from './json';
+import { resolveMacros } from './macros';
 import type { ChatMessage, JsonSchema } from './ollamaChat';
 import { boundedHistory, type HistoryLine } from './prompt';
 
@@ -64,8 +65,9 @@ export function parseCharacterChoice(answer: string, characters: string[]): stri
   return characters.find((character) => character.toLowerCase() === name) ?? null;
 }
 
+/** A starter speaks to the whole channel, so a card's `{{user}}` is "everyone". */
 export function buildStarterMessages(prompt: StarterPrompt): ChatMessage[] {
-  let system = prompt.systemPrompt;
+  let system = resolveMacros(prompt.systemPrompt, { char: prompt.character, user: 'everyone' });
   if (prompt.snippet) {
     system += `\n\nA FACT FROM THE FAMILY GUY WIKI you may bring up, in your own voice: ${prompt.snippet.text.trim()}`;
   }

@@ -1,6 +1,13 @@
 import { parseJsonObject } from './json';
 import type { ChatMessage, JsonSchema } from './ollamaChat';
-import { boundedHistory, boundedText, MAX_PROMPT_MESSAGE_CHARS, type ReplyPrompt } from './prompt';
+import { resolveMacros } from './macros';
+import {
+  boundedHistory,
+  boundedText,
+  MAX_PROMPT_MESSAGE_CHARS,
+  replyMacroValues,
+  type ReplyPrompt,
+} from './prompt';
 
 /** How many earlier lines the reviewer sees: enough to judge fit, short enough to stay cheap. */
 const QC_HISTORY_LINES = 4;
@@ -48,7 +55,7 @@ export function buildQcMessages(prompt: ReplyPrompt, candidate: string): ChatMes
         `a "${prompt.character}:" label, *stage directions*, speaking as another character, rambling, ` +
         `repeating itself, or mentioning being an AI.\n` +
         `Answer with JSON only: {"score": <integer 1-5>, "justification": "<one or two sentences>"}.\n\n` +
-        `CHARACTER SHEET:\n${prompt.systemPrompt.slice(0, QC_CHARACTER_SHEET_CHARS)}`,
+        `CHARACTER SHEET:\n${resolveMacros(prompt.systemPrompt, replyMacroValues(prompt)).slice(0, QC_CHARACTER_SHEET_CHARS)}`,
     },
     {
       role: 'user',
