@@ -7,7 +7,8 @@ import type { CharacterDefinition } from './roster';
  * what the character posts when the LLM cannot answer at all.
  */
 
-const SHARED_RULES = `HARD RULES (never break these):
+/** Closes every prompt (card-made ones too, see cards/prompt.ts): nothing may come after these. */
+export const SHARED_RULES = `HARD RULES (never break these):
 - NEVER write your own name or anyone's name followed by a colon at the start of a line.
 - NEVER describe actions in *asterisks* or (parentheses); just talk.
 - NEVER speak as, or write lines for, another character.
