@@ -1,4 +1,5 @@
 import type { Collection, Db } from 'mongodb';
+import type { CardPromptFields } from '../characters/profile';
 import type { CharacterDefinition } from '../characters/roster';
 import { isDuplicateKeyError } from './errors';
 import { createIndexes } from './indexes';
@@ -36,6 +37,8 @@ export interface CharacterPrompt {
   /** Who made it: "seed", "admin", or the optimiser workflow's id (its idempotency key). */
   created_by: string;
   change_log: PromptChange[];
+  /** A version made from a Character Card: the card fields its text was composed from (exported again). */
+  card_fields?: CardPromptFields | null;
 }
 
 /** The prompt version a reply uses (the session's A/B choice) and its fallback line. */
@@ -129,6 +132,7 @@ export class CharacterPrompts {
     based_on: string | null;
     created_by: string;
     reason: string;
+    card_fields?: CardPromptFields | null;
   }): Promise<CharacterPrompt> {
     const now = new Date();
     const { reason, ...fields } = input;
@@ -277,6 +281,11 @@ export class CharacterPrompts {
     if (problem) throw new PromptShareError(problem, 'total');
     await this.setTraffic(characterName, version, percentage, by, reason);
     return (await this.findVersion(characterName, version)) ?? target;
+  }
+
+  /** Removes a version outright: only to undo one written by an import that failed half-way. */
+  async deleteVersion(characterName: string, version: string): Promise<void> {
+    await this.collection.deleteOne({ character_name: characterName, prompt_version: version });
   }
 
   async setMetrics(characterName: string, version: string, metrics: Record<string, number>): Promise<void> {

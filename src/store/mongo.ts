@@ -1,10 +1,13 @@
 import { MongoClient, type Db } from 'mongodb';
 import { AdminSessions } from './adminSessions';
+import { ChannelSettings } from './channelSettings';
 import { CharacterPrompts } from './characterPrompts';
+import { CharacterRoster } from './characterRoster';
 import { ConversationHistory } from './conversationHistory';
 import { DeadLetterQueue } from './deadLetterQueue';
 import { FineTuningData } from './fineTuningData';
 import { GatewayStatus } from './gatewayStatus';
+import { Lorebooks } from './lorebooks';
 import { scanCounters, scanSeries, type Counters } from './metricCounters';
 import { MetricEvents } from './metricEvents';
 import { MetricSeries } from './metricSeries';
@@ -36,6 +39,12 @@ export interface Store {
   gatewayStatus: GatewayStatus;
   /** The dashboard's sign-in sessions. */
   adminSessions: AdminSessions;
+  /** Who the system plays (seeded from the environment's roster, changed at run time). */
+  characterRoster: CharacterRoster;
+  /** World info per scope (global, a character, a channel). */
+  lorebooks: Lorebooks;
+  /** Casts, scenarios and follow-up settings per channel. */
+  channelSettings: ChannelSettings;
   close(): Promise<void>;
 }
 
@@ -66,6 +75,9 @@ export async function openStore(uri: string, dbName: string): Promise<Store> {
     recordLocks,
     gatewayStatus: new GatewayStatus(db),
     adminSessions: new AdminSessions(db),
+    characterRoster: new CharacterRoster(db),
+    lorebooks: new Lorebooks(db),
+    channelSettings: new ChannelSettings(db),
     close: () => client.close(),
   };
   await Promise.all([
