@@ -17,7 +17,13 @@ export interface DeliveryInput {
   recordOnTurn?: boolean;
 }
 
-/** Discord I/O: posts a reply as the character's bot, exactly once; reads channel activity. */
+/**
+ * How much earlier than the activity's first scheduling a retry looks for a post of its own: Discord's
+ * clock and the worker's may disagree by this much.
+ */
+export const CLOCK_SKEW_MARGIN_MS = 60_000;
+
+/** Discord I/O: posts a reply as the character (its bot, or a webhook), exactly once; reads channel activity. */
 export function createDeliveryActivities(deps: { store: Store; discord: DiscordPoster }) {
   const { conversationHistory } = deps.store;
 
@@ -28,6 +34,32 @@ export function createDeliveryActivities(deps: { store: Store; discord: DiscordP
     const heartbeat: unknown = info.heartbeatDetails;
     if (!recordedOnTurn) return Array.isArray(heartbeat) ? heartbeat.map(String) : [];
     return [...((await conversationHistory.findByResponseId(responseId))?.delivered_message_ids ?? [])];
+  }
+
+  /**
+   * On a retry, a part posted before (its answer lost, or the worker gone before the heartbeat) that
+   * Discord cannot recognise by nonce: a webhook post of the same character with the same text since
+   * this activity was first scheduled, not already counted as an earlier part.
+   */
+  async function postedBefore(
+    input: DeliveryInput,
+    content: string,
+    delivered: string[],
+  ): Promise<string | undefined> {
+    const { attempt, scheduledTimestampMs } = Context.current().info;
+    if (attempt === 1) return undefined;
+    const since = new Date(scheduledTimestampMs - CLOCK_SKEW_MARGIN_MS);
+    const posted = await deps.discord.recognisePosted(input.character, input.channelId, since, content);
+    return posted.find((id) => !delivered.includes(id));
+  }
+
+  async function postPart(input: DeliveryInput, index: number, content: string): Promise<string> {
+    const { id } = await deps.discord.postMessage(input.character, input.channelId, {
+      content,
+      replyTo: index === 0 ? (input.replyTo ?? undefined) : undefined,
+      idempotencyKey: `${input.responseId}:${index}`,
+    });
+    return id;
   }
 
   return {
@@ -46,6 +78,9 @@ export function createDeliveryActivities(deps: { store: Store; discord: DiscordP
      * turn was stored after posting) those recorded on the turn. A first attempt has posted nothing
      * (a replayed dead letter runs under a new response id); a Temporal UI reset runs it as a first
      * attempt again, and the nonces make Discord answer with the parts it has.
+     * Webhook posts (characters without a bot of their own) take no nonce: a retry reads the channel
+     * for each part not known to be posted (see postedBefore) and posts only those it does not find;
+     * a reset's first attempt does not look (its search would begin at the reset anyway).
      */
     async deliverReply(input: DeliveryInput): Promise<string[]> {
       const parts = splitMessage(input.text);
@@ -53,11 +88,9 @@ export function createDeliveryActivities(deps: { store: Store; discord: DiscordP
       const delivered = await alreadyPosted(input.responseId, recordOnTurn);
       try {
         for (let index = delivered.length; index < parts.length; index++) {
-          const { id } = await deps.discord.postMessage(input.character, input.channelId, {
-            content: parts[index] as string,
-            replyTo: index === 0 ? (input.replyTo ?? undefined) : undefined,
-            idempotencyKey: `${input.responseId}:${index}`,
-          });
+          const content = parts[index] as string;
+          const id =
+            (await postedBefore(input, content, delivered)) ?? (await postPart(input, index, content));
           delivered.push(id);
           if (recordOnTurn) await conversationHistory.recordDelivery(input.responseId, delivered);
           Context.current().heartbeat(delivered);

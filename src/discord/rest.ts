@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { DiscordAPIError, REST } from '@discordjs/rest';
 import { Routes, type APIMessage } from 'discord.js';
-import { snowflakeTime } from './snowflake';
+import { snowflakeAt, snowflakeTime } from './snowflake';
+import { MissingWebhookPermissionError, WebhookLimitError, WebhookPoster } from './webhooks';
 
 export interface PostOptions {
   content: string;
@@ -11,9 +12,19 @@ export interface PostOptions {
   idempotencyKey: string;
 }
 
-/** Posts as a character's bot through the Discord REST API (no gateway needed). */
+/**
+ * Posts as a character through the Discord REST API (no gateway needed): as its own bot when it has a
+ * token, else through a channel webhook of the cast bot (webhook mode).
+ */
 export interface DiscordPoster {
+  /** A webhook post cannot be a Discord reply: `replyTo` then goes unused, as does the idempotency key. */
   postMessage(character: string, channelId: string, options: PostOptions): Promise<{ id: string }>;
+  /**
+   * Ids of messages, oldest first, that `character` posted in the channel since `since` with exactly
+   * `content`: what a retry must not post again. Always empty for a character with its own bot, whose
+   * posts carry nonces that make posting again safe; webhook posts have none.
+   */
+  recognisePosted(character: string, channelId: string, since: Date, content: string): Promise<string[]>;
   /**
    * When the channel's newest message was created (any author, bots' own included),
    * read from its `last_message_id` snowflake; null for an empty channel.
@@ -21,28 +32,54 @@ export interface DiscordPoster {
   lastMessageAt(channelId: string): Promise<Date | null>;
 }
 
+/** Webhook mode: the one bot whose channel webhooks speak for every character without a token of its own. */
+export interface CastBot {
+  token: string;
+  /** The avatar URL Discord shows on a character's posts (it must be public); null: the webhook's. */
+  avatarFor(character: string): Promise<string | null>;
+}
+
 /**
- * @param tokens bot token per lower-cased character name
  * @param apiUrl Discord's REST base (a local fake in tests)
+ * @param tokens bot token per lower-cased character name
+ * @param cast the cast bot (DISCORD_CAST_TOKEN), for the characters without a token
  */
-export function createDiscordPoster(apiUrl: string, tokens: Record<string, string>): DiscordPoster {
+export function createDiscordPoster(
+  apiUrl: string,
+  tokens: Record<string, string>,
+  cast?: CastBot,
+): DiscordPoster {
+  // Transient failures are retried by Temporal, which sees and records them; the client itself
+  // still honours 429 retry_after before answering.
+  const newRest = (token: string) => new REST({ api: apiUrl, retries: 0, timeout: 15_000 }).setToken(token);
   const clients = new Map<string, REST>();
-  const restFor = (character: string): REST => {
+  const botRest = (character: string): REST | undefined => {
     const key = character.toLowerCase();
     const token = tokens[key];
-    if (!token) throw new MissingTokenError(character);
+    if (!token) return undefined;
     let rest = clients.get(key);
     if (!rest) {
-      // Transient failures are retried by Temporal, which sees and records them; the
-      // client itself still honours 429 retry_after before answering.
-      rest = new REST({ api: apiUrl, retries: 0, timeout: 15_000 }).setToken(token);
+      rest = newRest(token);
       clients.set(key, rest);
     }
     return rest;
   };
+  const castRest = cast && newRest(cast.token);
+  const webhooks = castRest && new WebhookPoster(castRest);
+  /** Webhook mode for a character without a token of its own (there must be a cast bot). */
+  const viaCast = (character: string): { cast: CastBot; webhooks: WebhookPoster } => {
+    if (!cast || !webhooks) throw new MissingTokenError(character);
+    return { cast, webhooks };
+  };
   return {
     async postMessage(character, channelId, { content, replyTo, idempotencyKey }) {
-      const message = (await restFor(character).post(Routes.channelMessages(channelId), {
+      const rest = botRest(character);
+      if (!rest) {
+        const { cast: castBot, webhooks: poster } = viaCast(character);
+        const avatarUrl = await castBot.avatarFor(character);
+        return poster.post(channelId, { username: character, content, avatarUrl });
+      }
+      const message = (await rest.post(Routes.channelMessages(channelId), {
         body: {
           content,
           nonce: nonceFor(idempotencyKey),
@@ -54,10 +91,20 @@ export function createDiscordPoster(apiUrl: string, tokens: Record<string, strin
       })) as APIMessage;
       return { id: message.id };
     },
+    async recognisePosted(character, channelId, since, content) {
+      if (botRest(character)) return [];
+      return viaCast(character).webhooks.recognisePosted(
+        channelId,
+        snowflakeAt(since.getTime()),
+        character,
+        content,
+      );
+    },
     async lastMessageAt(channelId) {
       const [anyCharacter] = Object.keys(tokens);
-      if (!anyCharacter) throw new MissingTokenError('any character');
-      const channel = (await restFor(anyCharacter).get(Routes.channel(channelId))) as {
+      const rest = (anyCharacter && botRest(anyCharacter)) || castRest;
+      if (!rest) throw new MissingTokenError('any character');
+      const channel = (await rest.get(Routes.channel(channelId))) as {
         last_message_id?: string | null;
       };
       return channel.last_message_id ? new Date(snowflakeTime(channel.last_message_id)) : null;
@@ -67,14 +114,23 @@ export function createDiscordPoster(apiUrl: string, tokens: Record<string, strin
 
 export class MissingTokenError extends Error {
   constructor(readonly character: string) {
-    super(`no Discord token for ${character}: set DISCORD_TOKEN_${character.toUpperCase()}`);
+    super(
+      `no Discord token for ${character}: set DISCORD_TOKEN_${character.toUpperCase()}, or ` +
+        'DISCORD_CAST_TOKEN for webhook mode',
+    );
     this.name = 'MissingTokenError';
   }
 }
 
 /** A Discord answer that retrying cannot change (bad request, no access, unknown channel). */
 export function isPermanentDiscordError(err: unknown): boolean {
-  if (err instanceof MissingTokenError) return true;
+  if (
+    err instanceof MissingTokenError ||
+    err instanceof MissingWebhookPermissionError ||
+    err instanceof WebhookLimitError
+  ) {
+    return true;
+  }
   return err instanceof DiscordAPIError && err.status >= 400 && err.status < 500 && err.status !== 429;
 }
 
