@@ -8,7 +8,17 @@
  *   npm run admin -- prompts [list [CHARACTER]] | promote CHARACTER VERSION | rollback CHARACTER
  *   npm run admin -- prompts create CHARACTER VERSION --file PROMPT.txt [--ab-percentage N]
  *   npm run admin -- stats | health | openapi
+ *   npm run admin -- characters list | retire|activate NAME | import CARD.json|CARD.png [--replace]
+ *   npm run admin -- characters add NAME --prompt-file F --fallback TEXT [--alias A]... [--talkativeness X]
+ *   npm run admin -- characters edit NAME [--alias A]... [--fallback TEXT] [--talkativeness X] [--starter S]...
+ *                                         [--avatar-url URL | --no-avatar-url]
+ *   npm run admin -- characters export NAME [--png] [--out FILE]
+ *   npm run admin -- lore list | show SCOPE | set SCOPE --file BOOK.json | delete SCOPE
+ *   npm run admin -- channels list | show ID | clear ID
+ *   npm run admin -- channels set ID [--cast A,B | --everyone] [--scenario TEXT | --scenario-file F | --no-scenario]
+ *                                    [--follow-ups N | --follow-ups-default]
  *
+ * A lore SCOPE is global, character:<name> or channel:<channel id>.
  * ADMIN_URL (default http://ADMIN_HOST:ADMIN_PORT) and ADMIN_TOKEN say where and how.
  * Answers are printed as JSON; crawl `start` and `watch` draw a progress bar until the
  * crawl ends. Exit codes: 0 done, 1 the API refused or the crawl failed, 2 usage.
@@ -16,9 +26,11 @@
 import { readFile } from 'node:fs/promises';
 import { loadConfig } from '../config';
 import type { CrawlProgress } from '../workflows/contracts/wikiCrawl';
+import { flags, UsageError } from './cliArgs';
+import { channels, characters, lore, type Api } from './rosterCli';
 
 type Progress = CrawlProgress & { workflow_status: string };
-type Call = (method: 'GET' | 'POST', path: string, body?: unknown) => Promise<unknown>;
+type Call = Api['call'];
 
 const USAGE = `usage:
   npm run admin -- crawl start [--max-pages N] [--delay-ms N] [--base-url URL] [--seed TITLE]... [--no-watch]
@@ -27,50 +39,43 @@ const USAGE = `usage:
   npm run admin -- dead-letters [list [PENDING|REPLAYED|DISCARDED]] | show|replay|discard <id>
   npm run admin -- prompts [list [CHARACTER]] | promote CHARACTER VERSION | rollback CHARACTER
   npm run admin -- prompts create CHARACTER VERSION --file PROMPT.txt [--ab-percentage N]
-  npm run admin -- stats | health | openapi`;
-
-class UsageError extends Error {}
-
-/** "--flag value" pairs after the positional arguments. */
-function flags(args: string[], known: string[]): { positional: string[]; values: Record<string, string[]> } {
-  const positional: string[] = [];
-  const values: Record<string, string[]> = {};
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i] as string;
-    if (!arg.startsWith('--')) {
-      positional.push(arg);
-      continue;
-    }
-    const name = arg.slice(2);
-    if (!known.includes(name)) throw new UsageError(`unknown option ${arg}`);
-    if (name === 'no-watch') {
-      values[name] = ['true'];
-      continue;
-    }
-    const value = args[++i];
-    if (value === undefined) throw new UsageError(`${arg} needs a value`);
-    (values[name] ??= []).push(value);
-  }
-  return { positional, values };
-}
+  npm run admin -- stats | health | openapi
+  npm run admin -- characters list | retire|activate NAME | import CARD.json|CARD.png [--replace]
+  npm run admin -- characters add NAME --prompt-file F --fallback TEXT [--alias A]... [--talkativeness X]
+  npm run admin -- characters edit NAME [--alias A]... [--fallback TEXT] [--talkativeness X] [--starter S]...
+                                        [--avatar-url URL | --no-avatar-url]
+  npm run admin -- characters export NAME [--png] [--out FILE]
+  npm run admin -- lore list | show SCOPE | set SCOPE --file BOOK.json | delete SCOPE
+  npm run admin -- channels list | show ID | clear ID
+  npm run admin -- channels set ID [--cast A,B | --everyone] [--scenario TEXT | --scenario-file F | --no-scenario]
+                                   [--follow-ups N | --follow-ups-default]
+  (a lore SCOPE is global, character:<name> or channel:<channel id>)`;
 
 async function main(argv: string[]): Promise<number> {
   const config = loadConfig();
   const base = process.env.ADMIN_URL?.replace(/\/+$/, '') ?? `http://${config.adminHost}:${config.adminPort}`;
-  const call: Call = async (method, path, body) => {
+  /** The API's answer to a request (a JSON body, or bytes as they are); a refusal throws with its message. */
+  const send: Api['send'] = async (method, path, body) => {
     const response = await fetch(`${base}${path}`, {
       method,
-      headers: { authorization: `Bearer ${config.adminToken ?? ''}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
+      headers: {
+        authorization: `Bearer ${config.adminToken ?? ''}`,
+        'content-type': body?.contentType ?? 'application/json',
+      },
+      body: body?.bytes ?? (body === undefined ? undefined : JSON.stringify(body.json)),
       // /orchestrate waits up to 2 minutes for the model.
       signal: AbortSignal.timeout(path === '/orchestrate' ? 150_000 : 20_000),
     });
-    const answer = (await response.json().catch(() => ({}))) as { error?: string };
     // A degraded /health (503) is an answer, not a failure.
-    if (!response.ok && !(path === '/health' && response.status === 503))
+    if (!response.ok && !(path === '/health' && response.status === 503)) {
+      const answer = (await response.json().catch(() => ({}))) as { error?: string };
       throw new Error(`${method} ${path}: ${response.status} ${answer.error ?? ''}`);
-    return answer;
+    }
+    return response;
   };
+  const call: Call = async (method, path, json) =>
+    (await send(method, path, json === undefined ? undefined : { json })).json().catch(() => ({}));
+  const api: Api = { call, send };
   const print = (value: unknown) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
   const [group, ...rest] = argv;
 
@@ -111,6 +116,15 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'openapi':
       print(await call('GET', '/openapi.json'));
+      return 0;
+    case 'characters':
+      print(await characters(rest, api));
+      return 0;
+    case 'lore':
+      print(await lore(rest, api));
+      return 0;
+    case 'channels':
+      print(await channels(rest, api));
       return 0;
     default:
       throw new UsageError(group ? `unknown command ${group}` : 'name a command');

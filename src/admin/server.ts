@@ -17,11 +17,14 @@ import type { Logger } from '../logger';
 import type { Store } from '../store/mongo';
 import type { WikiCrawlParams } from '../workflows/contracts/wikiCrawl';
 import { AdminAuth, SESSION_COOKIE } from './auth';
+import { channelRoutes } from './channelRoutes';
+import { avatarRoutes, characterRoutes, type DeliveryInfo } from './characterRoutes';
 import { conversationRoutes } from './conversationRoutes';
 import { crawlRoutes } from './crawlRoutes';
 import { dashboardRoutes } from './dashboardRoutes';
 import { DASHBOARD_DIR, dashboardFiles } from './dashboardFiles';
 import { HttpError, MAX_BODY_BYTES, parseJsonBodies } from './http';
+import { loreRoutes } from './loreRoutes';
 import { deadLetterRoutes } from './deadLetterRoutes';
 import { orchestrateRoutes, type OrchestrateCharacter } from './orchestrateRoutes';
 import { organicRoutes } from './organicRoutes';
@@ -56,6 +59,8 @@ export interface AdminOptions {
   /** The Temporal Web UI the dashboard links workflows to (absent or null: no links), in this namespace. */
   temporalUiUrl?: string | null;
   temporalNamespace?: string;
+  /** How each character reaches Discord (GET /characters' `delivery`); absent: no tokens known. */
+  delivery?: DeliveryInfo;
   log: Logger;
 }
 
@@ -98,6 +103,7 @@ export function adminSettings(
   | 'characters'
   | 'temporalUiUrl'
   | 'temporalNamespace'
+  | 'delivery'
 > {
   return {
     host: config.adminHost,
@@ -109,6 +115,8 @@ export function adminSettings(
     characters: roster.map(({ name, aliases }) => ({ name, aliases })),
     temporalUiUrl: config.temporalUiUrl,
     temporalNamespace: config.temporalNamespace,
+    // Which characters have a token, not the tokens.
+    delivery: { botTokenNames: Object.keys(config.discordTokens), castBot: config.castToken !== undefined },
   };
 }
 
@@ -193,6 +201,7 @@ export async function adminRoutes(app: FastifyInstance, options: AdminOptions): 
     () => app.swagger(),
   );
   sessionRoutes(app, { auth, cookieSecure: options.cookieSecure });
+  avatarRoutes(app, options);
   await dashboardFiles(app, options.dashboardDir ?? DASHBOARD_DIR);
 
   // The protected routes: one plugin scope whose hook checks the caller before any route runs.
@@ -214,6 +223,9 @@ export async function adminRoutes(app: FastifyInstance, options: AdminOptions): 
     conversationRoutes(api, options);
     playgroundRoutes(api, options);
     promptShareRoutes(api, options);
+    characterRoutes(api, options);
+    loreRoutes(api, options);
+    channelRoutes(api, options);
     done();
   });
 }
@@ -275,7 +287,9 @@ function answerError(err: FastifyError | HttpError, request: FastifyRequest, rep
   if (err instanceof HttpError)
     return reply.code(err.status).headers(err.headers).send({ error: err.message });
   if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-    return reply.code(413).send({ error: `request body over ${MAX_BODY_BYTES} bytes` });
+    // A route may take more than MAX_BODY_BYTES (card imports, lorebooks).
+    const limit = request.routeOptions.bodyLimit ?? MAX_BODY_BYTES;
+    return reply.code(413).send({ error: `request body over ${limit} bytes` });
   }
   if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
     return reply.code(err.statusCode).send({ error: err.message });
