@@ -81,9 +81,8 @@ export class CharacterRoster {
   async list(options: { includeRetired?: boolean } = {}): Promise<CharacterProfile[]> {
     const filter = options.includeRetired ? {} : { status: 'active' as const };
     const profiles = await this.collection.find(filter, { projection: { _id: 0 } }).toArray();
-    return profiles
-      .sort((a, b) => a.created_at.getTime() - b.created_at.getTime() || a.name.localeCompare(b.name))
-      .map(profileOf);
+    // A stable sort: characters seeded together (one timestamp) stay in insertion (natural) order.
+    return profiles.sort((a, b) => a.created_at.getTime() - b.created_at.getTime()).map(profileOf);
   }
 
   /** The characters that answer. */
