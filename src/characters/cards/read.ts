@@ -14,6 +14,7 @@ export function cardFail(where: string, problem: string): never {
 }
 
 export function describeJson(value: unknown): string {
+  if (value === undefined) return 'nothing';
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
