@@ -221,6 +221,12 @@ describe('hostile cards: each refused with a clear CardError', () => {
       /^card: data\.extensions\.__proto__: the key "__proto__" is not allowed$/,
     ],
     [
+      'a key MongoDB cannot store',
+      card({ extensions: { chub: { 'full.path': 'x' } } }),
+      /^card: data\.extensions\.chub\["full\.path"\]: a key with a "\." or a leading "\$" cannot be stored$/,
+    ],
+    ['a $ key', card({ extensions: { $where: 'x' } }), /^card: data\.extensions\["\$where"\]: a key with/],
+    [
       'JSON nested 100 deep',
       card({ extensions: { deep: nested(100) } }),
       /^card: data\.extensions\.deep(\[0\])+: nested deeper than 64 levels$/,

@@ -107,8 +107,9 @@ function readSpecVersion(card: Record<string, unknown>): string {
 }
 
 /**
- * `__proto__` keys (a prototype-pollution vector wherever the card's objects are merged later) and
- * nesting deeper than MAX_JSON_DEPTH are refused, anywhere in the card.
+ * Refused anywhere in the card: `__proto__` keys (a prototype-pollution vector wherever the card's
+ * objects are merged later), keys MongoDB cannot store (a leading `$`, a `.`: kept data is stored as
+ * it is, and failing there would fail the import late), and nesting deeper than MAX_JSON_DEPTH.
  */
 function refuseHazards(value: unknown, path: string, depth: number): void {
   if (depth > MAX_JSON_DEPTH) cardFail(path, `nested deeper than ${MAX_JSON_DEPTH} levels`);
@@ -116,8 +117,11 @@ function refuseHazards(value: unknown, path: string, depth: number): void {
     value.forEach((item, index) => refuseHazards(item, `${path}[${index}]`, depth + 1));
   } else if (isJsonObject(value)) {
     for (const [key, item] of Object.entries(value)) {
-      const keyPath = path === '' ? key : `${path}.${key}`;
+      const keyPath = `${path}${path === '' ? '' : '.'}${key}`;
       if (key === '__proto__') cardFail(keyPath, 'the key "__proto__" is not allowed');
+      if (key.startsWith('$') || key.includes('.')) {
+        cardFail(`${path}[${JSON.stringify(key)}]`, 'a key with a "." or a leading "$" cannot be stored');
+      }
       refuseHazards(item, keyPath, depth + 1);
     }
   }

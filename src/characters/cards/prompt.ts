@@ -21,12 +21,12 @@ export function composeCardPrompt(fields: CardPromptFields): string {
   const sections = SECTIONS.filter(([field]) => fields[field].trim() !== '').map(
     ([field, label]) => `${label}:\n${fields[field].trim()}`,
   );
-  // A prompt exported with our rules at its end (a built-in's, say) keeps them last and only once.
-  const head = intro.endsWith(SHARED_RULES) ? intro.slice(0, -SHARED_RULES.length).trimEnd() : intro;
-  if (head === intro || sections.length > 0) {
-    return [head, ...sections, SHARED_RULES].filter((part) => part !== '').join('\n\n');
-  }
-  return intro;
+  // A prompt exported with our rules at its end (a built-in's, say) comes back as it was when the
+  // card adds nothing to it, and keeps the rules last and only once when it does.
+  if (!intro.endsWith(SHARED_RULES)) return [intro, ...sections, SHARED_RULES].join('\n\n');
+  if (sections.length === 0) return intro;
+  const head = intro.slice(0, -SHARED_RULES.length).trimEnd();
+  return [head, ...sections, SHARED_RULES].filter((part) => part !== '').join('\n\n');
 }
 
 /** V2's `{{original}}` in a system_prompt stands for the application's own default: our intro. */
