@@ -64,7 +64,7 @@ function RosterTable(props: {
     <>
       <Outcome message={action.message} error={action.error} testid="roster-outcome" />
       <table>
-        <caption>Roster</caption>
+        <caption class="visually-hidden">Roster</caption>
         <thead>
           <tr>
             <th scope="col">
