@@ -193,6 +193,15 @@ export function characterRoutes(
     cards.addContentTypeParser(CARD_TYPES, { parseAs: 'buffer' }, (_request, bytes, parsed) =>
       parsed(null, bytes),
     );
+    cards.addContentTypeParser('*', (request, _body, refused) =>
+      refused(
+        new HttpError(
+          415,
+          `send the card file as ${CARD_TYPES.join(', ')}, not ${request.headers['content-type']}`,
+        ),
+        undefined,
+      ),
+    );
     cards.post<{ Querystring: { replace: boolean } }>(
       '/characters/import',
       {
