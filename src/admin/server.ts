@@ -238,8 +238,9 @@ const OPENAPI_HEADER = {
     description:
       'API clients send `Authorization: Bearer <ADMIN_TOKEN>`. Browsers sign in with POST /session and ' +
       'then send the session cookie, plus its CSRF token in `x-csrf-token` on every non-GET request. ' +
-      'Errors are `{"error": "<message>"}`; request bodies are JSON objects of at most 64 KiB, their ' +
-      'strings trimmed before they are checked against the schemas below. ' +
+      'Errors are `{"error": "<message>"}`; request bodies are JSON objects of at most 64 KiB (a ' +
+      'lorebook 1 MiB), their strings trimmed before they are checked against the schemas below; a card ' +
+      'import takes the card file itself (JSON or PNG, at most 4 MiB). ' +
       'Generated from the route schemas.',
   },
   components: {
