@@ -6,6 +6,7 @@
  */
 import { CharacterExistsError, UnknownCharacterError, type NewCharacter } from '../store/characterRoster';
 import { SEED_PROMPT_VERSION, type CharacterPrompts } from '../store/characterPrompts';
+import { isDuplicateKeyError } from '../store/errors';
 import { characterScope } from '../store/lorebooks';
 import type { Store } from '../store/mongo';
 import type { CardPromptFields, CharacterImport, CharacterProfile } from './profile';
@@ -140,18 +141,24 @@ async function writeDefaultPrompt(
   const first = versions.length === 0;
   const version =
     first && input.prefix === 'admin' ? SEED_PROMPT_VERSION : nextVersion(versions, input.prefix);
-  await prompts.create({
-    character_name: input.name,
-    prompt_version: version,
-    prompt_text: input.text,
-    is_default: first,
-    ab_test_percentage: 0,
-    fallback_line: input.fallback,
-    based_on: null,
-    created_by: input.by,
-    reason: input.reason,
-    card_fields: input.cardFields,
-  });
+  try {
+    await prompts.create({
+      character_name: input.name,
+      prompt_version: version,
+      prompt_text: input.text,
+      is_default: first,
+      ab_test_percentage: 0,
+      fallback_line: input.fallback,
+      based_on: null,
+      created_by: input.by,
+      reason: input.reason,
+      card_fields: input.cardFields,
+    });
+  } catch (err) {
+    // Another import or add of the same name wrote this version first.
+    if (isDuplicateKeyError(err)) throw new CharacterExistsError(input.name);
+    throw err;
+  }
   undo.push(() => prompts.deleteVersion(input.name, version));
   if (first) return version;
   const replaced = await prompts.promote(input.name, version, input.by, input.reason);
