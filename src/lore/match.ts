@@ -1,4 +1,4 @@
-import { regexKey, MAX_LORE_KEY_CHARS } from './regexKeys';
+import { MAX_LORE_KEY_CHARS, regexKey, regexMatchesAny } from './regexKeys';
 import type { LoreEntry, Lorebook, LoreScope, MatchedLore } from './types';
 
 /**
@@ -89,23 +89,23 @@ function firstMatchingKey(entry: LoreEntry, keys: string[], scanned: Scanned): s
   const texts = entry.use_regex || entry.case_sensitive ? scanned.texts : scanned.lowerCase;
   for (const key of keys) {
     const matches = keyMatcher(key, entry);
-    if (matches && texts.some(matches)) return key;
+    if (matches?.(texts)) return key;
   }
   return null;
 }
 
 /**
- * A test of one scanned text (lower-cased for a case-insensitive plain key) for the key, or null for
- * a key that never matches (blank, too long, a regex that may not be used).
+ * A test of the scanned texts (lower-cased for a case-insensitive plain key) for the key, or null
+ * for a key that never matches (blank, too long, a regex that may not be used).
  */
-function keyMatcher(key: string, entry: LoreEntry): ((text: string) => boolean) | null {
+function keyMatcher(key: string, entry: LoreEntry): ((texts: string[]) => boolean) | null {
   if (entry.use_regex) {
     const regex = regexKey(key, entry.case_sensitive);
-    return regex && ((text) => regex.test(text));
+    return regex && ((texts) => regexMatchesAny(regex, texts));
   }
   const wanted = entry.case_sensitive ? key.trim() : key.trim().toLowerCase();
   if (wanted === '' || wanted.length > MAX_LORE_KEY_CHARS) return null;
-  return (text) => containsWord(text, wanted);
+  return (texts) => texts.some((text) => containsWord(text, wanted));
 }
 
 const WORD_CHAR = /[\p{L}\p{N}\p{M}_]/u;

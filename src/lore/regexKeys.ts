@@ -1,13 +1,4 @@
-import { setFlagsFromString } from 'node:v8';
-
-/**
- * V3 regex keys come from cards people download: a hostile one could make the worker backtrack for
- * hours. V8 re-runs a regular expression on its linear-time engine once it backtracks too much; this
- * turns that on for the process (it only changes what happens past the backtrack limit). Patterns the
- * linear engine cannot run (backreferences, lookarounds) are still covered by the nested-quantifier
- * refusal below and by the bounded scanned text (MAX_SCANNED_CHARS in match.ts).
- */
-setFlagsFromString('--enable-experimental-regexp-engine-on-excessive-backtracks');
+import { createContext, Script } from 'node:vm';
 
 /** Longest key, plain or regex: a longer one never matches, and a lorebook that has one is refused. */
 export const MAX_LORE_KEY_CHARS = 200;
@@ -41,6 +32,36 @@ export function parseRegexKey(key: string, caseSensitive: boolean): Parsed {
 export function regexKey(key: string, caseSensitive: boolean): RegExp | null {
   const parsed = parseRegexKey(key, caseSensitive);
   return 'regex' in parsed ? parsed.regex : null;
+}
+
+/**
+ * Longest one regex key may run over the scanned messages. V3 regex keys come from cards people
+ * download, and a hostile or careless one (`\\s*\\s*\\s*x`, or worse) can backtrack for hours; the
+ * nested-quantifier refusal catches the classic shape, this stops the rest: Node interrupts a script
+ * run with a timeout, a regular expression's backtracking included.
+ */
+export const REGEX_KEY_TIMEOUT_MS = 25;
+/** Regex keys that once ran out of time (source and flags): they never match again in this process. */
+const tooSlow = new Set<string>();
+const MAX_REMEMBERED_SLOW = 1000;
+const sandbox = createContext({ regex: /$^/, texts: [] as string[] });
+const testTexts = new Script('texts.some((text) => regex.test(text))');
+
+/** Whether `regex` matches one of `texts`; false when it takes longer than REGEX_KEY_TIMEOUT_MS. */
+export function regexMatchesAny(regex: RegExp, texts: string[]): boolean {
+  const id = `${regex.flags}/${regex.source}`;
+  if (tooSlow.has(id)) return false;
+  Object.assign(sandbox, { regex, texts });
+  try {
+    return testTexts.runInContext(sandbox, { timeout: REGEX_KEY_TIMEOUT_MS }) === true;
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'ERR_SCRIPT_EXECUTION_TIMEOUT') throw error;
+    if (tooSlow.size >= MAX_REMEMBERED_SLOW) tooSlow.clear();
+    tooSlow.add(id);
+    return false;
+  } finally {
+    Object.assign(sandbox, { texts: [] });
+  }
 }
 
 const QUANTIFIER_START = new Set(['*', '+', '{']);
