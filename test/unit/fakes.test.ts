@@ -12,6 +12,8 @@ import {
   GatewayIntentBits,
   Partials,
   Routes,
+  type APIMessage,
+  type APIWebhook,
   type GatewayDispatchPayload,
   type Message,
 } from 'discord.js';
@@ -263,6 +265,148 @@ describe('fake Discord with discord.js', () => {
           .reverse()
           .map((message) => message.content),
       );
+    });
+  });
+
+  describe('webhooks, as Discord implements them', () => {
+    let peterRest: REST;
+    let hooks: string;
+    beforeAll(() => {
+      // No retries: an injected 500 must reach the test.
+      peterRest = new REST({ api: fake.apiUrl, retries: 0 }).setToken(peter.token);
+      hooks = fake.createTextChannel('webhooks');
+    });
+    const execute = (webhook: { id: string; token?: string }, body: object, wait = true) =>
+      new REST({ api: fake.apiUrl, retries: 0 }).post(Routes.webhook(webhook.id, webhook.token), {
+        body,
+        auth: false,
+        ...(wait && { query: new URLSearchParams({ wait: 'true' }) }),
+      }) as Promise<APIMessage>;
+
+    test('a bot makes a channel webhook; only its application sees the token', async () => {
+      const made = (await peterRest.post(Routes.channelWebhooks(hooks), {
+        body: { name: 'Family Guy cast' },
+      })) as APIWebhook;
+      expect(made).toMatchObject({ channel_id: hooks, name: 'Family Guy cast', application_id: peter.id });
+      expect(made.user?.id).toBe(peter.id);
+      expect(made.token).toEqual(expect.any(String));
+      const listed = (await peterRest.get(Routes.channelWebhooks(hooks))) as APIWebhook[];
+      expect(listed.map((webhook) => [webhook.id, webhook.token])).toEqual([[made.id, made.token]]);
+      const asStewie = new REST({ api: fake.apiUrl }).setToken(stewie.token);
+      const seenByStewie = (await asStewie.get(Routes.channelWebhooks(hooks))) as APIWebhook[];
+      expect(seenByStewie.map((webhook) => webhook.id)).toEqual([made.id]);
+      expect(seenByStewie[0]?.token).toBeUndefined();
+      expect(fake.webhooks(hooks).map((webhook) => webhook.token)).toEqual([made.token]);
+    });
+
+    test('executing with wait=true answers the message, posted as the webhook under the given name', async () => {
+      const [webhook] = fake.webhooks(hooks);
+      if (!webhook) throw new Error('no webhook');
+      const posted = await execute(webhook, {
+        content: `Roadhouse! <@${human.id}> @everyone`,
+        username: 'Peter Griffin',
+        avatar_url: 'https://example.org/avatars/peter',
+        allowed_mentions: { parse: [] },
+      });
+      expect(posted).toMatchObject({
+        channel_id: hooks,
+        webhook_id: webhook.id,
+        application_id: peter.id,
+        author: { id: webhook.id, username: 'Peter Griffin', bot: true, avatar: null },
+        mentions: [],
+        mention_everyone: false,
+      });
+      expect(fake.webhookAvatarUrl(posted.id)).toBe('https://example.org/avatars/peter');
+      // discord.js sees a webhook message (no member), and GET .../messages lists it.
+      const atStewie = await waitFor(() => got(stewie, posted.id), {
+        what: 'the webhook post at Stewie',
+      });
+      expect(atStewie.webhookId).toBe(webhook.id);
+      expect(atStewie.author.username).toBe('Peter Griffin');
+      expect(atStewie.member).toBeNull();
+      const history = (await peterRest.get(Routes.channelMessages(hooks), {
+        query: new URLSearchParams({ after: webhook.id, limit: '10' }),
+      })) as APIMessage[];
+      expect(history.map((message) => message.id)).toEqual([posted.id]);
+      // Without wait, 204 and no body; without a username, the webhook's own name.
+      await execute(webhook, { content: 'Hehehe' }, false);
+      expect(fake.restCalls.at(-1)).toMatchObject({ method: 'POST', status: 204 });
+      expect(
+        fake.webhookMessages(hooks).map((message) => [message.author.username, message.content]),
+      ).toEqual([
+        ['Peter Griffin', `Roadhouse! <@${human.id}> @everyone`],
+        ['Family Guy cast', 'Hehehe'],
+      ]);
+      expect(fake.botMessages(hooks)).toEqual([]);
+    });
+
+    test('refusals carry Discord codes: content, names, unknown or deleted webhooks, a wrong token', async () => {
+      const [webhook] = fake.webhooks(hooks);
+      if (!webhook) throw new Error('no webhook');
+      await expect(execute(webhook, { content: 'a'.repeat(2001) })).rejects.toMatchObject({
+        status: 400,
+        code: 50035,
+      });
+      await expect(execute(webhook, { content: '   ' })).rejects.toMatchObject({ status: 400, code: 50006 });
+      await expect(execute(webhook, { content: 'hi', username: 'Discord' })).rejects.toMatchObject({
+        status: 400,
+        code: 50035,
+      });
+      await expect(execute({ ...webhook, token: 'wrong' }, { content: 'hi' })).rejects.toMatchObject({
+        status: 401,
+        code: 50027,
+      });
+      const spare = (await peterRest.post(Routes.channelWebhooks(hooks), {
+        body: { name: 'spare' },
+      })) as APIWebhook;
+      fake.deleteWebhook(spare.id);
+      await expect(execute(spare, { content: 'hi' })).rejects.toMatchObject({ status: 404, code: 10015 });
+      await expect(
+        peterRest.post(Routes.channelWebhooks(hooks), { body: { name: 'x'.repeat(81) } }),
+      ).rejects.toMatchObject({ status: 400, code: 50035 });
+      await expect(peterRest.get(Routes.channelWebhooks(dm))).rejects.toMatchObject({
+        status: 400,
+        code: 50024,
+      });
+      expect(fake.webhookMessages(hooks)).toHaveLength(2);
+    });
+
+    test('Manage Webhooks taken away is 403 50013 for that bot in that channel only', async () => {
+      fake.denyManageWebhooks(hooks, peter.id);
+      await expect(peterRest.get(Routes.channelWebhooks(hooks))).rejects.toMatchObject({
+        status: 403,
+        code: 50013,
+      });
+      await expect(
+        peterRest.post(Routes.channelWebhooks(hooks), { body: { name: 'Family Guy cast' } }),
+      ).rejects.toMatchObject({ status: 403, code: 50013 });
+      await expect(peterRest.get(Routes.channelWebhooks(general))).resolves.toEqual([]);
+      fake.allowManageWebhooks(hooks, peter.id);
+      await expect(peterRest.get(Routes.channelWebhooks(hooks))).resolves.toHaveLength(1);
+    });
+
+    test('a channel holds at most 15 webhooks (30007)', async () => {
+      const full = fake.createTextChannel('full');
+      for (let made = 0; made < 15; made++) fake.addHumanWebhook(full);
+      await expect(
+        peterRest.post(Routes.channelWebhooks(full), { body: { name: 'Family Guy cast' } }),
+      ).rejects.toMatchObject({ status: 400, code: 30007 });
+      // A human's webhook shows its token to any bot that may manage webhooks.
+      const listed = (await peterRest.get(Routes.channelWebhooks(full))) as APIWebhook[];
+      expect(listed.every((webhook) => webhook.application_id === null && webhook.token)).toBe(true);
+    });
+
+    test('an afterEffect fault on an execution posts the message and loses the answer', async () => {
+      const [webhook] = fake.webhooks(hooks);
+      if (!webhook) throw new Error('no webhook');
+      fake.failNext({ method: 'POST', path: /^\/webhooks\/\d+\/[^/]+$/, status: 500, afterEffect: true });
+      await expect(execute(webhook, { content: 'lost answer', username: 'Peter' })).rejects.toMatchObject({
+        status: 500,
+      });
+      expect(fake.webhookMessages(hooks).filter((message) => message.content === 'lost answer')).toHaveLength(
+        1,
+      );
+      expect(fake.restCalls.at(-1)).toMatchObject({ injected: true, status: 500 });
     });
   });
 });
