@@ -78,32 +78,12 @@ export function replyMacroValues(prompt: Pick<ReplyPrompt, 'character' | 'userNa
 }
 
 /**
- * System prompt (the character's, then the channel's SCENARIO, the WORLD INFO of its lorebooks and
- * the wiki facts, each only when there is one; macros resolved) -> earlier turns -> the message to
- * answer. The
- * character's own turns are the assistant's; everyone else's are user turns labelled
- * with the speaker, so the model knows who said what without being invited to write
- * labels itself (cleanReply strips any it writes anyway).
+ * System prompt -> earlier turns -> the message to answer. The character's own turns are the
+ * assistant's; everyone else's are user turns labelled with the speaker, so the model knows who said
+ * what without being invited to write labels itself (cleanReply strips any it writes anyway).
  */
 export function buildReplyMessages(prompt: ReplyPrompt): ChatMessage[] {
-  const macros = replyMacroValues(prompt);
-  let system = resolveMacros(prompt.systemPrompt, macros);
-  const scenario = prompt.scenario?.trim();
-  if (scenario) {
-    system += `\n\nSCENARIO: ${boundedText(resolveMacros(scenario, macros), MAX_PROMPT_SCENARIO_CHARS)}`;
-  }
-  const lore = (prompt.lore ?? []).map((snippet) => resolveMacros(snippet.text.trim(), macros));
-  if (lore.length > 0) {
-    system += `\n\n${WORLD_INFO_HEADING}\n${boundedText(lore.join('\n\n'), MAX_PROMPT_LORE_CHARS)}`;
-  }
-  if (prompt.context.length > 0) {
-    const facts = prompt.context.map((snippet) => `- ${snippet.text.trim()} (source: ${snippet.source_url})`);
-    system += `\n\nFACTS FROM THE FAMILY GUY WIKI (use them if they help, in your own voice; never list sources):\n${facts.join('\n')}`;
-  }
-  if (prompt.keepUnderChars) {
-    system += `\n\nKEEP IT SHORT: answer in two or three sentences, under ${prompt.keepUnderChars} characters in all.`;
-  }
-  const messages: ChatMessage[] = [{ role: 'system', content: system }];
+  const messages: ChatMessage[] = [{ role: 'system', content: replySystemPrompt(prompt) }];
   for (const turn of boundedHistory(prompt.history)) {
     if (turn.speaker_type === 'BOT' && turn.bot_name === prompt.character) {
       messages.push({ role: 'assistant', content: turn.message_content });
@@ -114,4 +94,35 @@ export function buildReplyMessages(prompt: ReplyPrompt): ChatMessage[] {
   }
   messages.push({ role: 'user', content: boundedText(prompt.userMessage, MAX_PROMPT_MESSAGE_CHARS) });
   return messages;
+}
+
+/**
+ * The character's prompt, then each only when there is one: the channel's SCENARIO, the WORLD INFO
+ * of its lorebooks, the wiki's FACTS, and the KEEP IT SHORT of a retry. Macros are resolved in the
+ * character's prompt, the scenario and the lore (what cards and admins write); each addition is
+ * bounded.
+ */
+function replySystemPrompt(prompt: ReplyPrompt): string {
+  const macros = replyMacroValues(prompt);
+  const sections = [resolveMacros(prompt.systemPrompt, macros)];
+  const scenario = prompt.scenario?.trim();
+  if (scenario) {
+    sections.push(`SCENARIO: ${boundedText(resolveMacros(scenario, macros), MAX_PROMPT_SCENARIO_CHARS)}`);
+  }
+  const lore = (prompt.lore ?? []).map((snippet) => resolveMacros(snippet.text.trim(), macros));
+  if (lore.length > 0) {
+    sections.push(`${WORLD_INFO_HEADING}\n${boundedText(lore.join('\n\n'), MAX_PROMPT_LORE_CHARS)}`);
+  }
+  if (prompt.context.length > 0) {
+    const facts = prompt.context.map((snippet) => `- ${snippet.text.trim()} (source: ${snippet.source_url})`);
+    sections.push(
+      `FACTS FROM THE FAMILY GUY WIKI (use them if they help, in your own voice; never list sources):\n${facts.join('\n')}`,
+    );
+  }
+  if (prompt.keepUnderChars) {
+    sections.push(
+      `KEEP IT SHORT: answer in two or three sentences, under ${prompt.keepUnderChars} characters in all.`,
+    );
+  }
+  return sections.join('\n\n');
 }

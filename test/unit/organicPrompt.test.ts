@@ -1,4 +1,9 @@
-import { MAX_STARTER_CHARS, parseCharacterChoice, tidyStarter } from '../../src/llm/organicPrompt';
+import {
+  buildStarterMessages,
+  MAX_STARTER_CHARS,
+  parseCharacterChoice,
+  tidyStarter,
+} from '../../src/llm/organicPrompt';
 
 const ROSTER = ['Peter', 'Brian', 'Stewie'];
 
@@ -39,5 +44,17 @@ describe('tidyStarter', () => {
     expect(tidy.length).toBeLessThan(MAX_STARTER_CHARS);
     expect(tidy).toMatch(/giggity…$/);
     expect(tidyStarter('Short and sweet.')).toBe('Short and sweet.');
+  });
+});
+
+describe('buildStarterMessages', () => {
+  it('resolves macros in the system prompt, {{user}} being everyone in the channel', () => {
+    const prompt = {
+      character: 'Quagmire',
+      systemPrompt: '<BOT> greets {{user}}.',
+      history: [],
+      snippet: null,
+    };
+    expect(buildStarterMessages(prompt)[0]).toEqual({ role: 'system', content: 'Quagmire greets everyone.' });
   });
 });
