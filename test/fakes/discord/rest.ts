@@ -136,7 +136,8 @@ export class RestApi {
       };
       return { status: 200, body: result };
     }
-    if (method === 'GET' && path === '/users/@me') {
+    // @discordjs/rest sends Routes.user('@me') with the @ percent-encoded.
+    if (method === 'GET' && /^\/users\/(?:@|%40)me$/.test(path)) {
       return { status: 200, body: { ...bot.user, verified: true } };
     }
     const [, applicationId] = /^\/applications\/(\d+)\/commands$/.exec(path) ?? [];
