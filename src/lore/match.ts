@@ -7,6 +7,11 @@ import type { LoreEntry, Lorebook, LoreScope, MatchedLore } from './types';
  */
 export const MAX_SCANNED_CHARS = 4000;
 /**
+ * Most characters scanned per book, the newest messages first (fifty short Discord messages, or
+ * four of the longest): a book of 500 entries with 100 keys each costs a reply milliseconds.
+ */
+export const MAX_SCANNED_CHARS_PER_BOOK = 16_000;
+/**
  * Most characters of lore in one prompt, all books together (about 2,000 tokens): each book's own
  * token_budget may be up to 8192 tokens, and three books of that would crowd the history out of
  * OLLAMA_NUM_CTX's 8192 tokens.
@@ -34,7 +39,8 @@ interface Candidate {
  * keys, one of those too); then the book's token budget (characters / 4, rounded up) is filled with
  * constants first, then by priority (highest first), then insertion order, and entries that do not
  * fit are left out. All books together keep within MAX_PROMPT_LORE_CHARS the same way. The result
- * is in prompt order: insertion_order, then scope (global, character, channel). Pure.
+ * is in prompt order: insertion_order, then scope (global, character, channel). Pure, but for a
+ * regex key that runs out of time: it counts as not matching, then and from then on (regexKeys.ts).
  */
 export function selectLore(books: ScopedBook[], recentNewestFirst: string[]): MatchedLore[] {
   const perBook = books.flatMap(({ scope, book }) =>
@@ -51,10 +57,11 @@ export function selectLore(books: ScopedBook[], recentNewestFirst: string[]): Ma
 }
 
 function triggered(scope: LoreScope, book: Lorebook, recentNewestFirst: string[]): Candidate[] {
-  const texts = recentNewestFirst
-    .slice(0, Math.max(0, book.scan_depth))
-    .map((text) => text.slice(0, MAX_SCANNED_CHARS));
-  const scanned: Scanned = { texts, lowerCase: texts.map((text) => text.toLowerCase()) };
+  const texts = scannedTexts(recentNewestFirst, book.scan_depth);
+  const scanned: Scanned = {
+    asWritten: textView(texts),
+    lowerCase: textView(texts.map((text) => text.toLowerCase())),
+  };
   const candidates: Candidate[] = [];
   book.entries.forEach((entry, position) => {
     if (!entry.enabled || entry.content.trim() === '') return;
@@ -70,10 +77,36 @@ function triggered(scope: LoreScope, book: Lorebook, recentNewestFirst: string[]
   return candidates;
 }
 
-/** The scanned messages, and the same lower-cased once for the case-insensitive plain keys. */
-interface Scanned {
+/** The `depth` newest messages, each cut to MAX_SCANNED_CHARS, all within MAX_SCANNED_CHARS_PER_BOOK. */
+function scannedTexts(recentNewestFirst: string[], depth: number): string[] {
+  const texts: string[] = [];
+  let room = MAX_SCANNED_CHARS_PER_BOOK;
+  for (const text of recentNewestFirst.slice(0, Math.max(0, depth))) {
+    if (room <= 0) break;
+    const kept = text.slice(0, Math.min(MAX_SCANNED_CHARS, room));
+    texts.push(kept);
+    room -= kept.length;
+  }
+  return texts;
+}
+
+/** Scanned texts, and the words in them: a plain key whose first word is not there cannot match. */
+interface TextView {
   texts: string[];
-  lowerCase: string[];
+  words: Set<string>;
+}
+
+/** The scanned messages as written, and lower-cased once for the case-insensitive plain keys. */
+interface Scanned {
+  asWritten: TextView;
+  lowerCase: TextView;
+}
+
+const WORDS = /[\p{L}\p{N}\p{M}_]+/gu;
+const FIRST_WORD = /^[\p{L}\p{N}\p{M}_]+/u;
+
+function textView(texts: string[]): TextView {
+  return { texts, words: new Set(texts.flatMap((text) => text.match(WORDS) ?? [])) };
 }
 
 /** `key: <key>` (with `, secondary key: <key>` for a selective entry), or null when not triggered. */
@@ -86,10 +119,10 @@ function triggerReason(entry: LoreEntry, scanned: Scanned): string | null {
 }
 
 function firstMatchingKey(entry: LoreEntry, keys: string[], scanned: Scanned): string | null {
-  const texts = entry.use_regex || entry.case_sensitive ? scanned.texts : scanned.lowerCase;
+  const view = entry.use_regex || entry.case_sensitive ? scanned.asWritten : scanned.lowerCase;
   for (const key of keys) {
     const matches = keyMatcher(key, entry);
-    if (matches?.(texts)) return key;
+    if (matches?.(view)) return key;
   }
   return null;
 }
@@ -98,14 +131,18 @@ function firstMatchingKey(entry: LoreEntry, keys: string[], scanned: Scanned): s
  * A test of the scanned texts (lower-cased for a case-insensitive plain key) for the key, or null
  * for a key that never matches (blank, too long, a regex that may not be used).
  */
-function keyMatcher(key: string, entry: LoreEntry): ((texts: string[]) => boolean) | null {
+function keyMatcher(key: string, entry: LoreEntry): ((view: TextView) => boolean) | null {
   if (entry.use_regex) {
     const regex = regexKey(key, entry.case_sensitive);
-    return regex && ((texts) => regexMatchesAny(regex, texts));
+    return regex && ((view) => regexMatchesAny(regex, view.texts));
   }
   const wanted = entry.case_sensitive ? key.trim() : key.trim().toLowerCase();
   if (wanted === '' || wanted.length > MAX_LORE_KEY_CHARS) return null;
-  return (texts) => texts.some((text) => containsWord(text, wanted));
+  // A key starting with a word begins with a whole word of the text wherever it matches.
+  const firstWord = FIRST_WORD.exec(wanted)?.[0];
+  return (view) =>
+    (firstWord === undefined || view.words.has(firstWord)) &&
+    view.texts.some((text) => containsWord(text, wanted));
 }
 
 const WORD_CHAR = /[\p{L}\p{N}\p{M}_]/u;

@@ -1,5 +1,7 @@
 import { createContext, Script } from 'node:vm';
 
+/** Lorebook keys as regular expressions (V3 `use_regex`): parsing, checking, and running them safely. */
+
 /** Longest key, plain or regex: a longer one never matches, and a lorebook that has one is refused. */
 export const MAX_LORE_KEY_CHARS = 200;
 
@@ -36,7 +38,7 @@ export function regexKey(key: string, caseSensitive: boolean): RegExp | null {
 
 /**
  * Longest one regex key may run over the scanned messages. V3 regex keys come from cards people
- * download, and a hostile or careless one (`\\s*\\s*\\s*x`, or worse) can backtrack for hours; the
+ * download, and a hostile or careless one (`\s*\s*\s*x`, or worse) can backtrack for hours; the
  * nested-quantifier refusal catches the classic shape, this stops the rest: Node interrupts a script
  * run with a timeout, a regular expression's backtracking included.
  */

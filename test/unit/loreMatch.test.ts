@@ -1,4 +1,10 @@
-import { MAX_PROMPT_LORE_CHARS, MAX_SCANNED_CHARS, selectLore, type ScopedBook } from '../../src/lore/match';
+import {
+  MAX_PROMPT_LORE_CHARS,
+  MAX_SCANNED_CHARS,
+  MAX_SCANNED_CHARS_PER_BOOK,
+  selectLore,
+  type ScopedBook,
+} from '../../src/lore/match';
 import { loreSnippet } from '../../src/lore/snippet';
 import type { LoreEntry, Lorebook, LoreScope } from '../../src/lore/types';
 
@@ -50,6 +56,14 @@ describe('selectLore: which entries a conversation triggers', () => {
     expect(chosen([entry({ name: 'k', keys: ['Ködi'] })], ['xködi'])).toEqual([]);
   });
 
+  it('finds keys of several words, with punctuation, only where each word is whole', () => {
+    const weed = entry({ name: 'weed', keys: ['Mr. Weed'] });
+    expect(chosen([weed], ['ask mr. weed about it'])).toEqual(['weed']);
+    expect(chosen([weed], ['ask mr. weedy'])).toEqual([]);
+    expect(chosen([weed], ['ask hmr. weed'])).toEqual([]);
+    expect(chosen([entry({ name: 'dot', keys: ['.45'] })], ['a .45 magnum'])).toEqual(['dot']);
+  });
+
   it('respects case_sensitive', () => {
     const strict = entry({ name: 'Stewie', keys: ['Stewie'], case_sensitive: true });
     expect(chosen([strict], ['stewie is here'])).toEqual([]);
@@ -62,6 +76,11 @@ describe('selectLore: which entries a conversation triggers', () => {
     expect(chosen([clam], recent, { scan_depth: 3 })).toEqual([]);
     expect(chosen([clam], recent, { scan_depth: 4 })).toEqual(['clam']);
     expect(chosen([clam], [`${'x '.repeat(MAX_SCANNED_CHARS / 2)}clam`])).toEqual([]);
+    // All messages of one book together: at most MAX_SCANNED_CHARS_PER_BOOK, newest first.
+    const long = 'y'.repeat(MAX_SCANNED_CHARS);
+    const filler = Array.from({ length: MAX_SCANNED_CHARS_PER_BOOK / MAX_SCANNED_CHARS }, () => long);
+    expect(chosen([clam], [...filler, 'clam'], { scan_depth: 50 })).toEqual([]);
+    expect(chosen([clam], [...filler.slice(1), 'clam'], { scan_depth: 50 })).toEqual(['clam']);
   });
 
   it('needs a secondary key too for a selective entry that has some', () => {
