@@ -9,6 +9,7 @@
  * (test/unit/config.test.ts keeps them in step).
  */
 
+import { DEFAULT_TALKATIVENESS } from './characters/roster';
 import type { PromptReviewPolicy } from './prompts/review';
 import type { FollowUpPolicy } from './workflows/contracts/followUp';
 import type { QcPolicy } from './workflows/contracts/qualityControl';
@@ -282,7 +283,7 @@ const SETTINGS_BY_KEY = {
   characters: {
     name: 'CHARACTERS',
     default: 'Peter,Brian,Stewie',
-    doc: 'characters to run, by name',
+    doc: 'characters seeded into the roster (MongoDB `characters`) at start, by name; the roster then changes through the admin API',
     parse: characterNames,
   },
   charactersFile: {
@@ -555,10 +556,12 @@ export function crawlDefaults(config: Config) {
 export function followUpPolicy(
   config: Config,
   roster: Array<{ name: string; aliases: string[]; talkativeness?: number }>,
+  /** A channel's own cap (channel_settings.follow_up_max_chain), else FOLLOW_UP_MAX_CHAIN. */
+  maxChain: number = config.followUpMaxChain,
 ): FollowUpPolicy | undefined {
-  if (config.followUpMaxChain === 0) return undefined;
+  if (maxChain === 0) return undefined;
   return {
-    maxChain: config.followUpMaxChain,
+    maxChain,
     delayMs: Math.round(config.followUpDelaySeconds * 1000),
     idleMs: Math.round(config.followUpIdleMinutes * 60_000),
     characters: roster.map((c) => ({
@@ -589,6 +592,3 @@ export function promptReviewPolicy(config: Config): PromptReviewPolicy {
     promoteMargin: config.promptPromoteMargin,
   };
 }
-
-/** Chance that a character chimes in unprompted after another's line. */
-const DEFAULT_TALKATIVENESS = 0.3;

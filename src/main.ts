@@ -12,13 +12,14 @@ import { NativeConnection } from '@temporalio/worker';
 import { dependencyChecks } from './admin/healthChecks';
 import { adminSettings, startAdminServer } from './admin/server';
 import { startBots } from './bots';
-import { loadRoster } from './characters/roster';
+import { CAST_BOT_NAME } from './bots/characterBot';
+import { deliveryMode } from './characters/delivery';
 import { ConfigError, loadConfig } from './config';
 import { logger } from './logger';
 import { SERVICE_TITLES, startLocalStack } from './stack/localStack';
 import { findRepoRoot, resolveServerTools } from './stack/tools';
 import { openStore } from './store/mongo';
-import { installTemporalRuntime, runWorker } from './worker';
+import { installTemporalRuntime, openStoreRoster, runWorker } from './worker';
 
 const stackLog = (msg: string) => logger.info({ component: 'stack' }, msg);
 
@@ -50,14 +51,14 @@ async function main(): Promise<void> {
     OLLAMA_MODEL: process.env.OLLAMA_MODEL?.trim() || stack.bundledModel || settings.ollamaModel,
     TEMPORAL_UI_URL: stack.temporalUiUrl ?? settings.temporalUiUrl,
   });
-  const roster = loadRoster(config.characters, config.charactersFile);
 
   installTemporalRuntime();
   const store = await openStore(config.mongodbUri, config.mongodbDb);
+  const roster = await openStoreRoster(config, store);
   // The bots start workflows through the worker's own connection, so the server can hand a
   // reply's first workflow task straight to this worker (eager start).
   const workerConnection = await NativeConnection.connect({ address: config.temporalAddress });
-  const worker = runWorker(config, store, workerConnection); // resolves when SIGINT/SIGTERM shuts the workers down
+  const worker = runWorker(config, store, workerConnection, roster); // resolves when SIGINT/SIGTERM shuts the workers down
   const connection = await Connection.connect({ address: config.temporalAddress });
   const temporal = new Client({ connection, namespace: config.temporalNamespace });
   const botsTemporal = new Client({ connection: workerConnection, namespace: config.temporalNamespace });
@@ -70,7 +71,7 @@ async function main(): Promise<void> {
   });
   const checks = dependencyChecks(config);
   const admin = await startAdminServer({
-    ...adminSettings(config, roster),
+    ...adminSettings(config, roster.active()),
     store,
     temporal,
     checks,
@@ -91,10 +92,14 @@ async function main(): Promise<void> {
     .map((service) => `${SERVICE_TITLES[service.name]} (pid ${service.pid})`);
   const online = new Set(bots.map((bot) => bot.character));
   const characterState = (name: string): string => {
-    if (online.has(name)) return 'in Discord';
-    return config.discordTokens[name.toLowerCase()]
-      ? 'Discord login failed'
-      : `no DISCORD_TOKEN_${name.toUpperCase()}`;
+    switch (deliveryMode(name, config.discordTokens, config.castToken !== undefined)) {
+      case 'bot':
+        return online.has(name) ? 'in Discord' : 'Discord login failed';
+      case 'webhook':
+        return online.has(CAST_BOT_NAME) ? 'in Discord through webhooks' : 'cast bot login failed';
+      case 'offline':
+        return `no DISCORD_TOKEN_${name.toUpperCase()} or DISCORD_CAST_TOKEN`;
+    }
   };
   process.stdout.write(
     [
@@ -104,7 +109,10 @@ async function main(): Promise<void> {
       `  Admin API:    ${admin.url}  (GET /health${config.adminToken ? '' : '; set ADMIN_TOKEN to enable the other routes'})`,
       `  Dashboard:    ${admin.url}/  (${config.adminToken ? 'sign in with ADMIN_TOKEN' : 'set ADMIN_TOKEN to sign in'})`,
       `  Ollama:       ${config.ollamaHost}, model ${model}: ${ollama}`,
-      `  Characters:   ${roster.map((c) => `${c.name} (${characterState(c.name)})`).join(', ')}`,
+      `  Characters:   ${roster
+        .active()
+        .map((c) => `${c.name} (${characterState(c.name)})`)
+        .join(', ')}`,
       `  Service logs: ${stack.logDir}`,
       ...(leftRunning.length > 0
         ? [
@@ -120,6 +128,7 @@ async function main(): Promise<void> {
     await worker;
   } finally {
     await Promise.allSettled(bots.map((bot) => bot.stop()));
+    roster.stop();
     await admin.close();
     await connection.close();
     await workerConnection.close();

@@ -1,7 +1,10 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, createLlmActivities, type ActivityDeps } from './activities';
-import { loadRoster, type CharacterDefinition } from './characters/roster';
+import { webhookAvatarUrl } from './characters/delivery';
+import { openLiveRoster, type LiveRoster, type RosterView } from './characters/liveRoster';
+import type { CharacterProfile } from './characters/profile';
+import { loadRoster } from './characters/roster';
 import { followUpPolicy, loadConfig, promptReviewPolicy, qcPolicy, type Config } from './config';
 import { ensureMetricsFoldSchedule } from './schedules/metricsFold';
 import { ensurePromptReviewSchedule } from './prompts/reviewSchedule';
@@ -61,11 +64,7 @@ export async function createWorkers(
 }
 
 /** The production dependencies of the activities, from configuration. */
-export function activityDepsFromConfig(
-  config: Config,
-  store: Store,
-  roster: CharacterDefinition[] = loadRoster(config.characters, config.charactersFile),
-): ActivityDeps {
+export function activityDepsFromConfig(config: Config, store: Store, roster: RosterView): ActivityDeps {
   return {
     store,
     llm: createOllamaLlm({
@@ -76,7 +75,17 @@ export function activityDepsFromConfig(
       numPredict: config.ollamaNumPredict,
       timeoutMs: config.ollamaTimeoutMs,
     }),
-    discord: createDiscordPoster(config.discordApiUrl, config.discordTokens),
+    discord: createDiscordPoster(
+      config.discordApiUrl,
+      config.discordTokens,
+      config.castToken === undefined
+        ? undefined
+        : {
+            token: config.castToken,
+            avatarFor: (character) =>
+              Promise.resolve(webhookAvatarUrl(roster.find(character), config.publicBaseUrl)),
+          },
+    ),
     knowledge: createWikiKnowledge({
       chromaUrl: config.chromaUrl,
       collectionName: config.chromaCollection,
@@ -84,7 +93,7 @@ export function activityDepsFromConfig(
       topK: config.ragTopK,
       minScore: config.ragMinScore,
     }),
-    characterNames: roster.map((c) => c.name),
+    roster,
     historyWindow: config.historyWindow,
     qc: qcPolicy(config),
   };
@@ -94,10 +103,17 @@ export function activityDepsFromConfig(
  * Seeds the roster's v1.0 prompts, ensures the schedules and runs the workers on `connection`
  * (the caller's: a client on it can start workflows eagerly on these workers) until a signal stops them.
  */
-export async function runWorker(config: Config, store: Store, connection: NativeConnection): Promise<void> {
-  const roster = loadRoster(config.characters, config.charactersFile);
-  await store.characterPrompts.seedDefaults(roster);
-  await ensureSchedules(config, roster);
+export async function runWorker(
+  config: Config,
+  store: Store,
+  connection: NativeConnection,
+  /** The process's live roster when it has one already (the main job's); else one is opened here. */
+  liveRoster?: LiveRoster,
+): Promise<void> {
+  const definitions = loadRoster(config.characters, config.charactersFile);
+  const roster = liveRoster ?? (await openStoreRoster(config, store, definitions));
+  await store.characterPrompts.seedDefaults(definitions);
+  await ensureSchedules(config, roster.active());
   const deps = activityDepsFromConfig(config, store, roster);
   const workers = await createWorkers({
     connection,
@@ -112,7 +128,20 @@ export async function runWorker(config: Config, store: Store, connection: Native
     (err: unknown) => logger.warn({ err }, 'wiki knowledge base not ready yet; retrieval will retry'),
   );
   logger.info({ taskQueue: config.taskQueue, llmConcurrency: config.llmConcurrency }, 'worker running');
-  await workers.run();
+  try {
+    await workers.run();
+  } finally {
+    if (!liveRoster) roster.stop();
+  }
+}
+
+/** The roster in `store`, seeded from the environment's characters and kept fresh. */
+export function openStoreRoster(
+  config: Config,
+  store: Store,
+  definitions = loadRoster(config.characters, config.charactersFile),
+): Promise<LiveRoster> {
+  return openLiveRoster({ sources: store, definitions, refreshMs: config.rosterRefreshMs, log: logger });
 }
 
 /**
@@ -120,7 +149,7 @@ export async function runWorker(config: Config, store: Store, connection: Native
  * environment's settings) and one silence check per ORGANIC_CHANNELS entry (existing
  * ones are kept as admins left them).
  */
-async function ensureSchedules(config: Config, roster: CharacterDefinition[]): Promise<void> {
+async function ensureSchedules(config: Config, roster: CharacterProfile[]): Promise<void> {
   const connection = await Connection.connect({ address: config.temporalAddress });
   try {
     const temporal = new Client({ connection, namespace: config.temporalNamespace });

@@ -12,7 +12,9 @@ import type { Store } from '../store/mongo';
 import { sessionIdFor } from '../store/sessionId';
 import type { ChannelActivity } from '../workflows/contracts/organic';
 import type { PromptChoice } from '../store/characterPrompts';
-import type { IncomingMessage } from '../workflows/contracts/reply';
+import type { IncomingMessage, LoreAndScenario } from '../workflows/contracts/reply';
+import { selectLore } from '../lore/match';
+import { loreSnippet } from '../lore/snippet';
 
 export interface BotTurnInput {
   responseId: string;
@@ -31,7 +33,7 @@ export interface BotTurnInput {
 
 /** Activities over conversation_history and character_prompts. */
 export function createConversationActivities(deps: { store: Store; historyWindow: number }) {
-  const { conversationHistory, characterPrompts } = deps.store;
+  const { conversationHistory, characterPrompts, lorebooks, channelSettings } = deps.store;
   return {
     async persistUserTurn(message: IncomingMessage): Promise<TurnRef> {
       return conversationHistory.appendTurn({
@@ -80,6 +82,26 @@ export function createConversationActivities(deps: { store: Store; historyWindow
         input.sessionId,
       );
       return { prompt_version, prompt_text, fallback_line };
+    },
+
+    /**
+     * What a reply adds to the character's prompt for its channel: the channel's scenario, and the lore of
+     * the books attached to everything, the character and the channel whose keys appear in `recent` (the
+     * message being answered first, then the history, newest first).
+     */
+    async loadLoreAndScenario(input: {
+      character: string;
+      channelId: string;
+      recent: string[];
+    }): Promise<LoreAndScenario> {
+      const [books, channel] = await Promise.all([
+        lorebooks.forReply({ character: input.character, channelId: input.channelId }),
+        channelSettings.get(input.channelId),
+      ]);
+      return {
+        scenario: channel?.scenario ?? null,
+        lore: selectLore(books, input.recent).map(loreSnippet),
+      };
     },
 
     async loadChannelActivity(channelId: string): Promise<ChannelActivity> {

@@ -1,3 +1,4 @@
+import type { RosterView } from '../characters/liveRoster';
 import type { DiscordPoster } from '../discord/rest';
 import type { WikiKnowledge } from '../knowledge/wikiKnowledge';
 import type { LlmClient } from '../llm/ollamaChat';
@@ -21,7 +22,8 @@ export interface ActivityDeps {
   discord: DiscordPoster;
   /** The wiki knowledge base: retrieval for replies, embedder and collection for crawls. */
   knowledge: WikiKnowledge;
-  characterNames: string[];
+  /** The roster as it is now (characters imported or retired at run time included) and the channels' casts. */
+  roster: RosterView;
   historyWindow: number;
   /** QC settings; null when QC is off. */
   qc: QcPolicy | null;

@@ -1,4 +1,5 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { RosterView } from '../characters/liveRoster';
 import { cleanReply } from '../llm/clean';
 import type { ChatAnswer, ChatMessage, ChatOptions, LlmClient } from '../llm/ollamaChat';
 import {
@@ -28,7 +29,14 @@ import { QC_FALLBACK_SCORE, type QcAssessment } from '../workflows/contracts/qua
 import type { GeneratedReply } from '../workflows/contracts/reply';
 
 /** LLM activities; the worker runs them on their own task queue with bounded concurrency. */
-export function createLlmActivities(deps: { llm: LlmClient; characterNames: string[] }) {
+export function createLlmActivities(deps: { llm: LlmClient; roster: RosterView }) {
+  /** Everyone else on the roster: whose lines cleaning and QC take out of a character's reply. */
+  const othersThan = (character: string) =>
+    deps.roster
+      .active()
+      .map((c) => c.name)
+      .filter((name) => name !== character);
+
   /** One chat call from inside an activity: it heartbeats and stops when Temporal cancels the activity. */
   const ask = (
     messages: ChatMessage[],
@@ -52,8 +60,7 @@ export function createLlmActivities(deps: { llm: LlmClient; characterNames: stri
      */
     async generateReply(prompt: ReplyPrompt, limit?: ReplyLengthLimit): Promise<GeneratedReply> {
       const { text: raw, cutOff } = await ask(buildReplyMessages(prompt));
-      const others = deps.characterNames.filter((name) => name !== prompt.character);
-      const cleaned = cleanReply(raw, prompt.character, others, cutOff);
+      const cleaned = cleanReply(raw, prompt.character, othersThan(prompt.character), cutOff);
       if (cleaned === '') {
         // Retryable: sampling again usually gives a real answer.
         throw ApplicationFailure.retryable(
@@ -80,7 +87,7 @@ export function createLlmActivities(deps: { llm: LlmClient; characterNames: stri
         raw: candidate.raw,
         final: candidate.final,
         character: prompt.character,
-        otherCharacters: deps.characterNames.filter((name) => name !== prompt.character),
+        otherCharacters: othersThan(prompt.character),
         maxChars: input.maxReplyChars,
       });
       const rules = violations.map((v) => v.rule);
@@ -133,24 +140,40 @@ export function createLlmActivities(deps: { llm: LlmClient; characterNames: stri
     async chooseOrganicInitiator(input: {
       history: HistoryLine[];
       lastInitiator: string | null;
-    }): Promise<{ choice: string | null; raw: string; candidates: string[] }> {
-      const characters = deps.characterNames;
-      const { text: raw } = await ask(buildInitiatorChoiceMessages({ ...input, characters }), {
-        format: characterChoiceSchema(characters),
-      });
-      const others = characters.filter((name) => name !== input.lastInitiator);
+      /** Absent in runs from before casts: every active character may start. */
+      channelId?: string;
+    }): Promise<{ choice: string | null; raw: string; candidates: string[]; weights?: number[] }> {
+      const present = input.channelId ? await deps.roster.presentIn(input.channelId) : deps.roster.active();
+      if (present.length === 0) {
+        throw ApplicationFailure.nonRetryable(
+          `no active character is in the cast of channel ${input.channelId ?? '(none)'}`,
+          'EmptyCast',
+        );
+      }
+      const characters = present.map((c) => c.name);
+      const { text: raw } = await ask(
+        buildInitiatorChoiceMessages({
+          history: input.history,
+          lastInitiator: input.lastInitiator,
+          characters,
+        }),
+        { format: characterChoiceSchema(characters) },
+      );
+      const others = present.filter((c) => c.name !== input.lastInitiator);
+      const candidates = others.length > 0 ? others : present;
       return {
         choice: parseCharacterChoice(raw, characters),
         raw,
-        candidates: others.length > 0 ? others : characters,
+        candidates: candidates.map((c) => c.name),
+        // The fallback pick favours the talkative (a card's extensions.talkativeness).
+        weights: candidates.map((c) => c.talkativeness),
       };
     },
 
     /** A short opening line in character, without mentions. */
     async generateOrganicStarter(prompt: StarterPrompt): Promise<GeneratedReply> {
       const { text: raw, cutOff } = await ask(buildStarterMessages(prompt));
-      const others = deps.characterNames.filter((name) => name !== prompt.character);
-      const final = tidyStarter(cleanReply(raw, prompt.character, others, cutOff));
+      const final = tidyStarter(cleanReply(raw, prompt.character, othersThan(prompt.character), cutOff));
       if (final === '') {
         throw ApplicationFailure.retryable(
           `the model's starter was empty after cleaning: ${JSON.stringify(raw.slice(0, 200))}`,

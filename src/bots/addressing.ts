@@ -7,6 +7,10 @@ export interface MessageFacts {
   mentionedUserIds: string[];
   /** Author of the message this one replies to, if it is a reply. */
   repliedToUserId: string | null;
+  /** The character whose webhook post this one replies to (webhook mode), if it is one. */
+  repliedToCharacter?: string | null;
+  /** Whether the message @mentions the cast bot (webhook mode): then the names in it are explicit. */
+  mentionsCastBot?: boolean;
 }
 
 export interface RosterMember {
@@ -20,27 +24,32 @@ export interface RosterMember {
  * The characters a message is addressed to, as seen by the bot `recipient`:
  * - a message without text addresses nobody;
  * - a DM addresses the bot it was sent to;
- * - otherwise explicit addressing wins: @mentions of the characters and the author of
- *   the message being replied to;
+ * - otherwise explicit addressing wins: @mentions of the characters, the author of the
+ *   message being replied to (a character's bot, or a character's webhook post), and the
+ *   characters named beside an @mention of the cast bot;
  * - otherwise characters named in the text ("hey Stewie"), on word boundaries.
- * So "@Peter what does Stewie think?" is for Peter only.
+ * So "@Peter what does Stewie think?" is for Peter only. `recipient` is the character whose
+ * own bot received a DM (null for the cast bot, which does not answer DMs: webhooks cannot post there).
  */
 export function addressedCharacters(
   message: MessageFacts,
   roster: RosterMember[],
-  recipient: string,
+  recipient: string | null,
 ): string[] {
   // No text, nothing to answer (an attachment or sticker alone, whitespace): the
   // characters only read text, and an empty prompt makes the model invent a message.
   if (message.content.trim() === '') return [];
-  if (message.isDirectMessage) return [recipient];
+  if (message.isDirectMessage) return recipient ? [recipient] : [];
+  const named = roster.filter((member) =>
+    member.aliases.some((alias) => mentionsName(message.content, alias)),
+  );
+  const repliedTo = message.repliedToCharacter?.toLowerCase();
   const explicit = roster.filter(
     (member) =>
-      member.userId !== null &&
-      (message.mentionedUserIds.includes(member.userId) || message.repliedToUserId === member.userId),
+      (member.userId !== null &&
+        (message.mentionedUserIds.includes(member.userId) || message.repliedToUserId === member.userId)) ||
+      member.name.toLowerCase() === repliedTo ||
+      (message.mentionsCastBot === true && named.includes(member)),
   );
-  if (explicit.length > 0) return explicit.map((member) => member.name);
-  return roster
-    .filter((member) => member.aliases.some((alias) => mentionsName(message.content, alias)))
-    .map((m) => m.name);
+  return (explicit.length > 0 ? explicit : named).map((member) => member.name);
 }

@@ -1,29 +1,45 @@
 import type { Client as TemporalClient } from '@temporalio/client';
 import { ChannelType, Client, Events, GatewayIntentBits, Partials, type Message } from 'discord.js';
-import type { CharacterDefinition } from '../characters/roster';
+import type { RosterView } from '../characters/liveRoster';
 import type { Logger } from '../logger';
 import type { GatewayStatus } from '../store/gatewayStatus';
 import type { ReplyWorkflow } from '../workflows/reply';
 import { REPLY_WORKFLOW_TYPE, replyWorkflowId, type IncomingMessage } from '../workflows/contracts/reply';
 import type { FollowUpPolicy } from '../workflows/contracts/followUp';
-import { addressedCharacters, type RosterMember } from './addressing';
+import { addressedCharacters, type MessageFacts } from './addressing';
 import { reportGatewayStatus } from './gatewayStatus';
 import { attachRatings } from './ratings';
 import type { Sharding } from './sharding';
 import { startWorkflowOnce } from './startWorkflowOnce';
 
+/**
+ * Who a gateway client speaks for: one character (its own Discord application), or the cast
+ * (webhook mode: one application posting as every character without a token of its own).
+ */
+export type Voice = { kind: 'character'; character: string } | { kind: 'cast' };
+
+/** The Discord user ids of the logged-in bots, shared by the clients of a process. */
+export interface BotUsers {
+  /** Per lower-cased character name. */
+  characters: Map<string, string>;
+  cast: string | null;
+}
+
 export interface CharacterBotOptions {
-  character: CharacterDefinition;
+  voice: Voice;
+  /** The characters the cast speaks for right now (those without a token of their own). */
+  castCharacters: () => string[];
   token: string;
   /** Discord REST base, e.g. https://discord.com/api (a local fake in tests). */
   apiUrl: string;
   temporal: TemporalClient;
   taskQueue: string;
-  /** Shared by all bots of the process: each fills in its own user id at login. */
-  roster: RosterMember[];
-  /** Handed to each reply: how other characters may answer it (absent: they do not). */
-  followUps: FollowUpPolicy | undefined;
-  /** The gateway shards this process runs (the same for every character). */
+  roster: RosterView;
+  /** Filled in by each client at login. */
+  users: BotUsers;
+  /** How other characters may answer a reply in a channel (absent: they do not). */
+  followUpsIn: (channelId: string) => Promise<FollowUpPolicy | undefined>;
+  /** The gateway shards this process runs (the same for every client). */
   sharding: Sharding;
   /** Where the gateway state of each shard is recorded for the dashboard; absent: nowhere. */
   gatewayStatus?: GatewayStatus;
@@ -31,19 +47,26 @@ export interface CharacterBotOptions {
 }
 
 export interface CharacterBot {
+  /** The character's name, or "cast" for the webhook-mode bot. */
   character: string;
   client: Client;
   stop(): Promise<void>;
 }
 
+/** The name a voice goes by in logs, the gateway status and the banner. */
+export const CAST_BOT_NAME = 'cast';
+const voiceName = (voice: Voice) => (voice.kind === 'cast' ? CAST_BOT_NAME : voice.character);
+
 /**
- * One discord.js gateway client per character. It only decides whether its character
- * is addressed and starts a ReplyWorkflow; it never waits for the LLM.
+ * One discord.js gateway client per voice. It only decides whether its characters are addressed
+ * (and present in the channel's cast) and starts a ReplyWorkflow per character; it never waits for
+ * the LLM.
  */
 export async function startCharacterBot(options: CharacterBotOptions): Promise<CharacterBot> {
-  const { character, temporal, taskQueue, roster } = options;
+  const { voice, temporal, taskQueue, roster, users } = options;
+  const name = voiceName(voice);
   // Every line says which shards it comes from: with several bots processes, that tells them apart.
-  const log = options.log.child({ character: character.name, shards: options.sharding.shards });
+  const log = options.log.child({ character: name, shards: options.sharding.shards });
   const client = new Client({
     intents: [
       GatewayIntentBits.Guilds,
@@ -59,13 +82,24 @@ export async function startCharacterBot(options: CharacterBotOptions): Promise<C
     shards: options.sharding.shards,
     ...(options.sharding.shardCount !== undefined && { shardCount: options.sharding.shardCount }),
   });
-  const self = roster.find((member) => member.name === character.name);
-  if (!self) throw new Error(`${character.name} is not in the roster`);
 
-  attachRatings({ client, character: character.name, temporal, taskQueue, log });
+  /** The characters this client answers for, of those a message addresses. */
+  const ownOf = (addressed: string[]): string[] =>
+    voice.kind === 'character'
+      ? addressed.filter((character) => character === voice.character)
+      : addressed.filter((character) => options.castCharacters().includes(character));
+
+  attachRatings({
+    client,
+    ...(voice.kind === 'character' && { rateCommandOf: voice.character }),
+    authorOf: (message) => authorOf(message, voice, client, options.castCharacters()),
+    temporal,
+    taskQueue,
+    log,
+  });
   const gateway =
     options.gatewayStatus &&
-    reportGatewayStatus({ client, character: character.name, status: options.gatewayStatus, log });
+    reportGatewayStatus({ client, character: name, status: options.gatewayStatus, log });
 
   client.on(Events.MessageCreate, (message) => {
     void onMessage(message).catch((err: unknown) =>
@@ -75,17 +109,20 @@ export async function startCharacterBot(options: CharacterBotOptions): Promise<C
 
   async function onMessage(message: Message): Promise<void> {
     if (message.author.bot) return; // its own posts and other bots' (bot-to-bot chains are bounded elsewhere)
+    const present = await roster.presentIn(message.channelId);
+    const members = present.map((character) => ({
+      name: character.name,
+      aliases: character.aliases,
+      userId: users.characters.get(character.name.toLowerCase()) ?? null,
+    }));
+    const facts = await messageFacts(message, users.cast);
     const addressed = addressedCharacters(
-      {
-        isDirectMessage: message.channel.type === ChannelType.DM,
-        content: message.content,
-        mentionedUserIds: [...message.mentions.users.keys()],
-        repliedToUserId: message.mentions.repliedUser?.id ?? null,
-      },
-      roster,
-      character.name,
+      facts,
+      members,
+      voice.kind === 'character' ? voice.character : null,
     );
-    if (!addressed.includes(character.name)) return;
+    const own = ownOf(addressed);
+    if (own.length === 0) return;
     const incoming: IncomingMessage = {
       messageId: message.id,
       channelId: message.channelId,
@@ -95,59 +132,87 @@ export async function startCharacterBot(options: CharacterBotOptions): Promise<C
       content: message.content,
       createdAt: message.createdAt.toISOString(),
     };
-    const workflowId = replyWorkflowId(message.id, character.name);
-    if (await startReply(workflowId, incoming)) {
-      log.info(
-        {
-          messageId: message.id,
-          workflowId,
-          channelId: message.channelId,
-          guildId: message.guildId,
-          shardId: shardOf(message),
-        },
-        'reply workflow started',
-      );
-      if ('sendTyping' in message.channel) {
-        await message.channel
-          .sendTyping()
-          .catch((err: unknown) => log.debug({ err }, 'typing indicator failed'));
-      }
+    const followUps = await options.followUpsIn(message.channelId);
+    const shardId = shardOf(message);
+    const started = await Promise.all(
+      own.map((character) => startReply(character, incoming, followUps, shardId)),
+    );
+    if (started.some(Boolean) && 'sendTyping' in message.channel) {
+      await message.channel
+        .sendTyping()
+        .catch((err: unknown) => log.debug({ err }, 'typing indicator failed'));
     }
   }
 
   /** Starts the workflow; false when this message already has one (a gateway redelivery). */
-  async function startReply(workflowId: string, message: IncomingMessage): Promise<boolean> {
-    const followUps = options.followUps && { followUps: options.followUps };
+  async function startReply(
+    character: string,
+    message: IncomingMessage,
+    followUps: FollowUpPolicy | undefined,
+    shardId: number,
+  ): Promise<boolean> {
+    const workflowId = replyWorkflowId(message.messageId, character);
     const { duplicate } = await startWorkflowOnce<typeof ReplyWorkflow>(
       temporal,
       REPLY_WORKFLOW_TYPE,
-      { taskQueue, workflowId, args: [{ character: character.name, message, ...followUps }] },
+      { taskQueue, workflowId, args: [{ character, message, ...(followUps && { followUps }) }] },
       log,
     );
-    if (duplicate) {
-      log.info(
-        { messageId: message.messageId, workflowId },
-        'duplicate delivery of a message: already answered',
-      );
-    }
+    const context = { messageId: message.messageId, workflowId, channelId: message.channelId };
+    if (duplicate) log.info(context, 'duplicate delivery of a message: already answered');
+    else log.info({ ...context, guildId: message.guildId, shardId }, 'reply workflow started');
     return !duplicate;
   }
 
   const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
   await client.login(options.token);
   await ready;
-  self.userId = client.user?.id ?? null;
+  const userId = client.user?.id ?? null;
+  if (voice.kind === 'cast') users.cast = userId;
+  else if (userId) users.characters.set(voice.character.toLowerCase(), userId);
   // With 'auto', discord.js has now filled in the shards Discord recommended.
   const { shards, shardCount } = client.options;
-  log.info({ userId: self.userId, shards, shardCount }, 'bot logged in to Discord');
+  log.info({ userId, shards, shardCount }, 'bot logged in to Discord');
   return {
-    character: character.name,
+    character: name,
     client,
     stop: async () => {
       await gateway?.stop();
       await client.destroy();
     },
   };
+}
+
+/** What addressing needs to know about a message, the character of a replied-to webhook post included. */
+async function messageFacts(message: Message, castUserId: string | null): Promise<MessageFacts> {
+  const mentionedUserIds = [...message.mentions.users.keys()];
+  return {
+    isDirectMessage: message.channel.type === ChannelType.DM,
+    content: message.content,
+    mentionedUserIds,
+    repliedToUserId: message.mentions.repliedUser?.id ?? null,
+    repliedToCharacter: await repliedWebhookName(message),
+    mentionsCastBot: castUserId !== null && mentionedUserIds.includes(castUserId),
+  };
+}
+
+/**
+ * The name a replied-to webhook post was made under (a character's, in webhook mode). Discord sends the
+ * replied-to message along, which discord.js caches; only when it is missing is it fetched.
+ */
+async function repliedWebhookName(message: Message): Promise<string | null> {
+  const referenceId = message.reference?.messageId;
+  if (!referenceId) return null;
+  const referenced =
+    message.channel.messages.cache.get(referenceId) ?? (await message.fetchReference().catch(() => null));
+  return referenced?.webhookId ? referenced.author.username : null;
+}
+
+/** Whose post a message is, for ratings: this bot's character, or a cast character's webhook post. */
+function authorOf(message: Message, voice: Voice, client: Client, castCharacters: string[]): string | null {
+  if (voice.kind === 'character') return message.author.id === client.user?.id ? voice.character : null;
+  if (!message.webhookId) return null;
+  return castCharacters.find((character) => character === message.author.username) ?? null;
 }
 
 /** The shard that delivered a message: its guild's (discord.js records it at GUILD_CREATE); DMs come on shard 0. */

@@ -1,48 +1,67 @@
 import type { Client as TemporalClient } from '@temporalio/client';
-import type { CharacterDefinition } from '../characters/roster';
+import { deliveryMode } from '../characters/delivery';
+import type { RosterView } from '../characters/liveRoster';
 import { followUpPolicy, type Config } from '../config';
 import type { Logger } from '../logger';
 import type { GatewayStatus } from '../store/gatewayStatus';
-import type { RosterMember } from './addressing';
-import { startCharacterBot, type CharacterBot } from './characterBot';
+import { startCharacterBot, type BotUsers, type CharacterBot, type Voice } from './characterBot';
 import { shardingFromConfig } from './sharding';
 
 /**
- * Logs in one bot per character that has a DISCORD_TOKEN_<NAME>. Characters without a
- * token stay offline with a clear message; the rest of the system runs regardless.
+ * Logs in one bot per character that has a DISCORD_TOKEN_<NAME>, and with DISCORD_CAST_TOKEN the cast
+ * bot, which speaks through webhooks for every other character (those imported later included).
+ * Characters without either stay offline with a clear message; the rest of the system runs regardless.
  */
 export async function startBots(options: {
   config: Config;
-  roster: CharacterDefinition[];
+  roster: RosterView;
   temporal: TemporalClient;
   /** Where each bot records its gateway state (the dashboard's health); absent: nowhere. */
   gatewayStatus?: GatewayStatus;
   log: Logger;
 }): Promise<CharacterBot[]> {
   const { config, roster, temporal, log } = options;
-  const followUps = followUpPolicy(config, roster);
   const sharding = shardingFromConfig(config);
-  const members: RosterMember[] = roster.map((c) => ({ name: c.name, aliases: c.aliases, userId: null }));
-  const withTokens = roster.filter((character) => {
-    if (config.discordTokens[character.name.toLowerCase()]) return true;
-    log.warn(
-      `DISCORD_TOKEN_${character.name.toUpperCase()} is not set: ${character.name} stays offline in Discord`,
-    );
-    return false;
-  });
-  if (withTokens.length === 0) {
+  const users: BotUsers = { characters: new Map(), cast: null };
+  const modeOf = (name: string) => deliveryMode(name, config.discordTokens, config.castToken !== undefined);
+  const voices: Array<{ voice: Voice; token: string }> = [];
+  for (const character of roster.active()) {
+    const mode = modeOf(character.name);
+    const token = config.discordTokens[character.name.toLowerCase()];
+    if (mode === 'bot' && token)
+      voices.push({ voice: { kind: 'character', character: character.name }, token });
+    if (mode === 'offline') {
+      log.warn(
+        `neither DISCORD_TOKEN_${character.name.toUpperCase()} nor DISCORD_CAST_TOKEN is set: ${character.name} stays offline in Discord`,
+      );
+    }
+  }
+  if (config.castToken) voices.push({ voice: { kind: 'cast' }, token: config.castToken });
+  if (voices.length === 0) {
     log.warn('no Discord tokens configured: no bot joins Discord (the worker and admin API still run)');
   }
   const started = await Promise.allSettled(
-    withTokens.map((character) =>
+    voices.map(({ voice, token }) =>
       startCharacterBot({
-        character,
-        token: config.discordTokens[character.name.toLowerCase()] as string,
+        voice,
+        castCharacters: () =>
+          roster
+            .active()
+            .map((character) => character.name)
+            .filter((name) => modeOf(name) === 'webhook'),
+        token,
         apiUrl: config.discordApiUrl,
         temporal,
         taskQueue: config.taskQueue,
-        roster: members,
-        followUps,
+        roster,
+        users,
+        followUpsIn: async (channelId) => {
+          const [present, channel] = await Promise.all([
+            roster.presentIn(channelId),
+            roster.channel(channelId),
+          ]);
+          return followUpPolicy(config, present, channel?.follow_up_max_chain ?? undefined);
+        },
         sharding,
         ...(options.gatewayStatus && { gatewayStatus: options.gatewayStatus }),
         log,
@@ -51,7 +70,8 @@ export async function startBots(options: {
   );
   const bots: CharacterBot[] = [];
   started.forEach((result, index) => {
-    const name = withTokens[index]?.name;
+    const voice = voices[index]?.voice;
+    const name = voice?.kind === 'character' ? voice.character : 'the cast bot';
     if (result.status === 'fulfilled') bots.push(result.value);
     // Error messages from discord.js never include the token.
     else log.error({ character: name, error: String(result.reason) }, `${name} could not log in to Discord`);

@@ -13,6 +13,7 @@ import {
   SlashCommandBuilder,
   type ChatInputCommandInteraction,
   type Client,
+  type Message,
   type MessageReaction,
   type PartialMessageReaction,
   type PartialUser,
@@ -147,26 +148,31 @@ function nextEventTime(): number {
 
 export interface RatingHandlerOptions {
   client: Client;
-  character: string;
+  /** The character whose /rate this client registers; absent (the cast bot): reactions only. */
+  rateCommandOf?: string;
+  /** The character who wrote a message this client posted (its bot's own, or a cast webhook's), else null. */
+  authorOf(message: Message): string | null;
   temporal: TemporalClient;
   taskQueue: string;
   log: Logger;
 }
 
 /**
- * Wires ratings into a character's gateway client (call before login): rating reactions on
- * this character's own messages (every bot sees every reaction; only the author's bot acts,
- * so one event starts one workflow), the /rate command, and its registration at ready.
+ * Wires ratings into a gateway client (call before login): rating reactions on the messages it
+ * posted (every bot sees every reaction; only the author's bot acts, so one event starts one
+ * workflow), and for a character's own bot the /rate command and its registration at ready.
  */
 export function attachRatings(options: RatingHandlerOptions): void {
-  const { client, character, temporal, taskQueue, log } = options;
+  const { client, rateCommandOf: character, temporal, taskQueue, log } = options;
 
-  client.once(Events.ClientReady, (ready) => {
-    ready.application.commands
-      .set([rateCommand(character)])
-      .then(() => log.info('/rate command registered'))
-      .catch((err: unknown) => log.warn({ err }, 'could not register the /rate command'));
-  });
+  if (character) {
+    client.once(Events.ClientReady, (ready) => {
+      ready.application.commands
+        .set([rateCommand(character)])
+        .then(() => log.info('/rate command registered'))
+        .catch((err: unknown) => log.warn({ err }, 'could not register the /rate command'));
+    });
+  }
 
   const onReaction = (action: UserRatingInput['action']) =>
     function (reaction: MessageReaction | PartialMessageReaction, user: User | PartialUser): void {
@@ -179,9 +185,10 @@ export function attachRatings(options: RatingHandlerOptions): void {
   client.on(Events.MessageReactionRemove, onReaction('remove'));
 
   client.on(Events.InteractionCreate, (interaction) => {
-    if (!interaction.isChatInputCommand() || interaction.commandName !== RATE_COMMAND_NAME) return;
+    if (!character || !interaction.isChatInputCommand() || interaction.commandName !== RATE_COMMAND_NAME)
+      return;
     const eventAt = nextEventTime();
-    void answerRate(interaction, eventAt).catch((err: unknown) =>
+    void answerRate(interaction, eventAt, character).catch((err: unknown) =>
       // Only the message: a Discord error's URL would carry the interaction's token.
       log.error({ error: String(err), interactionId: interaction.id }, 'could not answer /rate'),
     );
@@ -207,7 +214,8 @@ export function attachRatings(options: RatingHandlerOptions): void {
         return;
       }
     }
-    if (message.author.id !== client.user?.id) return; // someone else's message: not ours to rate
+    const character = options.authorOf(message);
+    if (!character) return; // someone else's message: not ours to rate
     const input: UserRatingInput = {
       action,
       score,
@@ -224,12 +232,16 @@ export function attachRatings(options: RatingHandlerOptions): void {
     log.info({ workflowId, messageId: message.id, action, score }, 'rating workflow started');
   }
 
-  async function answerRate(interaction: ChatInputCommandInteraction, eventAt: number): Promise<void> {
+  async function answerRate(
+    interaction: ChatInputCommandInteraction,
+    eventAt: number,
+    character: string,
+  ): Promise<void> {
     // Discord wants an answer within 3 s; deferring gives the workflow up to 15 minutes.
     await interaction.deferReply({ flags: MessageFlags.Ephemeral });
     let answer: string;
     try {
-      answer = await rate(interaction, eventAt);
+      answer = await rate(interaction, eventAt, character);
     } catch (err) {
       log.error({ err, interactionId: interaction.id }, '/rate failed');
       answer = 'Sorry, your rating could not be saved right now. Please try again in a minute.';
@@ -237,7 +249,11 @@ export function attachRatings(options: RatingHandlerOptions): void {
     await interaction.editReply({ content: answer, allowedMentions: { parse: [] } });
   }
 
-  async function rate(interaction: ChatInputCommandInteraction, eventAt: number): Promise<string> {
+  async function rate(
+    interaction: ChatInputCommandInteraction,
+    eventAt: number,
+    character: string,
+  ): Promise<string> {
     const score = interaction.options.getInteger('score', true);
     if (!Number.isInteger(score) || score < 1 || score > 5) {
       return 'The score is a whole number from 1 (bad) to 5 (great).';

@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { BUILTIN_CHARACTERS } from './builtin';
 
+/** How likely a character answers another's line unprompted, when nothing says otherwise. */
+export const DEFAULT_TALKATIVENESS = 0.3;
+
 /** A character the system can play. Prompts live in `character_prompts`; this is the seed. */
 export interface CharacterDefinition {
   /** Display name, also `bot_name` in conversation_history, e.g. "Peter". */

@@ -22,3 +22,18 @@ export function chooseNextSpeaker(
   }
   return null;
 }
+
+/**
+ * One of `candidates`, each as likely as its weight (all alike without weights, as in runs from before
+ * talkativeness weighed in, or when every weight is 0), from one draw in [0, 1).
+ */
+export function weightedPick(candidates: string[], weights: number[] | undefined, draw: number): string {
+  const total = weights?.reduce((sum, weight) => sum + weight, 0) ?? 0;
+  if (!weights || total <= 0) return candidates[Math.floor(draw * candidates.length)] as string;
+  let left = draw * total;
+  for (const [index, candidate] of candidates.entries()) {
+    left -= weights[index] ?? 0;
+    if (left < 0) return candidate;
+  }
+  return candidates.at(-1) as string;
+}

@@ -18,6 +18,7 @@ import {
 } from './retryPolicies';
 import { llmActivities } from './llmActivities';
 import { postAndStoreLine } from './botLine';
+import { weightedPick } from './nextSpeaker';
 import {
   organicConversationWorkflowId,
   type OrganicConversationInput,
@@ -106,14 +107,17 @@ export async function OrganicConversationWorkflow(
   });
   let choice: Awaited<ReturnType<typeof chooseOrganicInitiator>>;
   try {
-    choice = await chooseOrganicInitiator({ history, lastInitiator: input.lastInitiator });
+    choice = await chooseOrganicInitiator({
+      history,
+      lastInitiator: input.lastInitiator,
+      channelId: input.channelId,
+    });
   } catch (err) {
     await deadLetter('chooseOrganicInitiator', err, GENERATE_MAX_ATTEMPTS);
     return { initiator: null, initiatorChosenByLlm: false, text: null, deliveredMessageIds: [] };
   }
   // Math.random is seeded per workflow run: the same pick on replay.
-  const initiator =
-    choice.choice ?? (choice.candidates[Math.floor(Math.random() * choice.candidates.length)] as string);
+  const initiator = choice.choice ?? weightedPick(choice.candidates, choice.weights, Math.random());
   if (!choice.choice)
     log.info('initiator answer was not a roster name; fell back', { raw: choice.raw, initiator });
 

@@ -20,10 +20,10 @@ import { postAndStoreLine } from './botLine';
 import { QualityControlWorkflow } from './qualityControl';
 import { qualityControlWorkflowId } from './contracts/qualityControl';
 import { sessionIdFor } from '../store/sessionId';
-import type { GeneratedReply, ReplyInput, ReplyResult } from './contracts/reply';
+import type { GeneratedReply, LoreAndScenario, ReplyInput, ReplyResult } from './contracts/reply';
 import type { HistoryLine } from '../llm/prompt';
 
-const { persistUserTurn, loadHistory, choosePromptVersion, loadQcPolicy } =
+const { persistUserTurn, loadHistory, choosePromptVersion, loadQcPolicy, loadLoreAndScenario } =
   proxyLocalActivities<Activities>(STORE_OPTIONS);
 const { retrieveContext } = proxyActivities<Activities>(RETRIEVAL_OPTIONS);
 const { retrieveContext: retrieveContextLocally } = proxyLocalActivities<Activities>(RETRIEVAL_LOCAL_OPTIONS);
@@ -35,6 +35,10 @@ const { retrieveContext: retrieveContextLocally } = proxyLocalActivities<Activit
  * turn is stored, so all of the gathering fits in the first workflow task.
  */
 const GATHER_IN_ONE_TASK_PATCH = 'reply-gathers-in-one-task';
+
+/** Runs started before lorebooks and channel scenarios wrote their prompts without them. */
+const LORE_AND_SCENARIO_PATCH = 'reply-reads-lore-and-scenario';
+const NO_LORE_OR_SCENARIO: LoreAndScenario = { scenario: null, lore: [] };
 
 /**
  * Answers one Discord message in character: remember the user's turn, gather history,
@@ -52,7 +56,7 @@ export async function ReplyWorkflow(input: ReplyInput): Promise<ReplyResult> {
     deadLetterIds.push(await deadLetterStep({ step, error, maxAttempts, payload: { ...input } }));
   };
 
-  const { history, context, prompt, qcPolicy } = await gather(input);
+  const { history, context, prompt, qcPolicy, extras } = await gather(input);
 
   const replyPrompt = {
     character,
@@ -60,7 +64,12 @@ export async function ReplyWorkflow(input: ReplyInput): Promise<ReplyResult> {
     history,
     context,
     userMessage: input.chain ? `[${message.authorName}] ${message.content}` : message.content,
+    userName: message.authorName,
+    scenario: extras.scenario,
+    lore: extras.lore,
   };
+  /** What the reply was written with: the lore first, as in the prompt, then the wiki. */
+  const contextUsed = [...extras.lore, ...context];
   let reply: GeneratedReply | undefined;
   let qcResult: QcTurnResult | null = null;
   try {
@@ -94,7 +103,7 @@ export async function ReplyWorkflow(input: ReplyInput): Promise<ReplyResult> {
       channelId: message.channelId,
       replyToMessageId: message.messageId,
       promptVersion: prompt.prompt_version,
-      ragContextUsed: reply ? context : [],
+      ragContextUsed: reply ? contextUsed : [],
       llmResponseRaw: reply?.raw ?? null,
       llmResponseFinal: text,
       isOrganicInitiation: false,
@@ -122,7 +131,7 @@ export async function ReplyWorkflow(input: ReplyInput): Promise<ReplyResult> {
     deliveredMessageIds,
     usedFallback: !reply,
     deadLetterIds,
-    contextUsed: reply ? context : [],
+    contextUsed: reply ? contextUsed : [],
     sessionId: sessionIdFor(message.channelId),
   };
 }
@@ -131,8 +140,21 @@ export async function ReplyWorkflow(input: ReplyInput): Promise<ReplyResult> {
 async function gather({ character, message, chain }: ReplyInput) {
   // A follow-up answers a character's line, which is already a turn; a human's is stored now.
   const storeUserTurn = async () => chain?.answeredTurn ?? (await persistUserTurn(message));
-  const gatherWith = async (history: Promise<HistoryLine[]>, retrieve: typeof retrieveContext) => {
-    const [turns, context, prompt, qcPolicy] = await Promise.all([
+  const gatherWith = async (
+    history: Promise<HistoryLine[]>,
+    retrieve: typeof retrieveContext,
+    withLore = false,
+  ) => {
+    const extras = withLore
+      ? history.then((turns) =>
+          loadLoreAndScenario({
+            character,
+            channelId: message.channelId,
+            recent: [message.content, ...turns.map((turn) => turn.message_content).reverse()],
+          }),
+        )
+      : Promise.resolve(NO_LORE_OR_SCENARIO);
+    const [turns, context, prompt, qcPolicy, extrasRead] = await Promise.all([
       history,
       retrieve(message.content).catch((err: unknown): RagSnippet[] => {
         log.warn('no wiki context for this reply: retrieval failed', { error: rootCause(err) });
@@ -140,12 +162,14 @@ async function gather({ character, message, chain }: ReplyInput) {
       }),
       choosePromptVersion({ character, sessionId: sessionIdFor(message.channelId) }),
       loadQcPolicy(),
+      extras,
     ]);
-    return { history: turns, context, prompt, qcPolicy };
+    return { history: turns, context, prompt, qcPolicy, extras: extrasRead };
   };
   // The order the activities are called in is part of the history: each branch keeps its own.
   if (!patched(GATHER_IN_ONE_TASK_PATCH)) {
     return gatherWith(loadHistory(await storeUserTurn()), retrieveContext);
   }
-  return gatherWith(storeUserTurn().then(loadHistory), retrieveContextLocally);
+  const withLore = patched(LORE_AND_SCENARIO_PATCH);
+  return gatherWith(storeUserTurn().then(loadHistory), retrieveContextLocally, withLore);
 }

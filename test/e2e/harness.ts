@@ -9,13 +9,19 @@ import { Client } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection } from '@temporalio/worker';
 import { startBots } from '../../src/bots';
 import type { CharacterBot } from '../../src/bots/characterBot';
+import type { LiveRoster } from '../../src/characters/liveRoster';
 import { loadRoster } from '../../src/characters/roster';
 import { adminSettings, startAdminServer } from '../../src/admin/server';
 import { loadConfig, type Config } from '../../src/config';
 import { logger } from '../../src/logger';
 import { openStore, type Store } from '../../src/store/mongo';
 import type { WikiKnowledge } from '../../src/knowledge/wikiKnowledge';
-import { activityDepsFromConfig, createWorkers, installTemporalRuntime } from '../../src/worker';
+import {
+  activityDepsFromConfig,
+  createWorkers,
+  installTemporalRuntime,
+  openStoreRoster,
+} from '../../src/worker';
 import { startFakeDiscord, type BotUser, type FakeDiscord } from '../fakes/fakeDiscord';
 import { startScriptedOllama, type ScriptedOllama } from '../fakes/scriptedOllama';
 
@@ -24,6 +30,8 @@ export type CharacterName = (typeof CHARACTERS)[number];
 
 export interface Harness {
   config: Config;
+  /** The roster the worker and bots read (re-read every ROSTER_REFRESH_MS; `refresh()` reads it now). */
+  roster: LiveRoster;
   /** The worker's knowledge base (same collection and embedder), for retrieval assertions. */
   knowledge: WikiKnowledge;
   discord: FakeDiscord;
@@ -74,16 +82,17 @@ export async function startHarness(
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
     FOLLOW_UP_MAX_CHAIN: '0',
     QC_ENABLED: 'false',
+    ROSTER_REFRESH_MS: '500',
     ...Object.fromEntries(
       CHARACTERS.map((name) => [`DISCORD_TOKEN_${name.toUpperCase()}`, botUsers[name].token]),
     ),
     ...options.env,
   };
   const config = loadConfig(workerEnv);
-  const roster = loadRoster(config.characters);
   const store = await openStore(config.mongodbUri, config.mongodbDb);
-  const deps = activityDepsFromConfig(config, store);
-  await store.characterPrompts.seedDefaults(roster);
+  const roster = await openStoreRoster(config, store);
+  const deps = activityDepsFromConfig(config, store, roster);
+  await store.characterPrompts.seedDefaults(loadRoster(config.characters));
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   const temporal = new Client({ connection, namespace: config.temporalNamespace });
 
@@ -120,6 +129,7 @@ export async function startHarness(
 
   return {
     config,
+    roster,
     knowledge: deps.knowledge,
     discord,
     ollama,
@@ -130,7 +140,7 @@ export async function startHarness(
     workerEnv,
     startAdmin: (token) =>
       startAdminServer({
-        ...adminSettings(config, roster),
+        ...adminSettings(config, roster.active()),
         host: '127.0.0.1',
         port: 0,
         token,
@@ -143,6 +153,7 @@ export async function startHarness(
     stopWorker,
     async stop() {
       await Promise.allSettled(bots.map((bot) => bot.stop()));
+      roster.stop();
       await stopWorker();
       await connection.close();
       await store.db.dropDatabase().catch(() => undefined);

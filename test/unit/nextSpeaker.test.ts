@@ -1,4 +1,4 @@
-import { chooseNextSpeaker } from '../../src/workflows/nextSpeaker';
+import { chooseNextSpeaker, weightedPick } from '../../src/workflows/nextSpeaker';
 
 const cast = [
   { name: 'Peter', aliases: ['peter'], talkativeness: 0.3 },
@@ -24,5 +24,21 @@ describe('chooseNextSpeaker', () => {
   it('lets someone else chime in when a roll succeeds', () => {
     const pick = chooseNextSpeaker('nice weather', 'Peter', cast, always(0.1));
     expect(['Brian', 'Stewie']).toContain(pick);
+  });
+});
+
+describe('weightedPick (the organic fallback initiator)', () => {
+  const names = ['Peter', 'Brian', 'Stewie'];
+  it('picks as often as each weight says: a talkative character starts more', () => {
+    const picks = Array.from({ length: 100 }, (_, i) => weightedPick(names, [0.1, 0.1, 0.8], i / 100));
+    expect(picks.filter((name) => name === 'Stewie')).toHaveLength(80);
+    expect(picks.filter((name) => name === 'Peter')).toHaveLength(10);
+  });
+  it('never picks a character whose weight is 0', () => {
+    for (let i = 0; i < 100; i++) expect(weightedPick(names, [0, 1, 1], i / 100)).not.toBe('Peter');
+  });
+  it('picks uniformly without weights or when all are 0 (runs from before talkativeness weighed in)', () => {
+    expect(names.map((_, i) => weightedPick(names, undefined, i / 3 + 0.01))).toEqual(names);
+    expect(names.map((_, i) => weightedPick(names, [0, 0, 0], i / 3 + 0.01))).toEqual(names);
   });
 });

@@ -41,6 +41,7 @@ export function fakeActivities(overrides: ActivityOverrides = {}): AllActivities
       fallback_line: `${character} is speechless.`,
     }),
     loadChannelActivity: async () => ({ lastTurnAt: null, lastOrganicStartAt: null, lastInitiator: null }),
+    loadLoreAndScenario: async () => ({ scenario: null, lore: [] }),
     persistBotTurn: async (turn) => ({ session_id: `discord:${turn.channelId}`, turn_id: ++turns }),
     // knowledge base and crawls
     retrieveContext: async () => [

@@ -63,6 +63,9 @@ describe('ReplyWorkflow', () => {
       history: [{ speaker_type: 'USER', bot_name: null, message_content: 'Hey Peter, how was work?' }],
       context: [expect.objectContaining({ source_url: 'https://wiki/Peter_Griffin' })],
       userMessage: 'Peter, how was work?',
+      userName: 'Lois',
+      scenario: null,
+      lore: [],
     });
     expect(mocks.persistBotTurn).toHaveBeenCalledWith(
       expect.objectContaining({
@@ -93,6 +96,40 @@ describe('ReplyWorkflow', () => {
       deadLetterIds: [],
     });
     expect(result.deliveredMessageIds).toHaveLength(1);
+  });
+
+  it("writes with the channel's scenario and the lore the conversation names, and records the lore first in the context used", async () => {
+    const lore = {
+      text: 'The Drunken Clam is the bar.',
+      source_url: 'lorebook:global#1',
+      score: 1,
+      origin: 'lorebook' as const,
+      lore: { scope: 'global', book: 'Quahog', entry_id: 1, name: 'Clam', reason: 'key: clam' },
+    };
+    const loadLoreAndScenario = jest.fn(async () => ({
+      scenario: 'A rainy night at the Clam.',
+      lore: [lore],
+    }));
+    const generateReply = jest.fn(fakeActivities().generateReply);
+    const persistBotTurn = jest.fn(fakeActivities().persistBotTurn);
+    const input = replyInput('Peter, going to the clam?');
+
+    const result = await bed.run({ loadLoreAndScenario, generateReply, persistBotTurn }, (taskQueue) =>
+      runReply(taskQueue, input),
+    );
+
+    // The message first, then the history newest first: what the lorebooks scan.
+    expect(loadLoreAndScenario).toHaveBeenCalledWith({
+      character: 'Peter',
+      channelId: '100',
+      recent: ['Peter, going to the clam?', 'Hey Peter, how was work?'],
+    });
+    expect(generateReply).toHaveBeenCalledWith(
+      expect.objectContaining({ scenario: 'A rainy night at the Clam.', lore: [lore] }),
+    );
+    const wiki = expect.objectContaining({ source_url: 'https://wiki/Peter_Griffin' });
+    expect(persistBotTurn).toHaveBeenCalledWith(expect.objectContaining({ ragContextUsed: [lore, wiki] }));
+    expect(result.contextUsed).toEqual([lore, wiki]);
   });
 
   it('answers over HTTP only (deliver: false) without posting, and without wiki context when retrieval fails', async () => {

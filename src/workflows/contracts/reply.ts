@@ -75,6 +75,13 @@ export interface ReplyResult {
   sessionId?: string;
 }
 
+/** What a channel adds to a reply's prompt: its scenario and the lore whose keys the conversation names. */
+export interface LoreAndScenario {
+  scenario: string | null;
+  /** Lorebook entries (RagSnippets with origin 'lorebook'), in prompt order. */
+  lore: RagSnippet[];
+}
+
 /** What the generateReply activity (and each QC candidate) produced. */
 export interface GeneratedReply {
   /** Exactly what Ollama returned. */

@@ -1,0 +1,34 @@
+/**
+ * How a character speaks in Discord: through its own bot (DISCORD_TOKEN_<NAME>), through the cast
+ * bot's channel webhooks (webhook mode, DISCORD_CAST_TOKEN), or not at all. The bots (who answers a
+ * message), the worker (how a reply is posted) and the admin API (what GET /characters shows) all
+ * decide it here, so they agree.
+ */
+import type { CharacterProfile } from './profile';
+
+export type DeliveryMode = 'bot' | 'webhook' | 'offline';
+
+export function deliveryMode(
+  character: string,
+  /** DISCORD_TOKEN_<NAME> values by lower-cased name (only whether one is set matters). */
+  tokens: Record<string, string>,
+  hasCastToken: boolean,
+): DeliveryMode {
+  if (tokens[character.toLowerCase()]) return 'bot';
+  return hasCastToken ? 'webhook' : 'offline';
+}
+
+/**
+ * The avatar Discord shows on a character's webhook posts: the profile's own avatar_url, else its stored
+ * avatar as the admin API serves it publicly (GET /avatars/<name>) when PUBLIC_BASE_URL says where Discord
+ * can reach that; null: the webhook's own avatar.
+ */
+export function webhookAvatarUrl(
+  profile: Pick<CharacterProfile, 'name' | 'avatar' | 'avatar_url'> | undefined,
+  publicBaseUrl: string | undefined,
+): string | null {
+  if (!profile) return null;
+  if (profile.avatar_url) return profile.avatar_url;
+  if (!profile.avatar || !publicBaseUrl) return null;
+  return `${publicBaseUrl}/avatars/${encodeURIComponent(profile.name.toLowerCase())}`;
+}
