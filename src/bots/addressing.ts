@@ -1,4 +1,4 @@
-import { mentionsName } from '../characters/names';
+import { displayName, mentionsName } from '../characters/names';
 
 /** What the bots know about a message when deciding who answers (no LLM involved). */
 export interface MessageFacts {
@@ -43,12 +43,13 @@ export function addressedCharacters(
   const named = roster.filter((member) =>
     member.aliases.some((alias) => mentionsName(message.content, alias)),
   );
+  // A webhook post is signed with the display name ("Glenn Quagmire" for Glenn_Quagmire).
   const repliedTo = message.repliedToCharacter?.toLowerCase();
   const explicit = roster.filter(
     (member) =>
       (member.userId !== null &&
         (message.mentionedUserIds.includes(member.userId) || message.repliedToUserId === member.userId)) ||
-      member.name.toLowerCase() === repliedTo ||
+      displayName(member.name).toLowerCase() === repliedTo ||
       (message.mentionsCastBot === true && named.includes(member)),
   );
   return (explicit.length > 0 ? explicit : named).map((member) => member.name);

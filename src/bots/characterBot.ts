@@ -1,6 +1,7 @@
 import type { Client as TemporalClient } from '@temporalio/client';
 import { ChannelType, Client, Events, GatewayIntentBits, Partials, type Message } from 'discord.js';
 import type { RosterView } from '../characters/liveRoster';
+import { displayName } from '../characters/names';
 import type { Logger } from '../logger';
 import type { GatewayStatus } from '../store/gatewayStatus';
 import type { ReplyWorkflow } from '../workflows/reply';
@@ -212,7 +213,7 @@ async function repliedWebhookName(message: Message): Promise<string | null> {
 function authorOf(message: Message, voice: Voice, client: Client, castCharacters: string[]): string | null {
   if (voice.kind === 'character') return message.author.id === client.user?.id ? voice.character : null;
   if (!message.webhookId) return null;
-  return castCharacters.find((character) => character === message.author.username) ?? null;
+  return castCharacters.find((character) => displayName(character) === message.author.username) ?? null;
 }
 
 /** The shard that delivered a message: its guild's (discord.js records it at GUILD_CREATE); DMs come on shard 0. */

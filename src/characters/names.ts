@@ -9,3 +9,11 @@ export function mentionsName(text: string, alias: string): boolean {
     .replace(/\s+/g, '\\s+');
   return new RegExp(`(?<![\\p{L}\\p{N}_])${pattern}(?![\\p{L}\\p{N}_])`, 'iu').test(text);
 }
+
+/**
+ * How a character is called in text and shown in Discord: its roster name with `_` as spaces (a card's
+ * "Glenn Quagmire" is the roster's Glenn_Quagmire, whose webhook posts are signed "Glenn Quagmire").
+ */
+export function displayName(rosterName: string): string {
+  return rosterName.replace(/_/g, ' ');
+}

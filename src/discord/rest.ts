@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { DiscordAPIError, REST } from '@discordjs/rest';
 import { Routes, type APIMessage } from 'discord.js';
+import { displayName } from '../characters/names';
 import { snowflakeAt, snowflakeTime } from './snowflake';
 import { MissingWebhookPermissionError, WebhookLimitError, WebhookPoster } from './webhooks';
 
@@ -77,7 +78,7 @@ export function createDiscordPoster(
       if (!rest) {
         const { cast: castBot, webhooks: poster } = viaCast(character);
         const avatarUrl = await castBot.avatarFor(character);
-        return poster.post(channelId, { username: character, content, avatarUrl });
+        return poster.post(channelId, { username: displayName(character), content, avatarUrl });
       }
       const message = (await rest.post(Routes.channelMessages(channelId), {
         body: {
@@ -96,7 +97,7 @@ export function createDiscordPoster(
       return viaCast(character).webhooks.recognisePosted(
         channelId,
         snowflakeAt(since.getTime()),
-        character,
+        displayName(character),
         content,
       );
     },

@@ -1,3 +1,4 @@
+import { displayName } from '../characters/names';
 import type { RagSnippet } from '../store/conversationHistory';
 import { parseJsonObject } from './json';
 import { resolveMacros } from './macros';
@@ -67,7 +68,7 @@ export function parseCharacterChoice(answer: string, characters: string[]): stri
 
 /** A starter speaks to the whole channel, so a card's `{{user}}` is "everyone". */
 export function buildStarterMessages(prompt: StarterPrompt): ChatMessage[] {
-  let system = resolveMacros(prompt.systemPrompt, { char: prompt.character, user: 'everyone' });
+  let system = resolveMacros(prompt.systemPrompt, { char: displayName(prompt.character), user: 'everyone' });
   if (prompt.snippet) {
     system += `\n\nA FACT FROM THE FAMILY GUY WIKI you may bring up, in your own voice: ${prompt.snippet.text.trim()}`;
   }

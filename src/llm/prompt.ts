@@ -1,3 +1,4 @@
+import { displayName } from '../characters/names';
 import { MAX_PROMPT_LORE_CHARS } from '../lore/match';
 import type { RagSnippet, SpeakerType } from '../store/conversationHistory';
 import { resolveMacros, type MacroValues } from './macros';
@@ -74,7 +75,7 @@ export function boundedHistory(history: HistoryLine[]): HistoryLine[] {
 
 /** What the macros of a reply's texts stand for: the character, and the user answered ("User"). */
 export function replyMacroValues(prompt: Pick<ReplyPrompt, 'character' | 'userName'>): MacroValues {
-  return { char: prompt.character, user: prompt.userName ?? 'User' };
+  return { char: displayName(prompt.character), user: prompt.userName ?? 'User' };
 }
 
 /**

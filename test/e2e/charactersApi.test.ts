@@ -2,12 +2,10 @@
  * The admin API's roster, card, avatar, lorebook and channel routes, and the CLI over them, against a
  * real store (FerretDB) and a listening admin server.
  */
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { startAdminServer } from '../../src/admin/server';
 import { BUILTIN_CHARACTERS } from '../../src/characters/builtin';
@@ -16,10 +14,9 @@ import { profilesOf } from '../../src/characters/liveRoster';
 import { logger } from '../../src/logger';
 import { openStore, type Store } from '../../src/store/mongo';
 import { fixtureCard, fixtureJson, pngWith } from '../fixtures/cards/build';
+import { runAdminCli } from './processes';
 
 const TOKEN = `admin-${randomUUID()}`;
-const REPO = join(__dirname, '..', '..');
-const TSX_LOADER = pathToFileURL(join(REPO, 'node_modules/tsx/dist/loader.mjs')).href;
 let store: Store;
 let connection: Connection;
 let admin: Awaited<ReturnType<typeof startAdminServer>>;
@@ -436,24 +433,7 @@ describe('hostile requests to the roster routes', () => {
 });
 
 describe('the CLI', () => {
-  function cli(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    return new Promise((resolve) => {
-      const child = spawn(
-        process.execPath,
-        // Run in a scratch directory (exports land there): tsx and the CLI named by path.
-        ['--import', TSX_LOADER, join(REPO, 'src/admin/cli.ts'), ...args],
-        {
-          cwd: dir,
-          env: { PATH: process.env.PATH, ADMIN_URL: admin.url, ADMIN_TOKEN: TOKEN },
-        },
-      );
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
-  }
+  const cli = (...args: string[]) => runAdminCli(args, { adminUrl: admin.url, adminToken: TOKEN, cwd: dir });
 
   it('imports a PNG card and exports it again, then re-imports the export with --replace', async () => {
     const card = fixtureCard('cleveland.v3.json');

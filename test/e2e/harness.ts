@@ -38,7 +38,10 @@ export interface Harness {
   ollama: ScriptedOllama;
   store: Store;
   temporal: Client;
+  /** Each character's own bot (registered with the fake even when `voices` is `cast`, then never logged in). */
   botUsers: Record<CharacterName, BotUser>;
+  /** The cast bot of webhook mode (`voices` cast or both). */
+  castBot: BotUser | undefined;
   channelId: string;
   /** Environment a separate worker process needs to join this harness. */
   workerEnv: NodeJS.ProcessEnv;
@@ -54,7 +57,17 @@ let workflowBundle: Awaited<ReturnType<typeof bundleWorkflowCode>> | undefined;
 
 export async function startHarness(
   /** `env` overrides the worker's and bots' settings (follow-ups and QC are off unless it turns them on). */
-  options: { worker?: boolean; bots?: boolean; llmConcurrency?: number; env?: NodeJS.ProcessEnv } = {},
+  options: {
+    worker?: boolean;
+    bots?: boolean;
+    llmConcurrency?: number;
+    env?: NodeJS.ProcessEnv;
+    /**
+     * Who speaks in Discord: each character's own bot (default), the one cast bot of webhook mode for
+     * everyone (`cast`), or both (`both`: the three with bots, characters added later through the cast).
+     */
+    voices?: 'bots' | 'cast' | 'both';
+  } = {},
 ): Promise<Harness> {
   installTemporalRuntime();
   const discord = await startFakeDiscord();
@@ -65,6 +78,9 @@ export async function startHarness(
       discord.addBot({ token: `token-${name.toLowerCase()}-${randomUUID()}`, username: name }),
     ]),
   ) as Record<CharacterName, BotUser>;
+  const voices = options.voices ?? 'bots';
+  const castBot =
+    voices === 'bots' ? undefined : discord.addBot({ token: `token-cast-${randomUUID()}`, username: 'Cast' });
   const channelId = discord.createTextChannel('general');
   const workerEnv: NodeJS.ProcessEnv = {
     MONGODB_URI: process.env.MONGODB_URI,
@@ -83,9 +99,11 @@ export async function startHarness(
     FOLLOW_UP_MAX_CHAIN: '0',
     QC_ENABLED: 'false',
     ROSTER_REFRESH_MS: '500',
-    ...Object.fromEntries(
-      CHARACTERS.map((name) => [`DISCORD_TOKEN_${name.toUpperCase()}`, botUsers[name].token]),
-    ),
+    ...(voices !== 'cast' &&
+      Object.fromEntries(
+        CHARACTERS.map((name) => [`DISCORD_TOKEN_${name.toUpperCase()}`, botUsers[name].token]),
+      )),
+    ...(castBot && { DISCORD_CAST_TOKEN: castBot.token }),
     ...options.env,
   };
   const config = loadConfig(workerEnv);
@@ -125,7 +143,7 @@ export async function startHarness(
     (options.bots ?? true)
       ? await startBots({ config, roster, temporal, gatewayStatus: store.gatewayStatus, log: logger })
       : [];
-  if (bots.length > 0) await discord.waitForBotsReady(CHARACTERS.length);
+  if (bots.length > 0) await discord.waitForBotsReady(bots.length);
 
   return {
     config,
@@ -136,6 +154,7 @@ export async function startHarness(
     store,
     temporal,
     botUsers,
+    castBot,
     channelId,
     workerEnv,
     startAdmin: (token) =>

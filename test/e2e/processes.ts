@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 const repo = join(__dirname, '..', '..');
 
@@ -60,4 +61,33 @@ export async function kill(child: ChildProcess): Promise<void> {
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGKILL');
   await exited;
+}
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * The admin CLI (`npm run admin -- <args>`) as a user runs it, against the admin API at `adminUrl`: only PATH
+ * and the two variables from this process's environment, in `cwd` (where it reads and writes files).
+ */
+export function runAdminCli(
+  args: string[],
+  options: { adminUrl: string; adminToken: string; cwd: string },
+): Promise<CliRun> {
+  // tsx's loader by path: the scratch directory has no node_modules to resolve `tsx` from.
+  const loader = pathToFileURL(join(repo, 'node_modules/tsx/dist/loader.mjs')).href;
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', loader, join(repo, 'src/admin/cli.ts'), ...args], {
+      cwd: options.cwd,
+      env: { PATH: process.env.PATH, ADMIN_URL: options.adminUrl, ADMIN_TOKEN: options.adminToken },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
 }
