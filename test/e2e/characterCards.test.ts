@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { cardToPng } from '../../src/characters/cards';
 import { replyWorkflowId } from '../../src/workflows/contracts/reply';
+import type { ReplyWorkflow } from '../../src/workflows/reply';
 import type { GenerationBody } from '../fakes/scriptedOllama';
 import { fixtureCard, fixtureJson } from '../fixtures/cards/build';
 import { waitFor } from '../fakes/waitFor';
@@ -46,7 +47,9 @@ describe('with a mixed deployment (three own bots, and the cast bot for everyone
   /** A human's message, and the reply of `character` to it once it is posted. */
   async function ask(channelId: string, content: string, character: string) {
     const message = await h.discord.userSays({ channelId, content });
-    const handle = h.temporal.workflow.getHandle(replyWorkflowId(message.id, character));
+    const handle = h.temporal.workflow.getHandle<typeof ReplyWorkflow>(
+      replyWorkflowId(message.id, character),
+    );
     const result = await waitFor(() => handle.result(), { timeoutMs: 30_000, what: `${character}'s reply` });
     return { message, result };
   }
@@ -180,10 +183,16 @@ describe('in webhook mode (one token for the whole cast)', () => {
     const message = await h.discord.userSays({ channelId, content: 'Peter, Brian and Stewie: roll call!' });
     const results = await Promise.all(
       ['Peter', 'Brian', 'Stewie'].map((character) =>
-        waitFor(() => h.temporal.workflow.getHandle(replyWorkflowId(message.id, character)).result(), {
-          timeoutMs: 60_000,
-          what: `${character}'s reply`,
-        }),
+        waitFor(
+          () =>
+            h.temporal.workflow
+              .getHandle<typeof ReplyWorkflow>(replyWorkflowId(message.id, character))
+              .result(),
+          {
+            timeoutMs: 60_000,
+            what: `${character}'s reply`,
+          },
+        ),
       ),
     );
 
