@@ -3,7 +3,7 @@ import { NativeConnection, Runtime, Worker, type WorkflowBundleOption } from '@t
 import { createActivities, createLlmActivities, type ActivityDeps } from './activities';
 import { webhookAvatarUrl } from './characters/delivery';
 import { openLiveRoster, type LiveRoster, type RosterView } from './characters/liveRoster';
-import type { CharacterProfile } from './characters/profile';
+import type { RosterEntry } from './characters/profile';
 import { loadRoster } from './characters/roster';
 import { followUpPolicy, loadConfig, promptReviewPolicy, qcPolicy, type Config } from './config';
 import { ensureMetricsFoldSchedule } from './schedules/metricsFold';
@@ -149,7 +149,7 @@ export function openStoreRoster(
  * environment's settings) and one silence check per ORGANIC_CHANNELS entry (existing
  * ones are kept as admins left them).
  */
-async function ensureSchedules(config: Config, roster: CharacterProfile[]): Promise<void> {
+async function ensureSchedules(config: Config, roster: RosterEntry[]): Promise<void> {
   const connection = await Connection.connect({ address: config.temporalAddress });
   try {
     const temporal = new Client({ connection, namespace: config.temporalNamespace });

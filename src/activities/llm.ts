@@ -172,7 +172,8 @@ export function createLlmActivities(deps: { llm: LlmClient; roster: RosterView }
 
     /** A short opening line in character, without mentions. */
     async generateOrganicStarter(prompt: StarterPrompt): Promise<GeneratedReply> {
-      const { text: raw, cutOff } = await ask(buildStarterMessages(prompt));
+      const openers = deps.roster.find(prompt.character)?.organic_starters ?? [];
+      const { text: raw, cutOff } = await ask(buildStarterMessages({ ...prompt, openers }));
       const final = tidyStarter(cleanReply(raw, prompt.character, othersThan(prompt.character), cutOff));
       if (final === '') {
         throw ApplicationFailure.retryable(

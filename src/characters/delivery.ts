@@ -4,7 +4,7 @@
  * message), the worker (how a reply is posted) and the admin API (what GET /characters shows) all
  * decide it here, so they agree.
  */
-import type { CharacterProfile } from './profile';
+import type { RosterEntry } from './profile';
 
 export type DeliveryMode = 'bot' | 'webhook' | 'offline';
 
@@ -24,11 +24,11 @@ export function deliveryMode(
  * can reach that; null: the webhook's own avatar.
  */
 export function webhookAvatarUrl(
-  profile: Pick<CharacterProfile, 'name' | 'avatar' | 'avatar_url'> | undefined,
+  profile: Pick<RosterEntry, 'name' | 'has_avatar' | 'avatar_url'> | undefined,
   publicBaseUrl: string | undefined,
 ): string | null {
   if (!profile) return null;
   if (profile.avatar_url) return profile.avatar_url;
-  if (!profile.avatar || !publicBaseUrl) return null;
+  if (!profile.has_avatar || !publicBaseUrl) return null;
   return `${publicBaseUrl}/avatars/${encodeURIComponent(profile.name.toLowerCase())}`;
 }

@@ -6,7 +6,7 @@
  * (at first: the environment's roster), so Discord keeps being answered.
  */
 import type { Logger } from '../logger';
-import type { CharacterProfile } from './profile';
+import type { CharacterProfile, RosterEntry } from './profile';
 import { BUILTIN_CHARACTERS } from './builtin';
 import { DEFAULT_TALKATIVENESS, type CharacterDefinition } from './roster';
 
@@ -22,31 +22,31 @@ export interface ChannelCast {
 
 /** Where the roster and the channels' settings are read: the store's two modules (or a test's stand-ins). */
 export interface RosterSources {
-  characterRoster: { active(): Promise<CharacterProfile[]> };
+  characterRoster: { active(): Promise<RosterEntry[]> };
   channelSettings: { get(channelId: string): Promise<ChannelCast | null> };
 }
 
 /** What the bots, activities and admin API ask of the roster. */
 export interface RosterView {
   /** The active characters, as last read. */
-  active(): CharacterProfile[];
+  active(): RosterEntry[];
   /** An active character by name (any case). */
-  find(name: string): CharacterProfile | undefined;
+  find(name: string): RosterEntry | undefined;
   /** A channel's settings (null: none set). */
   channel(channelId: string): Promise<ChannelCast | null>;
   /** The active characters present in a channel: its cast, or everyone when it has none. */
-  presentIn(channelId: string): Promise<CharacterProfile[]>;
+  presentIn(channelId: string): Promise<RosterEntry[]>;
 }
 
 export class LiveRoster implements RosterView {
-  private characters: CharacterProfile[];
+  private characters: RosterEntry[];
   private readonly channels = new Map<string, { readAt: number; value: ChannelCast | null }>();
   private timer: NodeJS.Timeout | undefined;
   private failing = false;
 
   constructor(
     private readonly sources: RosterSources,
-    private readonly options: { refreshMs: number; initial: CharacterProfile[]; log: Logger },
+    private readonly options: { refreshMs: number; initial: RosterEntry[]; log: Logger },
   ) {
     this.characters = options.initial;
   }
@@ -75,11 +75,11 @@ export class LiveRoster implements RosterView {
     }
   }
 
-  active(): CharacterProfile[] {
+  active(): RosterEntry[] {
     return this.characters;
   }
 
-  find(name: string): CharacterProfile | undefined {
+  find(name: string): RosterEntry | undefined {
     const wanted = name.toLowerCase();
     return this.characters.find((character) => character.name.toLowerCase() === wanted);
   }
@@ -97,7 +97,7 @@ export class LiveRoster implements RosterView {
     }
   }
 
-  async presentIn(channelId: string): Promise<CharacterProfile[]> {
+  async presentIn(channelId: string): Promise<RosterEntry[]> {
     const cast = (await this.channel(channelId))?.cast;
     if (!cast) return this.characters;
     const present = new Set(cast.map((name) => name.toLowerCase()));
@@ -137,9 +137,10 @@ export async function openLiveRoster(options: {
   refreshMs: number;
   log: Logger;
 }): Promise<LiveRoster> {
-  const initial = profilesOf(options.definitions);
+  const profiles = profilesOf(options.definitions);
+  const initial = profiles.map(({ avatar: _none, ...entry }) => ({ ...entry, has_avatar: false }));
   await options.sources.characterRoster
-    .seed(initial)
+    .seed(profiles)
     .catch((err: unknown) =>
       options.log.warn({ err }, 'cannot seed the roster in MongoDB yet: using the environment roster'),
     );

@@ -56,6 +56,12 @@ export interface CharacterProfile {
   updated_at: Date;
 }
 
+/**
+ * A roster entry as the running processes keep it (re-read every few seconds): the profile without the
+ * avatar's bytes, which are read only when served.
+ */
+export type RosterEntry = Omit<CharacterProfile, 'avatar'> & { has_avatar: boolean };
+
 /** Everything a card import writes, validated in full before anything is written. */
 export interface CharacterImport {
   profile: Pick<

@@ -3,7 +3,7 @@ import type { RagSnippet } from '../store/conversationHistory';
 import { parseJsonObject } from './json';
 import { resolveMacros } from './macros';
 import type { ChatMessage, JsonSchema } from './ollamaChat';
-import { boundedHistory, type HistoryLine } from './prompt';
+import { boundedHistory, boundedText, type HistoryLine } from './prompt';
 
 /** Discord's own limit is 2000; an opener that starts a chat is a line, not a speech. */
 export const MAX_STARTER_CHARS = 200;
@@ -20,7 +20,13 @@ export interface StarterPrompt {
   history: HistoryLine[];
   /** At most one wiki snippet: a starter needs a topic, not a briefing. */
   snippet: RagSnippet | null;
+  /** The character's organic starters (a card's first_mes and group greetings): examples of its openers. */
+  openers?: string[];
 }
+
+/** Openers shown to the model as examples, each cut to a line's length (card greetings can be pages). */
+const MAX_OPENER_EXAMPLES = 3;
+const MAX_OPENER_EXAMPLE_CHARS = 300;
 
 export function buildInitiatorChoiceMessages(prompt: InitiatorChoicePrompt): ChatMessage[] {
   const recent = boundedHistory(prompt.history)
@@ -68,9 +74,16 @@ export function parseCharacterChoice(answer: string, characters: string[]): stri
 
 /** A starter speaks to the whole channel, so a card's `{{user}}` is "everyone". */
 export function buildStarterMessages(prompt: StarterPrompt): ChatMessage[] {
-  let system = resolveMacros(prompt.systemPrompt, { char: displayName(prompt.character), user: 'everyone' });
+  const macros = { char: displayName(prompt.character), user: 'everyone' };
+  let system = resolveMacros(prompt.systemPrompt, macros);
   if (prompt.snippet) {
     system += `\n\nA FACT FROM THE FAMILY GUY WIKI you may bring up, in your own voice: ${prompt.snippet.text.trim()}`;
+  }
+  const openers = (prompt.openers ?? [])
+    .slice(0, MAX_OPENER_EXAMPLES)
+    .map((opener) => boundedText(resolveMacros(opener.trim(), macros), MAX_OPENER_EXAMPLE_CHARS));
+  if (openers.length > 0) {
+    system += `\n\nWAYS YOU HAVE OPENED A CONVERSATION BEFORE (say something new in that spirit):\n${openers.map((opener) => `- ${opener}`).join('\n')}`;
   }
   const messages: ChatMessage[] = [{ role: 'system', content: system }];
   for (const turn of boundedHistory(prompt.history)) {

@@ -1,9 +1,12 @@
 import type { Binary, Collection, Db } from 'mongodb';
-import type { Avatar, CharacterProfile } from '../characters/profile';
+import type { Avatar, CharacterProfile, RosterEntry } from '../characters/profile';
 import { isDuplicateKeyError } from './errors';
 
-/** A roster entry as stored: `_id` is the lower-cased name (the one lookup; no secondary index needed). */
-type RosterDocument = CharacterProfile & { _id: string };
+/**
+ * A roster entry as stored: `_id` is the lower-cased name (the one lookup; no secondary index needed);
+ * `has_avatar` lets the roster be read without the avatars' bytes.
+ */
+type RosterDocument = CharacterProfile & { _id: string; has_avatar: boolean };
 
 /** What a new roster entry needs; the rest (status, timestamps) is set on insert. */
 export type NewCharacter = Omit<CharacterProfile, 'status' | 'created_at' | 'updated_at'>;
@@ -81,13 +84,15 @@ export class CharacterRoster {
   async list(options: { includeRetired?: boolean } = {}): Promise<CharacterProfile[]> {
     const filter = options.includeRetired ? {} : { status: 'active' as const };
     const profiles = await this.collection.find(filter, { projection: { _id: 0 } }).toArray();
-    // A stable sort: characters seeded together (one timestamp) stay in insertion (natural) order.
-    return profiles.sort((a, b) => a.created_at.getTime() - b.created_at.getTime()).map(profileOf);
+    return profiles.sort(joinedOrder).map(profileOf);
   }
 
-  /** The characters that answer. */
-  active(): Promise<CharacterProfile[]> {
-    return this.list();
+  /** The characters that answer, without their avatars' bytes (what the processes re-read every few seconds). */
+  async active(): Promise<RosterEntry[]> {
+    const documents = await this.collection
+      .find({ status: 'active' }, { projection: { avatar: 0 } })
+      .toArray();
+    return documents.sort(joinedOrder).map(({ _id, ...entry }) => entry);
   }
 
   /** The character of that name, in any case. */
@@ -112,7 +117,11 @@ export class CharacterRoster {
 
   private async insert(profile: CharacterProfile): Promise<void> {
     try {
-      await this.collection.insertOne({ _id: idOf(profile.name), ...profile });
+      await this.collection.insertOne({
+        _id: idOf(profile.name),
+        ...profile,
+        has_avatar: profile.avatar !== null,
+      });
     } catch (err) {
       if (isDuplicateKeyError(err)) throw new CharacterExistsError(profile.name);
       throw err;
@@ -125,7 +134,8 @@ export class CharacterRoster {
     if (!current) throw new UnknownCharacterError(name);
     const changes: CharacterPatch & { updated_at: Date } = { ...patch, updated_at: new Date() };
     if (patch.aliases) changes.aliases = normalisedAliases(current.name, patch.aliases);
-    await this.collection.updateOne({ _id: idOf(name) }, { $set: changes });
+    const stored = patch.avatar === undefined ? changes : { ...changes, has_avatar: patch.avatar !== null };
+    await this.collection.updateOne({ _id: idOf(name) }, { $set: stored });
     return { ...current, ...changes };
   }
 
@@ -153,8 +163,13 @@ export class CharacterRoster {
   }
 }
 
-function profileOf(profile: CharacterProfile): CharacterProfile {
+function profileOf({ has_avatar: _derived, ...profile }: Omit<RosterDocument, '_id'>): CharacterProfile {
   return { ...profile, avatar: profile.avatar && avatarOf(profile.avatar) };
+}
+
+/** A stable sort by when characters joined: those seeded together (one timestamp) stay in insertion order. */
+function joinedOrder(a: { created_at: Date }, b: { created_at: Date }): number {
+  return a.created_at.getTime() - b.created_at.getTime();
 }
 
 /** The driver reads BSON binary as its Binary class: the avatar's bytes back as a Buffer. */

@@ -57,4 +57,27 @@ describe('buildStarterMessages', () => {
     };
     expect(buildStarterMessages(prompt)[0]).toEqual({ role: 'system', content: 'Quagmire greets everyone.' });
   });
+
+  it("shows a card's greetings as examples of the character's openers: three at most, each a line long", () => {
+    const greeting = `*{{char}} waves at {{user}}* ${'and rambles on '.repeat(50)}`;
+    const system = buildStarterMessages({
+      character: 'Glenn_Quagmire',
+      systemPrompt: 'You are {{char}}.',
+      history: [],
+      snippet: null,
+      openers: ['Giggity!', greeting, 'Hey there.', 'A fourth one.'],
+    })[0]?.content;
+    expect(system).toContain('You are Glenn Quagmire.');
+    expect(system).toContain('WAYS YOU HAVE OPENED A CONVERSATION BEFORE');
+    expect(system).toContain('- Giggity!');
+    expect(system).toContain('- *Glenn Quagmire waves at everyone* and rambles on');
+    expect(system).toContain('[cut:');
+    expect(system).toContain('- Hey there.');
+    expect(system).not.toContain('A fourth one.');
+  });
+
+  it('adds no openers section for a character without starters', () => {
+    const prompt = { character: 'Peter', systemPrompt: 'You are Peter.', history: [], snippet: null };
+    expect(buildStarterMessages(prompt)[0]?.content).toBe('You are Peter.');
+  });
 });
