@@ -14,12 +14,13 @@ import { adminSettings, startAdminServer } from './admin/server';
 import { startBots } from './bots';
 import { CAST_BOT_NAME } from './bots/characterBot';
 import { deliveryMode } from './characters/delivery';
+import { openStoreRoster } from './characters/liveRoster';
 import { ConfigError, loadConfig } from './config';
 import { logger } from './logger';
 import { SERVICE_TITLES, startLocalStack } from './stack/localStack';
 import { findRepoRoot, resolveServerTools } from './stack/tools';
 import { openStore } from './store/mongo';
-import { installTemporalRuntime, openStoreRoster, runWorker } from './worker';
+import { installTemporalRuntime, runWorker } from './worker';
 
 const stackLog = (msg: string) => logger.info({ component: 'stack' }, msg);
 
@@ -71,7 +72,7 @@ async function main(): Promise<void> {
   });
   const checks = dependencyChecks(config);
   const admin = await startAdminServer({
-    ...adminSettings(config, roster.active()),
+    ...adminSettings(config, roster),
     store,
     temporal,
     checks,
@@ -92,7 +93,7 @@ async function main(): Promise<void> {
     .map((service) => `${SERVICE_TITLES[service.name]} (pid ${service.pid})`);
   const online = new Set(bots.map((bot) => bot.character));
   const characterState = (name: string): string => {
-    switch (deliveryMode(name, config.discordTokens, config.castToken !== undefined)) {
+    switch (deliveryMode(name, Object.keys(config.discordTokens), config.castToken !== undefined)) {
       case 'bot':
         return online.has(name) ? 'in Discord' : 'Discord login failed';
       case 'webhook':

@@ -2,7 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, createLlmActivities, type ActivityDeps } from './activities';
 import { webhookAvatarUrl } from './characters/delivery';
-import { openLiveRoster, type LiveRoster, type RosterView } from './characters/liveRoster';
+import { openStoreRoster, type LiveRoster, type RosterView } from './characters/liveRoster';
 import type { RosterEntry } from './characters/profile';
 import { loadRoster } from './characters/roster';
 import { followUpPolicy, loadConfig, promptReviewPolicy, qcPolicy, type Config } from './config';
@@ -111,7 +111,7 @@ export async function runWorker(
   liveRoster?: LiveRoster,
 ): Promise<void> {
   const definitions = loadRoster(config.characters, config.charactersFile);
-  const roster = liveRoster ?? (await openStoreRoster(config, store, definitions));
+  const roster = liveRoster ?? (await openStoreRoster(config, store));
   await store.characterPrompts.seedDefaults(definitions);
   await ensureSchedules(config, roster.active());
   const deps = activityDepsFromConfig(config, store, roster);
@@ -133,15 +133,6 @@ export async function runWorker(
   } finally {
     if (!liveRoster) roster.stop();
   }
-}
-
-/** The roster in `store`, seeded from the environment's characters and kept fresh. */
-export function openStoreRoster(
-  config: Config,
-  store: Store,
-  definitions = loadRoster(config.characters, config.charactersFile),
-): Promise<LiveRoster> {
-  return openLiveRoster({ sources: store, definitions, refreshMs: config.rosterRefreshMs, log: logger });
 }
 
 /**

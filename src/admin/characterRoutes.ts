@@ -9,6 +9,7 @@ import {
   parseCardFile,
 } from '../characters/cards';
 import { addCharacter, characterForExport, importCharacter } from '../characters/importCharacter';
+import { deliveryMode } from '../characters/delivery';
 import type { CharacterProfile } from '../characters/profile';
 import { CharacterExistsError, UnknownCharacterError, type CharacterPatch } from '../store/characterRoster';
 import type { CharacterPrompt } from '../store/characterPrompts';
@@ -299,11 +300,7 @@ export function characterView(
     organic_starters: profile.organic_starters,
     has_avatar: profile.avatar !== null,
     avatar_url: profile.avatar_url,
-    delivery: delivery.botTokenNames.includes(profile.name.toLowerCase())
-      ? 'bot'
-      : delivery.castBot
-        ? 'webhook'
-        : 'offline',
+    delivery: deliveryMode(profile.name, delivery.botTokenNames, delivery.castBot),
     default_prompt_version: defaultPromptVersion,
   };
 }

@@ -30,7 +30,7 @@ export interface DashboardOptions {
   store: Store;
   temporal: Client;
   /** The roster: each character's bot gets a `discord:<Name>` health entry. */
-  characters: Array<{ name: string }>;
+  characters: () => Array<{ name: string }>;
   /** GET /health's checks (Temporal, MongoDB, Chroma, Ollama), run now. */
   health: () => Promise<Record<string, HealthResult>>;
   /** Where the dashboard links to workflows (absent or null: no links), in this namespace (default "default"). */
@@ -73,7 +73,7 @@ export function dashboardRoutes(app: FastifyInstance, options: DashboardOptions)
           : { ok: false, latency_ms: 0, error: `gateway status unknown: ${problem}` },
       ];
       return {
-        health: { ...health, ...Object.fromEntries(options.characters.map(discord)) },
+        health: { ...health, ...Object.fromEntries(options.characters().map(discord)) },
         replies_per_hour: hours,
         replies: hours.reduce((sum, hour) => sum + hour.replies, 0),
         fallbacks: hours.reduce((sum, hour) => sum + hour.fallbacks, 0),

@@ -1,6 +1,6 @@
 /** The admin API process (production). */
 import { Client, Connection } from '@temporalio/client';
-import { loadRoster } from '../characters/roster';
+import { openStoreRoster } from '../characters/liveRoster';
 import { loadConfig } from '../config';
 import { logger } from '../logger';
 import { stopOnSignals } from '../shutdown';
@@ -11,9 +11,10 @@ import { adminSettings, startAdminServer } from './server';
 async function main(): Promise<void> {
   const config = loadConfig();
   const store = await openStore(config.mongodbUri, config.mongodbDb);
+  const roster = await openStoreRoster(config, store);
   const connection = await Connection.connect({ address: config.temporalAddress });
   const admin = await startAdminServer({
-    ...adminSettings(config, loadRoster(config.characters, config.charactersFile)),
+    ...adminSettings(config, roster),
     store,
     temporal: new Client({ connection, namespace: config.temporalNamespace }),
     checks: dependencyChecks(config),
@@ -22,6 +23,7 @@ async function main(): Promise<void> {
   logger.info({ url: admin.url }, 'admin API listening');
   stopOnSignals(async () => {
     await admin.close();
+    roster.stop();
     await connection.close();
     await store.close();
   });

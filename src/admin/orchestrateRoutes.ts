@@ -26,9 +26,8 @@ export interface OrchestrateCharacter {
  */
 export function orchestrateRoutes(
   app: FastifyInstance,
-  options: { temporal: Client; taskQueue: string; characters: OrchestrateCharacter[] },
+  options: { temporal: Client; taskQueue: string; characters: () => OrchestrateCharacter[] },
 ): void {
-  const characterProblem = `character: expected one of ${options.characters.map((c) => c.name).join(', ')}`;
   app.post<{ Body: { query: string; user: string; channel: string; character?: string } }>(
     '/orchestrate',
     {
@@ -44,7 +43,7 @@ export function orchestrateRoutes(
               'who answers; default: the first named in the query, else the first of the roster',
               {
                 maxLength: 100,
-                [MESSAGE]: characterProblem,
+                [MESSAGE]: 'character: expected a name of the roster',
               },
             ),
           },
@@ -58,7 +57,7 @@ export function orchestrateRoutes(
     },
     async (request, reply) => {
       const { query, user, channel } = request.body;
-      const character = chooseCharacter(options.characters, query, request.body.character, characterProblem);
+      const character = chooseCharacter(options.characters(), query, request.body.character);
       const handle = await startUndeliveredReply(options, character, {
         messageId: `api-${randomUUID()}`,
         channelId: channel,
@@ -92,11 +91,11 @@ function chooseCharacter(
   roster: OrchestrateCharacter[],
   query: string,
   requested: string | undefined,
-  problem: string,
 ): string {
   if (requested !== undefined) {
     const found = rosterName(roster, requested);
-    if (!found) throw new HttpError(400, problem);
+    if (!found)
+      throw new HttpError(400, `character: expected one of ${roster.map((c) => c.name).join(', ')}`);
     return found;
   }
   const named = roster.find((c) => c.aliases.some((alias) => mentionsName(query, alias)));

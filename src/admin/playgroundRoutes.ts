@@ -19,6 +19,8 @@ import { rosterName, startUndeliveredReply } from './undeliveredReplies';
 
 /** Discord's own message limit, as for POST /orchestrate. */
 const MAX_TEXT_CHARS = 4000;
+/** Characters one playground message may go to (each runs a reply on the LLM). */
+const MAX_PLAYGROUND_CHARACTERS = 10;
 const SESSION = '^web:[\\w-]{1,64}$';
 /** A playground reply's workflow (= response) id: replyWorkflowId of a `web-<uuid>` message. */
 const PLAYGROUND_REPLY = 'reply-web-[\\w-]{1,100}';
@@ -36,7 +38,7 @@ export interface PlaygroundOptions {
   store: Store;
   temporal: Client;
   taskQueue: string;
-  characters: Array<{ name: string }>;
+  characters: () => Array<{ name: string }>;
 }
 
 /**
@@ -73,8 +75,7 @@ export function playgroundRoutes(app: FastifyInstance, options: PlaygroundOption
   const storedContext = async (responseId: string) =>
     (await store.conversationHistory.findByResponseId(responseId))?.rag_context_used ?? [];
 
-  const names = options.characters.map((c) => c.name).join(', ');
-  const charactersProblem = `characters: expected 1-${options.characters.length} of ${names}`;
+  const charactersProblem = `characters: expected 1-${MAX_PLAYGROUND_CHARACTERS} names of the roster`;
   app.post<{ Body: { session_id?: string; text: string; characters: string[] } }>(
     '/playground/messages',
     {
@@ -91,7 +92,7 @@ export function playgroundRoutes(app: FastifyInstance, options: PlaygroundOption
               type: 'array',
               items: text(100, 'a character of the roster (any case)', { [MESSAGE]: charactersProblem }),
               minItems: 1,
-              maxItems: options.characters.length,
+              maxItems: MAX_PLAYGROUND_CHARACTERS,
               [MESSAGE]: charactersProblem,
             },
           },
@@ -105,7 +106,7 @@ export function playgroundRoutes(app: FastifyInstance, options: PlaygroundOption
     },
     async (request, reply) => {
       const { text, session_id: sessionId = `${WEB_SESSION_PREFIX}${randomUUID()}` } = request.body;
-      const characters = chosenCharacters(request.body.characters, options.characters);
+      const characters = chosenCharacters(request.body.characters, options.characters());
       const messageId = `web-${randomUUID()}`;
       const message: ReplyInput['message'] = {
         messageId,

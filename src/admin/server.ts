@@ -12,6 +12,7 @@ import Fastify, {
   type FastifyRequest,
   LogController,
 } from 'fastify';
+import type { RosterView } from '../characters/liveRoster';
 import { crawlDefaults, type Config } from '../config';
 import type { Logger } from '../logger';
 import type { Store } from '../store/mongo';
@@ -54,8 +55,8 @@ export interface AdminOptions {
   /** Defaults of a crawl started without parameters. */
   crawlDefaults: WikiCrawlParams;
   checks: Record<string, HealthCheck>;
-  /** Who can answer POST /orchestrate. */
-  characters: OrchestrateCharacter[];
+  /** The active characters now (who can answer POST /orchestrate and the playground; whose gateway is shown). */
+  characters: () => OrchestrateCharacter[];
   /** The Temporal Web UI the dashboard links workflows to (absent or null: no links), in this namespace. */
   temporalUiUrl?: string | null;
   temporalNamespace?: string;
@@ -91,7 +92,8 @@ const CSP_DIRECTIVES = {
 /** The admin API's settings from configuration (where it listens, who may answer, crawl defaults). */
 export function adminSettings(
   config: Config,
-  roster: OrchestrateCharacter[],
+  /** The live roster (an array: a fixed one, as in tests). */
+  roster: Pick<RosterView, 'active'> | OrchestrateCharacter[],
 ): Pick<
   AdminOptions,
   | 'host'
@@ -112,7 +114,8 @@ export function adminSettings(
     cookieSecure: config.adminCookieSecure,
     taskQueue: config.taskQueue,
     crawlDefaults: crawlDefaults(config),
-    characters: roster.map(({ name, aliases }) => ({ name, aliases })),
+    characters: () =>
+      (Array.isArray(roster) ? roster : roster.active()).map(({ name, aliases }) => ({ name, aliases })),
     temporalUiUrl: config.temporalUiUrl,
     temporalNamespace: config.temporalNamespace,
     // Which characters have a token, not the tokens.

@@ -23,7 +23,8 @@ export async function startBots(options: {
   const { config, roster, temporal, log } = options;
   const sharding = shardingFromConfig(config);
   const users: BotUsers = { characters: new Map(), cast: null };
-  const modeOf = (name: string) => deliveryMode(name, config.discordTokens, config.castToken !== undefined);
+  const modeOf = (name: string) =>
+    deliveryMode(name, Object.keys(config.discordTokens), config.castToken !== undefined);
   const voices: Array<{ voice: Voice; token: string }> = [];
   for (const character of roster.active()) {
     const mode = modeOf(character.name);

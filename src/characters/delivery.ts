@@ -10,11 +10,11 @@ export type DeliveryMode = 'bot' | 'webhook' | 'offline';
 
 export function deliveryMode(
   character: string,
-  /** DISCORD_TOKEN_<NAME> values by lower-cased name (only whether one is set matters). */
-  tokens: Record<string, string>,
+  /** The lower-cased names with a DISCORD_TOKEN_<NAME> (never the tokens). */
+  botTokenNames: string[],
   hasCastToken: boolean,
 ): DeliveryMode {
-  if (tokens[character.toLowerCase()]) return 'bot';
+  if (botTokenNames.includes(character.toLowerCase())) return 'bot';
   return hasCastToken ? 'webhook' : 'offline';
 }
 

@@ -5,10 +5,11 @@
  * within seconds without a restart. When MongoDB cannot be read, the last roster read stays in use
  * (at first: the environment's roster), so Discord keeps being answered.
  */
-import type { Logger } from '../logger';
+import type { Config } from '../config';
+import { logger, type Logger } from '../logger';
 import type { CharacterProfile, RosterEntry } from './profile';
 import { BUILTIN_CHARACTERS } from './builtin';
-import { DEFAULT_TALKATIVENESS, type CharacterDefinition } from './roster';
+import { DEFAULT_TALKATIVENESS, loadRoster, type CharacterDefinition } from './roster';
 
 /** What a channel's settings say about who is present and how they talk there. */
 export interface ChannelCast {
@@ -145,4 +146,18 @@ export async function openLiveRoster(options: {
       options.log.warn({ err }, 'cannot seed the roster in MongoDB yet: using the environment roster'),
     );
   return new LiveRoster(options.sources, { refreshMs: options.refreshMs, initial, log: options.log }).start();
+}
+
+/** The roster in `store` (its roster and channel settings), seeded from the configured characters. */
+export function openStoreRoster(
+  config: Pick<Config, 'characters' | 'charactersFile' | 'rosterRefreshMs'>,
+  store: Parameters<typeof openLiveRoster>[0]['sources'],
+  log: Logger = logger,
+): Promise<LiveRoster> {
+  return openLiveRoster({
+    sources: store,
+    definitions: loadRoster(config.characters, config.charactersFile),
+    refreshMs: config.rosterRefreshMs,
+    log,
+  });
 }

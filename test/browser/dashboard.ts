@@ -5,7 +5,6 @@
  */
 import { dependencyChecks } from '../../src/admin/healthChecks';
 import { adminSettings, startAdminServer } from '../../src/admin/server';
-import { loadRoster } from '../../src/characters/roster';
 import { logger } from '../../src/logger';
 import type { Harness } from '../e2e/harness';
 
@@ -16,7 +15,7 @@ export async function startDashboard(h: Harness, token: string): Promise<Dashboa
   const model = `${h.config.ollamaModel}:latest`;
   if (!h.ollama.models.includes(model)) h.ollama.models.push(model);
   return startAdminServer({
-    ...adminSettings(h.config, loadRoster(h.config.characters)),
+    ...adminSettings(h.config, h.roster),
     host: '127.0.0.1',
     port: 0,
     token,

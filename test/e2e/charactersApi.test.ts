@@ -36,7 +36,7 @@ beforeAll(async () => {
     temporal: new Client({ connection }),
     taskQueue: `chars-${randomUUID()}`,
     crawlDefaults: { baseUrl: 'http://127.0.0.1:9', maxPages: 5, delayMs: 0, seedTitles: [] },
-    characters: [],
+    characters: () => [],
     delivery: { botTokenNames: ['peter'], castBot: true },
     checks: {},
     log: logger,

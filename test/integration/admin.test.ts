@@ -22,7 +22,7 @@ beforeAll(async () => {
     temporal: new Client({ connection }),
     taskQueue: `admin-${randomUUID()}`,
     crawlDefaults: { baseUrl: 'http://127.0.0.1:9', maxPages: 5, delayMs: 0, seedTitles: [] },
-    characters: [{ name: 'Peter', aliases: ['peter'] }],
+    characters: () => [{ name: 'Peter', aliases: ['peter'] }],
     checks: {
       mongodb: async () => {
         await store.db.command({ ping: 1 });

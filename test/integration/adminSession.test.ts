@@ -43,7 +43,7 @@ function startServer(options: { cookieSecure: boolean }) {
     temporal: new Client({ connection }),
     taskQueue: `session-${randomUUID()}`,
     crawlDefaults: { baseUrl: 'http://127.0.0.1:9', maxPages: 5, delayMs: 0, seedTitles: [] },
-    characters: [{ name: 'Peter', aliases: ['peter'] }],
+    characters: () => [{ name: 'Peter', aliases: ['peter'] }],
     checks: {},
     log: logger,
   });
