@@ -9,19 +9,14 @@ import { Client } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection } from '@temporalio/worker';
 import { startBots } from '../../src/bots';
 import type { CharacterBot } from '../../src/bots/characterBot';
-import type { LiveRoster } from '../../src/characters/liveRoster';
+import { openStoreRoster, type LiveRoster } from '../../src/characters/liveRoster';
 import { loadRoster } from '../../src/characters/roster';
 import { adminSettings, startAdminServer } from '../../src/admin/server';
 import { loadConfig, type Config } from '../../src/config';
 import { logger } from '../../src/logger';
 import { openStore, type Store } from '../../src/store/mongo';
 import type { WikiKnowledge } from '../../src/knowledge/wikiKnowledge';
-import {
-  activityDepsFromConfig,
-  createWorkers,
-  installTemporalRuntime,
-  openStoreRoster,
-} from '../../src/worker';
+import { activityDepsFromConfig, createWorkers, installTemporalRuntime } from '../../src/worker';
 import { startFakeDiscord, type BotUser, type FakeDiscord } from '../fakes/fakeDiscord';
 import { startScriptedOllama, type ScriptedOllama } from '../fakes/scriptedOllama';
 
@@ -159,7 +154,7 @@ export async function startHarness(
     workerEnv,
     startAdmin: (token) =>
       startAdminServer({
-        ...adminSettings(config, roster.active()),
+        ...adminSettings(config, roster),
         host: '127.0.0.1',
         port: 0,
         token,
