@@ -9,6 +9,10 @@ import { defineConfig } from 'vite';
 /** Paths of the admin API (everything the dashboard fetches). */
 const API_PATHS = [
   '/session',
+  '/characters',
+  '/channels',
+  '/avatars',
+  '/lorebooks',
   '/dashboard',
   '/prompts',
   '/dead_letters',

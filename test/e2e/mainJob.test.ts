@@ -61,11 +61,13 @@ it('starts without any Discord token, says what is missing, serves /health and s
   const main = await startMain();
   const banner = main.output();
   expect(banner).toContain('Temporal UI:');
-  expect(banner).toContain('Peter (no DISCORD_TOKEN_PETER)');
-  expect(banner).toContain('Stewie (no DISCORD_TOKEN_STEWIE)');
+  expect(banner).toContain('Peter (no DISCORD_TOKEN_PETER or DISCORD_CAST_TOKEN)');
+  expect(banner).toContain('Stewie (no DISCORD_TOKEN_STEWIE or DISCORD_CAST_TOKEN)');
   expect(banner).toMatch(/Ollama: +http:\/\/127\.0\.0\.1:\d+, model mistral: reachable/);
   // The structured log says it too.
-  expect(banner).toContain('DISCORD_TOKEN_BRIAN is not set: Brian stays offline in Discord');
+  expect(banner).toContain(
+    'neither DISCORD_TOKEN_BRIAN nor DISCORD_CAST_TOKEN is set: Brian stays offline in Discord',
+  );
 
   const health = await fetch(`${main.adminUrl}/health`);
   expect(health.status).toBe(200);
