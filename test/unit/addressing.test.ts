@@ -56,6 +56,38 @@ describe('addressedCharacters', () => {
     }
   });
 
+  describe('in webhook mode (characters without a bot of their own: userId null)', () => {
+    const cast: RosterMember[] = [
+      ...roster,
+      { name: 'Glenn_Quagmire', aliases: ['glenn_quagmire', 'glenn quagmire', 'quagmire'], userId: null },
+      { name: 'Cleveland', aliases: ['cleveland'], userId: null },
+    ];
+
+    it("answers a reply to a character's webhook post, signed with its display name, over names in the text", () => {
+      const reply = message({ content: 'and what does Peter say?', repliedToCharacter: 'Glenn Quagmire' });
+      expect(addressedCharacters(reply, cast, null)).toEqual(['Glenn_Quagmire']);
+      expect(addressedCharacters(reply, cast, 'Peter')).toEqual(['Glenn_Quagmire']);
+    });
+
+    it('makes the names beside an @mention of the cast bot explicit, so they win over nothing else', () => {
+      const facts = message({
+        content: '<@900> Quagmire and Cleveland, poker tonight?',
+        mentionedUserIds: ['900'],
+        mentionsCastBot: true,
+      });
+      expect(addressedCharacters(facts, cast, null)).toEqual(['Glenn_Quagmire', 'Cleveland']);
+      // An @mention of a character's own bot still wins over names.
+      const both = message({ content: '<@100> what would Cleveland do?', mentionedUserIds: ['100'] });
+      expect(addressedCharacters(both, cast, null)).toEqual(['Peter']);
+    });
+
+    it('answers no DM through the cast bot (webhooks cannot post there)', () => {
+      expect(
+        addressedCharacters(message({ isDirectMessage: true, content: 'Cleveland?' }), cast, null),
+      ).toEqual([]);
+    });
+  });
+
   it('ignores a message that addresses nobody', () => {
     expect(addressedCharacters(message({ content: 'anyone seen the game?' }), roster, 'Peter')).toEqual([]);
   });
