@@ -73,9 +73,20 @@ interface NewCharacterBody {
  */
 export function characterRoutes(
   app: FastifyInstance,
-  options: { store: Store; delivery?: DeliveryInfo },
+  options: {
+    store: Store;
+    delivery?: DeliveryInfo;
+    /** Re-reads this process's roster (so the next request here already sees a change); absent: nothing to. */
+    refreshRoster?: () => Promise<void>;
+  },
 ): void {
   const { store } = options;
+  /** A roster change, refused with the HTTP status of the store's refusal; this process sees it at once. */
+  const changing = async <T>(change: () => Promise<T>): Promise<T> => {
+    const result = await answering(change);
+    await options.refreshRoster?.();
+    return result;
+  };
   const delivery = options.delivery ?? { botTokenNames: [], castBot: false };
 
   app.get(
@@ -113,7 +124,7 @@ export function characterRoutes(
     },
     async (request, reply) => {
       const body = request.body;
-      const { profile, prompt_version } = await answering(() =>
+      const { profile, prompt_version } = await changing(() =>
         addCharacter(
           store,
           {
@@ -147,7 +158,7 @@ export function characterRoutes(
       },
     },
     async (request) => {
-      const profile = await answering(() => store.characterRoster.update(request.params.name, request.body));
+      const profile = await changing(() => store.characterRoster.update(request.params.name, request.body));
       return characterView(profile, await defaultVersion(store, profile.name), delivery);
     },
   );
@@ -162,7 +173,7 @@ export function characterRoutes(
       },
     },
     async (request) => {
-      const profile = await answering(() => store.characterRoster.retire(request.params.name));
+      const profile = await changing(() => store.characterRoster.retire(request.params.name));
       return characterView(profile, await defaultVersion(store, profile.name), delivery);
     },
   );
@@ -219,7 +230,7 @@ export function characterRoutes(
         if (!Buffer.isBuffer(bytes) || bytes.length === 0)
           throw new HttpError(400, `send the card file as the body (${CARD_TYPES.join(', ')})`);
         const imported = parseCard(bytes);
-        const result = await answering(() =>
+        const result = await changing(() =>
           importCharacter(store, imported, { replace: request.query.replace, by: 'admin' }),
         );
         return reply.code(201).send(result);

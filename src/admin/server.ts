@@ -12,7 +12,7 @@ import Fastify, {
   type FastifyRequest,
   LogController,
 } from 'fastify';
-import type { RosterView } from '../characters/liveRoster';
+import type { LiveRoster } from '../characters/liveRoster';
 import { crawlDefaults, type Config } from '../config';
 import type { Logger } from '../logger';
 import type { Store } from '../store/mongo';
@@ -57,6 +57,8 @@ export interface AdminOptions {
   checks: Record<string, HealthCheck>;
   /** The active characters now (who can answer POST /orchestrate and the playground; whose gateway is shown). */
   characters: () => OrchestrateCharacter[];
+  /** Re-reads the roster `characters` comes from, after a change through this API; absent: a fixed roster. */
+  refreshRoster?: () => Promise<void>;
   /** The Temporal Web UI the dashboard links workflows to (absent or null: no links), in this namespace. */
   temporalUiUrl?: string | null;
   temporalNamespace?: string;
@@ -93,7 +95,7 @@ const CSP_DIRECTIVES = {
 export function adminSettings(
   config: Config,
   /** The live roster (an array: a fixed one, as in tests). */
-  roster: Pick<RosterView, 'active'> | OrchestrateCharacter[],
+  roster: Pick<LiveRoster, 'active' | 'refresh'> | OrchestrateCharacter[],
 ): Pick<
   AdminOptions,
   | 'host'
@@ -106,6 +108,7 @@ export function adminSettings(
   | 'temporalUiUrl'
   | 'temporalNamespace'
   | 'delivery'
+  | 'refreshRoster'
 > {
   return {
     host: config.adminHost,
@@ -116,6 +119,7 @@ export function adminSettings(
     crawlDefaults: crawlDefaults(config),
     characters: () =>
       (Array.isArray(roster) ? roster : roster.active()).map(({ name, aliases }) => ({ name, aliases })),
+    ...(!Array.isArray(roster) && { refreshRoster: () => roster.refresh() }),
     temporalUiUrl: config.temporalUiUrl,
     temporalNamespace: config.temporalNamespace,
     // Which characters have a token, not the tokens.

@@ -10,7 +10,7 @@ import { Client, Connection } from '@temporalio/client';
 import { startAdminServer } from '../../src/admin/server';
 import { BUILTIN_CHARACTERS } from '../../src/characters/builtin';
 import { cardToPng, MAX_CARD_FILE_BYTES, parseCardFile } from '../../src/characters/cards';
-import { profilesOf } from '../../src/characters/liveRoster';
+import { LiveRoster, profilesOf } from '../../src/characters/liveRoster';
 import { logger } from '../../src/logger';
 import { openStore, type Store } from '../../src/store/mongo';
 import { fixtureCard, fixtureJson, pngWith } from '../fixtures/cards/build';
@@ -21,12 +21,14 @@ let store: Store;
 let connection: Connection;
 let admin: Awaited<ReturnType<typeof startAdminServer>>;
 let dir: string;
+let roster: LiveRoster;
 
 beforeAll(async () => {
   store = await openStore(process.env.MONGODB_URI as string, `fgbots_chars_${randomUUID().slice(0, 8)}`);
   await store.characterRoster.seed(profilesOf(BUILTIN_CHARACTERS));
   await store.characterPrompts.seedDefaults(BUILTIN_CHARACTERS);
   connection = await Connection.connect({ address: process.env.TEMPORAL_ADDRESS as string });
+  roster = new LiveRoster(store, { refreshMs: 3_600_000, initial: [], log: logger });
   admin = await startAdminServer({
     host: '127.0.0.1',
     port: 0,
@@ -36,7 +38,9 @@ beforeAll(async () => {
     temporal: new Client({ connection }),
     taskQueue: `chars-${randomUUID()}`,
     crawlDefaults: { baseUrl: 'http://127.0.0.1:9', maxPages: 5, delayMs: 0, seedTitles: [] },
-    characters: () => [],
+    // A roster this process would not re-read on its own within the tests: only the API's refresh.
+    characters: () => roster.active(),
+    refreshRoster: () => roster.refresh(),
     delivery: { botTokenNames: ['peter'], castBot: true },
     checks: {},
     log: logger,
@@ -134,8 +138,10 @@ describe('the roster', () => {
       talkativeness: 0.9,
       avatar_url: 'https://example.com/joe.png',
     });
+    expect(roster.find('Joe')?.talkativeness).toBe(0.9);
     expect((await call('DELETE', '/characters/Joe')).body).toMatchObject({ status: 'retired' });
     expect((await store.characterRoster.active()).map((c) => c.name)).not.toContain('Joe');
+    expect(roster.find('Joe')).toBeUndefined();
     expect((await call('PATCH', '/characters/Joe', { status: 'active' })).body).toMatchObject({
       status: 'active',
     });
@@ -149,6 +155,8 @@ describe('card import and export', () => {
       status: 201,
       body: { name: 'Glenn_Quagmire', prompt_version: 'card-1', lore_entries: 2, starters: 1 },
     });
+    // The admin process sees its own import at once (the next /orchestrate or playground message can name it).
+    expect(roster.find('Glenn_Quagmire')?.aliases).toContain('glenn quagmire');
     const again = await call('POST', '/characters/import', quagmireJson());
     expect(again.status).toBe(409);
     expect(again.body.error).toContain('exists already');
