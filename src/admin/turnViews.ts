@@ -11,10 +11,16 @@ export interface SnippetView {
   text: string;
 }
 
-/** A wiki snippet given to the LLM, titled after its article (or its URL, for a page outside /wiki/). */
+/**
+ * A snippet given to the LLM: a wiki one titled after its article (or its URL, for a page outside /wiki/),
+ * a lorebook entry after its book, entry and why it was chosen.
+ */
 export function snippetView(snippet: RagSnippet): SnippetView {
+  const lore = snippet.lore;
   return {
-    title: titleFromUrl(snippet.source_url) ?? snippet.source_url,
+    title: lore
+      ? `Lorebook "${lore.book}" (${lore.scope}): ${lore.name || `entry ${lore.entry_id}`}, ${lore.reason}`
+      : (titleFromUrl(snippet.source_url) ?? snippet.source_url),
     url: snippet.source_url,
     text: snippet.text,
   };

@@ -73,4 +73,22 @@ describe('turn views', () => {
       'https://example.org/about',
     );
   });
+
+  it('titles a lorebook entry after its book, entry and why it was chosen', () => {
+    const lore = {
+      text: 'The Drunken Clam is the bar.',
+      source_url: 'lorebook:global#3',
+      score: 1,
+      origin: 'lorebook' as const,
+      lore: { scope: 'global', book: 'Quahog', entry_id: 3, name: 'Clam', reason: 'key: clam' },
+    };
+    expect(snippetView(lore)).toEqual({
+      title: 'Lorebook "Quahog" (global): Clam, key: clam',
+      url: 'lorebook:global#3',
+      text: 'The Drunken Clam is the bar.',
+    });
+    expect(snippetView({ ...lore, lore: { ...lore.lore, name: '' } }).title).toBe(
+      'Lorebook "Quahog" (global): entry 3, key: clam',
+    );
+  });
 });
