@@ -17,7 +17,9 @@ import { startWorkflowOnce } from './startWorkflowOnce';
  * Who a gateway client speaks for: one character (its own Discord application), or the cast
  * (webhook mode: one application posting as every character without a token of its own).
  */
-export type Voice = { kind: 'character'; character: string } | { kind: 'cast' };
+export type Voice =
+  /** `character`: the name of its DISCORD_TOKEN_<NAME>, in any case (the roster may only import it later). */
+  { kind: 'character'; character: string } | { kind: 'cast' };
 
 /** The Discord user ids of the logged-in bots, shared by the clients of a process. */
 export interface BotUsers {
@@ -84,16 +86,24 @@ export async function startCharacterBot(options: CharacterBotOptions): Promise<C
     ...(options.sharding.shardCount !== undefined && { shardCount: options.sharding.shardCount }),
   });
 
+  /** This bot's character as the roster spells it now; null while it is not (or no longer) active. */
+  const ownCharacter = (): string | null =>
+    voice.kind === 'character' ? (roster.find(voice.character)?.name ?? null) : null;
   /** The characters this client answers for, of those a message addresses. */
   const ownOf = (addressed: string[]): string[] =>
     voice.kind === 'character'
-      ? addressed.filter((character) => character === voice.character)
+      ? addressed.filter((character) => character === ownCharacter())
       : addressed.filter((character) => options.castCharacters().includes(character));
 
   attachRatings({
     client,
-    ...(voice.kind === 'character' && { rateCommandOf: voice.character }),
-    authorOf: (message) => authorOf(message, voice, client, options.castCharacters()),
+    ...(voice.kind === 'character' && { rateCommandOf: () => ownCharacter() ?? voice.character }),
+    authorOf: (message) =>
+      voice.kind === 'character'
+        ? message.author.id === client.user?.id
+          ? ownCharacter()
+          : null
+        : castAuthorOf(message, options.castCharacters()),
     temporal,
     taskQueue,
     log,
@@ -117,11 +127,7 @@ export async function startCharacterBot(options: CharacterBotOptions): Promise<C
       userId: users.characters.get(character.name.toLowerCase()) ?? null,
     }));
     const facts = await messageFacts(message, users.cast);
-    const addressed = addressedCharacters(
-      facts,
-      members,
-      voice.kind === 'character' ? voice.character : null,
-    );
+    const addressed = addressedCharacters(facts, members, ownCharacter());
     const own = ownOf(addressed);
     if (own.length === 0) return;
     const incoming: IncomingMessage = {
@@ -209,9 +215,8 @@ async function repliedWebhookName(message: Message): Promise<string | null> {
   return referenced?.webhookId ? referenced.author.username : null;
 }
 
-/** Whose post a message is, for ratings: this bot's character, or a cast character's webhook post. */
-function authorOf(message: Message, voice: Voice, client: Client, castCharacters: string[]): string | null {
-  if (voice.kind === 'character') return message.author.id === client.user?.id ? voice.character : null;
+/** The cast character whose webhook post a message is (for ratings), else null. */
+function castAuthorOf(message: Message, castCharacters: string[]): string | null {
   if (!message.webhookId) return null;
   return castCharacters.find((character) => displayName(character) === message.author.username) ?? null;
 }

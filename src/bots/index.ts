@@ -8,8 +8,9 @@ import { startCharacterBot, type BotUsers, type CharacterBot, type Voice } from 
 import { shardingFromConfig } from './sharding';
 
 /**
- * Logs in one bot per character that has a DISCORD_TOKEN_<NAME>, and with DISCORD_CAST_TOKEN the cast
- * bot, which speaks through webhooks for every other character (those imported later included).
+ * Logs in one bot per DISCORD_TOKEN_<NAME> (its character may be imported later), and with
+ * DISCORD_CAST_TOKEN the cast bot, which speaks through webhooks for every other character (those
+ * imported later included).
  * Characters without either stay offline with a clear message; the rest of the system runs regardless.
  */
 export async function startBots(options: {
@@ -25,13 +26,12 @@ export async function startBots(options: {
   const users: BotUsers = { characters: new Map(), cast: null };
   const modeOf = (name: string) =>
     deliveryMode(name, Object.keys(config.discordTokens), config.castToken !== undefined);
-  const voices: Array<{ voice: Voice; token: string }> = [];
+  // Every token logs in, also one whose character is retired or not imported yet: it answers once it is.
+  const voices: Array<{ voice: Voice; token: string }> = Object.entries(config.discordTokens).map(
+    ([key, token]) => ({ voice: { kind: 'character', character: roster.find(key)?.name ?? key }, token }),
+  );
   for (const character of roster.active()) {
-    const mode = modeOf(character.name);
-    const token = config.discordTokens[character.name.toLowerCase()];
-    if (mode === 'bot' && token)
-      voices.push({ voice: { kind: 'character', character: character.name }, token });
-    if (mode === 'offline') {
+    if (modeOf(character.name) === 'offline') {
       log.warn(
         `neither DISCORD_TOKEN_${character.name.toUpperCase()} nor DISCORD_CAST_TOKEN is set: ${character.name} stays offline in Discord`,
       );

@@ -148,8 +148,11 @@ function nextEventTime(): number {
 
 export interface RatingHandlerOptions {
   client: Client;
-  /** The character whose /rate this client registers; absent (the cast bot): reactions only. */
-  rateCommandOf?: string;
+  /**
+   * The character whose /rate this client registers, as the roster spells it now (it may be imported after
+   * the bot logged in); absent (the cast bot): reactions only.
+   */
+  rateCommandOf?: () => string;
   /** The character who wrote a message this client posted (its bot's own, or a cast webhook's), else null. */
   authorOf(message: Message): string | null;
   temporal: TemporalClient;
@@ -163,12 +166,12 @@ export interface RatingHandlerOptions {
  * workflow), and for a character's own bot the /rate command and its registration at ready.
  */
 export function attachRatings(options: RatingHandlerOptions): void {
-  const { client, rateCommandOf: character, temporal, taskQueue, log } = options;
+  const { client, rateCommandOf, temporal, taskQueue, log } = options;
 
-  if (character) {
+  if (rateCommandOf) {
     client.once(Events.ClientReady, (ready) => {
       ready.application.commands
-        .set([rateCommand(character)])
+        .set([rateCommand(rateCommandOf())])
         .then(() => log.info('/rate command registered'))
         .catch((err: unknown) => log.warn({ err }, 'could not register the /rate command'));
     });
@@ -185,8 +188,9 @@ export function attachRatings(options: RatingHandlerOptions): void {
   client.on(Events.MessageReactionRemove, onReaction('remove'));
 
   client.on(Events.InteractionCreate, (interaction) => {
-    if (!character || !interaction.isChatInputCommand() || interaction.commandName !== RATE_COMMAND_NAME)
+    if (!rateCommandOf || !interaction.isChatInputCommand() || interaction.commandName !== RATE_COMMAND_NAME)
       return;
+    const character = rateCommandOf();
     const eventAt = nextEventTime();
     void answerRate(interaction, eventAt, character).catch((err: unknown) =>
       // Only the message: a Discord error's URL would carry the interaction's token.

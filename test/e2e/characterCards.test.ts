@@ -33,7 +33,7 @@ describe('with a mixed deployment (three own bots, and the cast bot for everyone
   const cli = (...args: string[]) => runAdminCli(args, { adminUrl: admin.url, adminToken: TOKEN, cwd: dir });
 
   beforeAll(async () => {
-    h = await startHarness({ voices: 'both', env: { PUBLIC_BASE_URL } });
+    h = await startHarness({ voices: 'both', laterBots: ['Joe_Swanson'], env: { PUBLIC_BASE_URL } });
     admin = await h.startAdmin(TOKEN);
     dir = await mkdtemp(join(tmpdir(), 'fg-cards-e2e-'));
     // Each answer says who wrote it, from the system prompt the model was given.
@@ -97,6 +97,25 @@ describe('with a mixed deployment (three own bots, and the cast bot for everyone
     const clevelandPrompt = prompts.find((text) => text.includes('Stoolbend'));
     expect(clevelandPrompt).toContain('Cleveland Brown runs a delicatessen.');
     expect(cleveland.result.promptVersion).toBe('card-1');
+  });
+
+  it('has a character imported after start answer through its own bot when its DISCORD_TOKEN_<NAME> was there at start', async () => {
+    const card = {
+      spec: 'chara_card_v2',
+      spec_version: '2.0',
+      data: { name: 'Joe Swanson', description: 'A cop.' },
+    };
+    await writeFile(join(dir, 'joe.json'), JSON.stringify(card));
+    expect(JSON.parse((await cli('characters', 'import', 'joe.json')).stdout)).toMatchObject({
+      name: 'Joe_Swanson',
+    });
+    const channelId = h.discord.createTextChannel('own-bot');
+    const { result } = await ask(channelId, 'Joe Swanson, any crime today?', 'Joe_Swanson');
+
+    const posts = h.discord.botMessages(channelId);
+    expect(posts.map((post) => post.author.id)).toEqual([h.laterBots.Joe_Swanson?.id]);
+    expect(posts.map((post) => post.id)).toEqual(result.deliveredMessageIds);
+    expect(h.discord.webhookMessages(channelId)).toEqual([]);
   });
 
   it("puts a lorebook entry whose key the conversation names into the prompt and the turn's rag_context_used, and leaves the other out", async () => {

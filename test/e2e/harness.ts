@@ -37,6 +37,8 @@ export interface Harness {
   botUsers: Record<CharacterName, BotUser>;
   /** The cast bot of webhook mode (`voices` cast or both). */
   castBot: BotUser | undefined;
+  /** The bots of `laterBots`, by name. */
+  laterBots: Record<string, BotUser>;
   channelId: string;
   /** Environment a separate worker process needs to join this harness. */
   workerEnv: NodeJS.ProcessEnv;
@@ -62,6 +64,8 @@ export async function startHarness(
      * everyone (`cast`), or both (`both`: the three with bots, characters added later through the cast).
      */
     voices?: 'bots' | 'cast' | 'both';
+    /** More characters with a DISCORD_TOKEN_<NAME> of their own, not in the roster at start (imported later). */
+    laterBots?: string[];
   } = {},
 ): Promise<Harness> {
   installTemporalRuntime();
@@ -76,6 +80,12 @@ export async function startHarness(
   const voices = options.voices ?? 'bots';
   const castBot =
     voices === 'bots' ? undefined : discord.addBot({ token: `token-cast-${randomUUID()}`, username: 'Cast' });
+  const laterBots = Object.fromEntries(
+    (options.laterBots ?? []).map((name) => [
+      name,
+      discord.addBot({ token: `token-${name.toLowerCase()}-${randomUUID()}`, username: name }),
+    ]),
+  );
   const channelId = discord.createTextChannel('general');
   const workerEnv: NodeJS.ProcessEnv = {
     MONGODB_URI: process.env.MONGODB_URI,
@@ -99,6 +109,9 @@ export async function startHarness(
         CHARACTERS.map((name) => [`DISCORD_TOKEN_${name.toUpperCase()}`, botUsers[name].token]),
       )),
     ...(castBot && { DISCORD_CAST_TOKEN: castBot.token }),
+    ...Object.fromEntries(
+      Object.entries(laterBots).map(([name, bot]) => [`DISCORD_TOKEN_${name.toUpperCase()}`, bot.token]),
+    ),
     ...options.env,
   };
   const config = loadConfig(workerEnv);
@@ -150,6 +163,7 @@ export async function startHarness(
     temporal,
     botUsers,
     castBot,
+    laterBots,
     channelId,
     workerEnv,
     startAdmin: (token) =>
