@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { cardToJson, cardToPng, characterToCard, parseCardFile } from '../../src/characters/cards';
 import { addCharacter, characterForExport, importCharacter } from '../../src/characters/importCharacter';
 import type { CharacterImport, CharacterProfile } from '../../src/characters/profile';
+import { parseLorebook } from '../../src/lore/schema';
 import type { Lorebook } from '../../src/lore/types';
 import { CharacterExistsError, UnknownCharacterError } from '../../src/store/characterRoster';
 import { parseLoreScope } from '../../src/store/lorebooks';
@@ -38,30 +39,17 @@ function profile(name: string, overrides: Partial<CharacterProfile> = {}): Chara
   };
 }
 
+/** A book of one entry per content (keyed key1, key2, ...), with the schema's defaults. */
 function book(name: string, contents: string[]): Lorebook {
-  return {
+  return parseLorebook({
     name,
-    description: '',
-    scan_depth: 4,
-    token_budget: 512,
-    recursive_scanning: false,
-    extensions: {},
     entries: contents.map((content, index) => ({
       id: index + 1,
       name: `entry ${index + 1}`,
       keys: [`key${index + 1}`],
-      secondary_keys: [],
-      selective: false,
-      constant: false,
-      enabled: true,
-      insertion_order: 100,
-      priority: 10,
-      use_regex: false,
-      case_sensitive: false,
       content,
-      extensions: {},
     })),
-  };
+  });
 }
 
 const fixture = (file: string): CharacterImport => parseCardFile(Buffer.from(fixtureJson(file)));
