@@ -143,13 +143,17 @@ export class WebhookPoster {
       // Never ping @everyone, @here, roles or users named in the text.
       allowed_mentions: { parse: [] },
     };
-    const message = (await this.rest.post(Routes.webhook(webhook.id, webhook.token), {
-      body,
-      query: new URLSearchParams({ wait: 'true' }),
-      // A webhook's token is in its path; Discord wants no bot token with it.
-      auth: false,
-    })) as APIMessage;
-    return { id: message.id };
+    try {
+      const message = (await this.rest.post(Routes.webhook(webhook.id, webhook.token), {
+        body,
+        query: new URLSearchParams({ wait: 'true' }),
+        // A webhook's token is in its path; Discord wants no bot token with it.
+        auth: false,
+      })) as APIMessage;
+      return { id: message.id };
+    } catch (err) {
+      throw withoutWebhookToken(err, webhook.token);
+    }
   }
 
   /** The cast bot's user (its id is its application's for bots made since 2019), asked once. */
@@ -185,6 +189,15 @@ function webhookSetupError(err: unknown, channelId: string): unknown {
   if (!(err instanceof DiscordAPIError)) return err;
   if (err.status === 403) return new MissingWebhookPermissionError(channelId);
   if (err.code === RESTJSONErrorCodes.MaximumNumberOfWebhooksReached) return new WebhookLimitError(channelId);
+  return err;
+}
+
+/**
+ * A failed execution's error, whose request URL (an enumerable field, so in every logged or recorded copy of
+ * the error) carries the webhook's token in its path: the token is masked, the rest kept.
+ */
+function withoutWebhookToken(err: unknown, token: string): unknown {
+  if (err instanceof DiscordAPIError) err.url = err.url.split(token).join('[webhook token]');
   return err;
 }
 

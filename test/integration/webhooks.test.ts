@@ -228,6 +228,24 @@ describe('the poster in webhook mode', () => {
   });
 });
 
+test("a failed webhook post's error carries no webhook token (it ends up in logs and the workflow history)", async () => {
+  const channel = fake.createTextChannel('leak');
+  await discord.postMessage('Peter', channel, { content: 'first', idempotencyKey: 'leak:0' });
+  fake.failNext({ method: 'POST', path: WEBHOOK_EXECUTION, status: 400 });
+  const failed: unknown = await discord
+    .postMessage('Peter', channel, { content: 'second', idempotencyKey: 'leak:1' })
+    .then(
+      () => null,
+      (err: unknown) => err,
+    );
+  const [webhook] = fake.webhooks(channel);
+  expect(webhook?.token).toBeTruthy();
+  expect(failed).toBeInstanceOf(Error);
+  const everything = JSON.stringify({ ...(failed as object), message: (failed as Error).message });
+  expect(everything).toContain(`/webhooks/${webhook?.id}/[webhook token]`);
+  expect(everything).not.toContain(webhook?.token as string);
+});
+
 describe('deliverReply in webhook mode', () => {
   test('a long reply goes out in parts of at most 2000 characters, in order, under the name', async () => {
     const channel = fake.createTextChannel('long');
