@@ -86,7 +86,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   403: 'a session cookie without its CSRF token (x-csrf-token)',
   404: 'no such thing',
   409: 'refused by the current state',
-  413: 'request body over 64 KiB',
+  413: "request body over the route's limit (64 KiB; a lorebook 1 MiB, a card file 4 MiB)",
   422: 'cannot be done for this entry',
   429: 'too many wrong tokens from this address: wait Retry-After seconds',
   503: 'admin routes disabled (no ADMIN_TOKEN), or a dependency did not answer',

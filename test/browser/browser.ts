@@ -15,7 +15,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { findRepoRoot } from '../../src/stack/tools';
 
 export const VIEWPORT = { width: 1280, height: 860 };
@@ -139,4 +139,27 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   fs.mkdirSync(dir, { recursive: true });
   await page.waitForLoadState('networkidle').catch(() => undefined);
   await page.screenshot({ path: path.join(dir, `${name}.png`), fullPage: true, animations: 'disabled' });
+}
+
+/** Follows the navigation link to a page and waits for its heading. */
+export async function goTo(page: Page, link: string, heading = link): Promise<void> {
+  await page
+    .getByRole('navigation', { name: 'Dashboard sections' })
+    .getByRole('link', { name: link })
+    .click();
+  await page.getByRole('heading', { level: 1, name: heading }).waitFor();
+}
+
+/**
+ * Waits until the element's text matches `pattern` (the pages poll the API) and returns it trimmed; when it
+ * does not within `timeoutMs`, the error says what was shown instead.
+ */
+export async function textOf(locator: Locator, pattern: RegExp, timeoutMs: number): Promise<string> {
+  try {
+    await locator.filter({ hasText: pattern }).first().waitFor({ timeout: timeoutMs });
+  } catch (err) {
+    const shown = await locator.allTextContents().catch(() => []);
+    throw new Error(`no ${String(pattern)} in ${JSON.stringify(shown)}: ${(err as Error).message}`);
+  }
+  return ((await locator.first().textContent()) ?? '').trim();
 }

@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import type { Browser, Download, Locator, Page } from 'playwright-core';
 import { startHarness, type Harness } from '../e2e/harness';
-import { launchChromium, openTab, screenshot, signIn, type Tab } from './browser';
+import { goTo, launchChromium, openTab, screenshot, signIn, textOf as textWithin, type Tab } from './browser';
 import { startDashboard, type Dashboard } from './dashboard';
 
 const TOKEN = 'browser-characters-test-token';
@@ -65,11 +65,7 @@ beforeAll(async () => {
 beforeEach(async () => {
   tab = await openTab(browser, dashboard.url);
   await signIn(tab.page, TOKEN);
-  await tab.page
-    .getByRole('navigation', { name: 'Dashboard sections' })
-    .getByRole('link', { name: 'Characters' })
-    .click();
-  await tab.page.getByRole('heading', { level: 1, name: 'Characters' }).waitFor();
+  await goTo(tab.page, 'Characters');
 });
 
 afterEach(async () => {
@@ -82,16 +78,7 @@ afterAll(async () => {
   await h?.stop();
 });
 
-/** Waits until the element's text matches `pattern` and returns the text (what was there when it does not). */
-async function textOf(locator: Locator, pattern: RegExp): Promise<string> {
-  try {
-    await locator.filter({ hasText: pattern }).first().waitFor({ timeout: UI_MS });
-  } catch (err) {
-    const shown = await locator.allTextContents().catch(() => []);
-    throw new Error(`no ${String(pattern)} in ${JSON.stringify(shown)}: ${(err as Error).message}`);
-  }
-  return ((await locator.first().textContent()) ?? '').trim();
-}
+const textOf = (locator: Locator, pattern: RegExp) => textWithin(locator, pattern, UI_MS);
 
 /** The admin API with the bearer token, as the CLI calls it. */
 async function adminApi(method: 'GET' | 'POST', path: string, body?: { bytes: Buffer; type: string }) {

@@ -6,7 +6,7 @@
  * apart so the tests do not depend on each other: Peter's prompt versions change, Brian is dead-lettered,
  * Stewie talks in the playground and the conversations.
  */
-import type { Browser, Locator, Page } from 'playwright-core';
+import type { Browser, Locator } from 'playwright-core';
 import { ensureOrganicSchedules } from '../../src/organic/schedules';
 import { QC_SYSTEM_INTRO } from '../../src/llm/qcPrompt';
 import { sessionIdFor } from '../../src/store/sessionId';
@@ -16,7 +16,7 @@ import { startHarness, type Harness } from '../e2e/harness';
 import { startFixtureWiki, type FixtureWiki } from '../fakes/fixtureWiki';
 import type { GenerationBody } from '../fakes/scriptedOllama';
 import { waitFor } from '../fakes/waitFor';
-import { launchChromium, openTab, screenshot, signIn, type Tab } from './browser';
+import { goTo, launchChromium, openTab, screenshot, signIn, textOf as textWithin, type Tab } from './browser';
 import { startDashboard, type Dashboard } from './dashboard';
 
 const TOKEN = 'browser-pages-test-token';
@@ -72,25 +72,9 @@ afterAll(async () => {
   await h?.stop();
 });
 
-/** Follows the navigation link to a page and waits for its heading. */
-async function goTo(page: Page, link: string, heading = link): Promise<void> {
-  await page
-    .getByRole('navigation', { name: 'Dashboard sections' })
-    .getByRole('link', { name: link })
-    .click();
-  await page.getByRole('heading', { level: 1, name: heading }).waitFor();
-}
-
-/** Waits until the element's text matches `pattern` (the page polls the API) and returns the text. */
-async function textOf(locator: Locator, pattern: RegExp, timeout = WORKFLOW_MS): Promise<string> {
-  try {
-    await locator.filter({ hasText: pattern }).first().waitFor({ timeout });
-  } catch (err) {
-    const shown = await locator.allTextContents().catch(() => []);
-    throw new Error(`no ${String(pattern)} in ${JSON.stringify(shown)}: ${(err as Error).message}`);
-  }
-  return (await locator.first().textContent()) ?? '';
-}
+/** What a workflow-driven page shows, once the workflow behind it has done its part. */
+const textOf = (locator: Locator, pattern: RegExp, timeoutMs = WORKFLOW_MS) =>
+  textWithin(locator, pattern, timeoutMs);
 
 /** The admin API with the bearer token, as the CLI calls it (to set up what a test needs). */
 async function adminApi(method: 'GET' | 'POST', path: string, body?: unknown) {
