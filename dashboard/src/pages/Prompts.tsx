@@ -34,11 +34,9 @@ export function PromptsPage() {
     () => [...new Set((all.data?.prompts ?? []).map((p) => p.character_name))].sort(),
     [all.data],
   );
-  const [character, setCharacter] = useState<string | null>(characterFromHash);
-  useEffect(() => {
-    if (characters.length > 0 && (!character || !characters.includes(character)))
-      setCharacter(characters[0] ?? null);
-  }, [characters, character]);
+  const [chosen, setCharacter] = useState<string | null>(characterFromHash);
+  // Derived, not set by an effect: an effect could overwrite a choice made as the list arrived.
+  const character = chosen && characters.includes(chosen) ? chosen : (characters[0] ?? null);
 
   return (
     <>
