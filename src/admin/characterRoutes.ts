@@ -4,12 +4,13 @@ import {
   cardToJson,
   cardToPng,
   characterToCard,
-  DEFAULT_TALKATIVENESS,
   MAX_CARD_FILE_BYTES,
   parseCardFile,
 } from '../characters/cards';
 import { addCharacter, characterForExport, importCharacter } from '../characters/importCharacter';
 import { deliveryMode } from '../characters/delivery';
+import { ROSTER_NAME, ROSTER_NAME_PATTERN } from '../characters/names';
+import { DEFAULT_TALKATIVENESS } from '../characters/roster';
 import type { CharacterProfile } from '../characters/profile';
 import { CharacterExistsError, UnknownCharacterError, type CharacterPatch } from '../store/characterRoster';
 import type { CharacterPrompt } from '../store/characterPrompts';
@@ -28,9 +29,8 @@ export interface DeliveryInfo {
 const CARD_TYPES = ['application/json', 'image/png', 'application/octet-stream'];
 const MAX_PROMPT_CHARS = 12_000;
 const MAX_LINE_CHARS = 2000;
-const NAME = '[A-Za-z][A-Za-z0-9_]{0,31}';
-const nameParams = pathParams({ name: NAME });
-const characterUrl = (suffix = '') => `/characters/${param('name', NAME)}${suffix}`;
+const nameParams = pathParams({ name: ROSTER_NAME_PATTERN });
+const characterUrl = (suffix = '') => `/characters/${param('name', ROSTER_NAME_PATTERN)}${suffix}`;
 
 const FIELDS: Record<string, Schema> = {
   aliases: { type: 'array', items: text(64), maxItems: 20, [MESSAGE]: 'aliases: expected at most 20 words' },
@@ -110,7 +110,7 @@ export function characterRoutes(
         body: object(
           {
             name: text(32, 'a letter, then letters, digits or _', {
-              pattern: `^${NAME}$`,
+              pattern: ROSTER_NAME.source,
               [MESSAGE]: 'name: expected a letter, then at most 31 letters, digits or _',
             }),
             prompt_text: text(MAX_PROMPT_CHARS),
@@ -246,7 +246,7 @@ export function characterRoutes(
  */
 export function avatarRoutes(app: FastifyInstance, options: { store: Store }): void {
   app.get<CharacterRoute>(
-    `/avatars/${param('name', NAME)}`,
+    `/avatars/${param('name', ROSTER_NAME_PATTERN)}`,
     {
       schema: {
         summary: "a character's avatar image (public: webhook posts link to it)",

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { ROSTER_NAME_PATTERN } from '../characters/names';
 import { LorebookError, parseLorebook } from '../lore/schema';
 import type { LoreScope } from '../lore/types';
 import { parseLoreScope, type StoredLorebook } from '../store/lorebooks';
@@ -12,7 +13,7 @@ export const MAX_LOREBOOK_BYTES = 1024 * 1024;
 const scopeParams = object(
   {
     scope: string(undefined, {
-      pattern: '^(global|character:[A-Za-z][A-Za-z0-9_]{0,31}|channel:[\\w-]{1,64})$',
+      pattern: `^(global|character:${ROSTER_NAME_PATTERN}|channel:[\\w-]{1,64})$`,
       [MESSAGE]: 'scope: expected global, character:<name> or channel:<channel id>',
     }),
   },

@@ -17,3 +17,12 @@ export function mentionsName(text: string, alias: string): boolean {
 export function displayName(rosterName: string): string {
   return rosterName.replace(/_/g, ' ');
 }
+
+/** A roster name: a letter, then letters, digits or _, at most 32 (it also names DISCORD_TOKEN_<NAME>). */
+export const ROSTER_NAME_PATTERN = '[A-Za-z][A-Za-z0-9_]{0,31}';
+export const ROSTER_NAME = new RegExp(`^${ROSTER_NAME_PATTERN}$`);
+
+/** `aliases` lower-cased, trimmed, without repeats or blanks, the name first. */
+export function normalisedAliases(name: string, aliases: string[]): string[] {
+  return [...new Set([name, ...aliases].map((alias) => alias.trim().toLowerCase()).filter(Boolean))];
+}

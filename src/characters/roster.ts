@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { BUILTIN_CHARACTERS } from './builtin';
+import { normalisedAliases, ROSTER_NAME } from './names';
 
 /** How likely a character answers another's line unprompted, when nothing says otherwise. */
 export const DEFAULT_TALKATIVENESS = 0.3;
@@ -61,7 +62,7 @@ function validateCharacter(entry: unknown, where: string): CharacterDefinition {
     return value.trim();
   };
   const name = text('name');
-  if (!/^[A-Za-z][A-Za-z0-9_]{0,31}$/.test(name)) {
+  if (!ROSTER_NAME.test(name)) {
     throw new Error(
       `${where}: "name" must be a letter then letters, digits or _ (it names DISCORD_TOKEN_<NAME>)`,
     );
@@ -79,7 +80,7 @@ function validateCharacter(entry: unknown, where: string): CharacterDefinition {
   }
   return {
     name,
-    aliases: [...new Set([name.toLowerCase(), ...aliases.map((a: string) => a.trim().toLowerCase())])],
+    aliases: normalisedAliases(name, aliases as string[]),
     promptText: text('promptText'),
     fallbackLine: text('fallbackLine'),
     ...(talkativeness === undefined ? {} : { talkativeness }),

@@ -1,4 +1,5 @@
 import type { Binary, Collection, Db } from 'mongodb';
+import { normalisedAliases } from '../characters/names';
 import type { Avatar, CharacterProfile, RosterEntry } from '../characters/profile';
 import { isDuplicateKeyError } from './errors';
 
@@ -27,9 +28,6 @@ export type CharacterPatch = Partial<
   >
 >;
 
-/** A roster name: a letter, then letters, digits or _ (it names DISCORD_TOKEN_<NAME>). */
-export const ROSTER_NAME = /^[A-Za-z][A-Za-z0-9_]{0,31}$/;
-
 export class CharacterExistsError extends Error {
   constructor(name: string) {
     super(`a character named "${name}" exists already (import with replace to overwrite it)`);
@@ -45,11 +43,6 @@ export class UnknownCharacterError extends Error {
 }
 
 const idOf = (name: string) => name.toLowerCase();
-
-/** `aliases` lower-cased, trimmed, without repeats, the name first. */
-export function normalisedAliases(name: string, aliases: string[]): string[] {
-  return [...new Set([name, ...aliases].map((alias) => alias.trim().toLowerCase()).filter(Boolean))];
-}
 
 /**
  * The roster in MongoDB (`characters`): who the system can play, changed at run time by the admin API,

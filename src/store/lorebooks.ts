@@ -1,3 +1,4 @@
+import { ROSTER_NAME } from '../characters/names';
 import type { Collection, Db } from 'mongodb';
 import type { Lorebook, LoreScope } from '../lore/types';
 
@@ -18,7 +19,6 @@ export interface StoredLorebook {
 }
 
 const CHANNEL_ID = /^[\w-]{1,64}$/;
-const CHARACTER_NAME = /^[A-Za-z][A-Za-z0-9_]{0,31}$/;
 
 /**
  * `text` as a LoreScope (a character's name lower-cased), or null when it is none: `global`,
@@ -27,7 +27,7 @@ const CHARACTER_NAME = /^[A-Za-z][A-Za-z0-9_]{0,31}$/;
 export function parseLoreScope(text: string): LoreScope | null {
   if (text === 'global') return 'global';
   const [kind, id = ''] = text.split(/:(.*)/s);
-  if (kind === 'character' && CHARACTER_NAME.test(id)) return `character:${id.toLowerCase()}`;
+  if (kind === 'character' && ROSTER_NAME.test(id)) return `character:${id.toLowerCase()}`;
   if (kind === 'channel' && CHANNEL_ID.test(id)) return `channel:${id}`;
   return null;
 }

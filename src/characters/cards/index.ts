@@ -4,7 +4,6 @@ export * from './limits';
 export { parseCardFile, parseCardJson } from './parse';
 export { composeCardPrompt, DEFAULT_CARD_INTRO } from './prompt';
 export { characterToCard, cardToJson, cardToPng, type CharacterToExport } from './export';
-export { DEFAULT_TALKATIVENESS } from './mapping';
 export { containCardText } from './contain';
 export type {
   CardV3,

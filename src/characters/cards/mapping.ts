@@ -25,6 +25,7 @@ import {
   textList,
   type JsonObject,
 } from './read';
+import { DEFAULT_TALKATIVENESS } from '../roster';
 import { rosterNameFor } from './rosterName';
 
 /** A card as read from JSON: its spec checked, its data not yet. */
@@ -33,8 +34,6 @@ export interface SpecCard {
   spec_version: string;
   data: JsonObject;
 }
-
-export const DEFAULT_TALKATIVENESS = 0.3;
 
 /** Data fields the import maps (everything else in data is kept as it is, for export). */
 const MAPPED_FIELDS = new Set([
