@@ -11,9 +11,13 @@ import {
   GatewayDispatchEvents,
   GatewayIntentBits,
   Partials,
+  PermissionFlagsBits,
   Routes,
+  type APIApplicationCommand,
   type APIMessage,
   type APIWebhook,
+  type ChatInputCommandInteraction,
+  type Interaction,
   type GatewayDispatchPayload,
   type Message,
 } from 'discord.js';
@@ -407,6 +411,265 @@ describe('fake Discord with discord.js', () => {
         1,
       );
       expect(fake.restCalls.at(-1)).toMatchObject({ injected: true, status: 500 });
+    });
+  });
+
+  describe('edits and deletions, as Discord implements them', () => {
+    let peterRest: REST;
+    let stewieRest: REST;
+    let edits: string;
+    beforeAll(() => {
+      peterRest = new REST({ api: fake.apiUrl, retries: 0 }).setToken(peter.token);
+      stewieRest = new REST({ api: fake.apiUrl, retries: 0 }).setToken(stewie.token);
+      edits = fake.createTextChannel('edits');
+    });
+    const post = (rest: REST, body: object) =>
+      rest.post(Routes.channelMessages(edits), { body }) as Promise<APIMessage>;
+    const events = (bot: BotUser, type: string, id: string) =>
+      raw.get(bot.id)?.filter((packet) => packet.t === type && packetId(packet) === id) ?? [];
+
+    test("a bot edits its own message: edited_timestamp, MESSAGE_UPDATE to discord.js, the reply's copy, the history", async () => {
+      const said = await fake.userSays({ channelId: edits, author: human, content: 'Peter?' });
+      const reply = await post(peterRest, {
+        content: 'Hold on',
+        message_reference: { message_id: said.id },
+        allowed_mentions: { parse: [], replied_user: true },
+      });
+      const quoting = await fake.userSays({
+        channelId: edits,
+        author: human,
+        content: 'ok',
+        replyTo: reply.id,
+      });
+      const atStewie = await waitFor(() => got(stewie, reply.id), { what: 'the reply at Stewie' });
+      const updated = once(clients[1] as Client, Events.MessageUpdate);
+      const edited = (await peterRest.patch(Routes.channelMessage(edits, reply.id), {
+        body: { content: `Hold on, <@${human.id}>, this is the edit`, allowed_mentions: { parse: [] } },
+      })) as APIMessage;
+      expect(edited).toMatchObject({ id: reply.id, content: `Hold on, <@${human.id}>, this is the edit` });
+      expect(edited.edited_timestamp).toEqual(expect.any(String));
+      // allowed_mentions without replied_user takes the reply's ping away, and parses no one.
+      expect(edited.mentions).toEqual([]);
+      const [, after] = (await updated) as [unknown, Message];
+      expect(after.id).toBe(reply.id);
+      expect(after.content).toBe(`Hold on, <@${human.id}>, this is the edit`);
+      expect(after.editedTimestamp).not.toBeNull();
+      expect(atStewie.content).toBe(after.content);
+      const update = events(stewie, GatewayDispatchEvents.MessageUpdate, reply.id)[0]?.d as APIMessage & {
+        guild_id?: string;
+      };
+      expect(update).toMatchObject({ guild_id: fake.guildId, author: { id: peter.id } });
+      const fetched = (await stewieRest.get(Routes.channelMessage(edits, quoting.id))) as APIMessage;
+      expect(fetched.referenced_message?.content).toBe(after.content);
+      await peterRest.patch(Routes.channelMessage(edits, reply.id), { body: { content: 'Final' } });
+      expect(fake.editsOf(reply.id)).toEqual([`Hold on, <@${human.id}>, this is the edit`, 'Final']);
+      expect(fake.editsOf(said.id)).toEqual([]);
+    });
+
+    test('edits Discord refuses: another author (50005), an unknown message (10008), empty (50006), too long (50035)', async () => {
+      const peters = await post(peterRest, { content: 'Giggity? No, wrong show' });
+      const said = await fake.userSays({ channelId: edits, author: human, content: 'mine' });
+      const edit = (rest: REST, id: string, content: string) =>
+        rest.patch(Routes.channelMessage(edits, id), { body: { content } });
+      await expect(edit(stewieRest, peters.id, 'hijacked')).rejects.toMatchObject({
+        status: 403,
+        code: 50005,
+      });
+      await expect(edit(peterRest, said.id, 'hijacked')).rejects.toMatchObject({ status: 403, code: 50005 });
+      await expect(edit(peterRest, '123456789012345678', 'x')).rejects.toMatchObject({
+        status: 404,
+        code: 10008,
+      });
+      await expect(edit(peterRest, peters.id, '  ')).rejects.toMatchObject({ status: 400, code: 50006 });
+      await expect(edit(peterRest, peters.id, 'a'.repeat(2001))).rejects.toMatchObject({
+        status: 400,
+        code: 50035,
+      });
+      expect(fake.messages(edits).find((message) => message.id === peters.id)?.content).toBe(
+        'Giggity? No, wrong show',
+      );
+      expect(fake.editsOf(peters.id)).toEqual([]);
+    });
+
+    test("a bot deletes its own message (MESSAGE_DELETE, replies' referenced_message null); not another's", async () => {
+      const doomed = await post(peterRest, { content: 'Roadhouse' });
+      const reply = await fake.userSays({
+        channelId: edits,
+        author: human,
+        content: 'what?',
+        replyTo: doomed.id,
+      });
+      await waitFor(() => got(stewie, reply.id), { what: 'the reply at Stewie' });
+      const deleted = once(clients[1] as Client, Events.MessageDelete);
+      await expect(stewieRest.delete(Routes.channelMessage(edits, doomed.id))).rejects.toMatchObject({
+        status: 403,
+        code: 50013,
+      });
+      await peterRest.delete(Routes.channelMessage(edits, doomed.id));
+      expect(fake.restCalls.at(-1)).toMatchObject({ method: 'DELETE', status: 204 });
+      const [gone] = (await deleted) as [Message];
+      expect(gone.id).toBe(doomed.id);
+      expect(events(stewie, GatewayDispatchEvents.MessageDelete, doomed.id)[0]?.d).toEqual({
+        id: doomed.id,
+        channel_id: edits,
+        guild_id: fake.guildId,
+      });
+      expect(fake.messages(edits).some((message) => message.id === doomed.id)).toBe(false);
+      expect(fake.deletedMessages(edits).map((message) => message.content)).toEqual(['Roadhouse']);
+      const fetched = (await peterRest.get(Routes.channelMessage(edits, reply.id))) as APIMessage;
+      expect(fetched.referenced_message).toBeNull();
+      await expect(peterRest.delete(Routes.channelMessage(edits, doomed.id))).rejects.toMatchObject({
+        status: 404,
+        code: 10008,
+      });
+      await expect(peterRest.delete(Routes.channelMessage(edits, reply.id))).rejects.toMatchObject({
+        status: 403,
+        code: 50013,
+      });
+      const inDm = await fake.userSays({ channelId: dm, content: 'delete me' });
+      await expect(peterRest.delete(Routes.channelMessage(dm, inDm.id))).rejects.toMatchObject({
+        status: 403,
+        code: 50003,
+      });
+    });
+
+    test("a webhook edits and deletes only its own messages; the bot cannot edit a webhook's", async () => {
+      const made = (await peterRest.post(Routes.channelWebhooks(edits), {
+        body: { name: 'cast' },
+      })) as APIWebhook;
+      const other = (await peterRest.post(Routes.channelWebhooks(edits), {
+        body: { name: 'other' },
+      })) as APIWebhook;
+      const viaWebhook = (
+        webhook: APIWebhook,
+        method: 'post' | 'patch' | 'delete' | 'get',
+        messageId?: string,
+        body?: object,
+      ) => {
+        const rest = new REST({ api: fake.apiUrl, retries: 0 });
+        const token = webhook.token ?? '';
+        const route =
+          messageId === undefined
+            ? Routes.webhook(webhook.id, token)
+            : Routes.webhookMessage(webhook.id, token, messageId);
+        const query = new URLSearchParams({ wait: 'true' });
+        return rest[method](route, { auth: false, query, ...(body && { body }) }) as Promise<APIMessage>;
+      };
+      const posted = await viaWebhook(made, 'post', undefined, {
+        content: 'Nyeh heh heh',
+        username: 'Peter Griffin',
+      });
+      const edited = await viaWebhook(made, 'patch', posted.id, {
+        content: 'Nyeh heh heh heh',
+        allowed_mentions: { parse: [] },
+      });
+      expect(edited).toMatchObject({ id: posted.id, content: 'Nyeh heh heh heh', webhook_id: made.id });
+      expect(edited.author.username).toBe('Peter Griffin');
+      expect(edited.edited_timestamp).toEqual(expect.any(String));
+      await expect(viaWebhook(made, 'get', posted.id)).resolves.toMatchObject({
+        content: 'Nyeh heh heh heh',
+      });
+      await waitFor(() => events(stewie, GatewayDispatchEvents.MessageUpdate, posted.id).length === 1, {
+        what: "the webhook message's MESSAGE_UPDATE",
+      });
+      expect(fake.editsOf(posted.id)).toEqual(['Nyeh heh heh heh']);
+      await expect(viaWebhook(other, 'patch', posted.id, { content: 'x' })).rejects.toMatchObject({
+        status: 404,
+        code: 10008,
+      });
+      await expect(
+        viaWebhook({ ...made, token: 'wrong' }, 'patch', posted.id, { content: 'x' }),
+      ).rejects.toMatchObject({
+        status: 401,
+        code: 50027,
+      });
+      await expect(
+        peterRest.patch(Routes.channelMessage(edits, posted.id), { body: { content: 'x' } }),
+      ).rejects.toMatchObject({ status: 403, code: 50005 });
+      await expect(viaWebhook(other, 'delete', posted.id)).rejects.toMatchObject({
+        status: 404,
+        code: 10008,
+      });
+      await viaWebhook(made, 'delete', posted.id);
+      expect(fake.webhookMessages(edits).some((message) => message.id === posted.id)).toBe(false);
+      await expect(viaWebhook(made, 'delete', posted.id)).rejects.toMatchObject({ status: 404, code: 10008 });
+      await waitFor(() => events(stewie, GatewayDispatchEvents.MessageDelete, posted.id).length === 1, {
+        what: "the webhook message's MESSAGE_DELETE",
+      });
+    });
+  });
+
+  describe('guild commands and permissions in interactions', () => {
+    let commandsRest: REST;
+    beforeAll(() => {
+      commandsRest = new REST({ api: fake.apiUrl, retries: 0 }).setToken(peter.token);
+    });
+    const forget = {
+      name: 'forget',
+      description: 'Forget the channel so far',
+      default_member_permissions: PermissionFlagsBits.ManageMessages.toString(),
+    };
+
+    test("PUT/GET of a guild's commands, apart from the global ones; another guild is 403 50001", async () => {
+      const guildRoute = Routes.applicationGuildCommands(peter.id, fake.guildId);
+      const registered = (await commandsRest.put(guildRoute, { body: [forget] })) as APIApplicationCommand[];
+      expect(registered).toEqual([
+        expect.objectContaining({ name: 'forget', guild_id: fake.guildId, application_id: peter.id }),
+      ]);
+      await expect(commandsRest.get(guildRoute)).resolves.toEqual(registered);
+      expect(fake.commands(peter.id, fake.guildId)).toEqual(registered);
+      expect(fake.commands(peter.id)).toEqual([]);
+      // Overwriting keeps the id of a command of the same name.
+      const again = (await commandsRest.put(guildRoute, { body: [forget] })) as APIApplicationCommand[];
+      expect(again[0]?.id).toBe(registered[0]?.id);
+      await expect(
+        commandsRest.put(Routes.applicationGuildCommands(peter.id, '123456789012345678'), { body: [] }),
+      ).rejects.toMatchObject({ status: 403, code: 50001 });
+      await expect(
+        commandsRest.put(Routes.applicationGuildCommands(stewie.id, fake.guildId), { body: [] }),
+      ).rejects.toMatchObject({ status: 403, code: 50001 });
+    });
+
+    test("an interaction carries the member's permissions and the app's; a command the user may not use is hidden", async () => {
+      const seen: ChatInputCommandInteraction[] = [];
+      const peterClient = clients[0] as Client;
+      const listener = (interaction: Interaction) => {
+        if (interaction.isChatInputCommand()) seen.push(interaction);
+      };
+      peterClient.on(Events.InteractionCreate, listener);
+      try {
+        await expect(
+          fake.useCommand({ applicationId: peter.id, channelId: general, user: human, name: 'forget' }),
+        ).rejects.toThrow(/hidden/);
+        const moderator = PermissionFlagsBits.ViewChannel | PermissionFlagsBits.ManageMessages;
+        await fake.useCommand({
+          applicationId: peter.id,
+          channelId: general,
+          user: human,
+          name: 'forget',
+          permissions: moderator,
+        });
+        const [used] = await waitFor(() => seen.length === 1 && seen, { what: 'the interaction at Peter' });
+        expect(used?.commandName).toBe('forget');
+        expect(used?.commandGuildId).toBe(fake.guildId);
+        expect(used?.memberPermissions?.has(PermissionFlagsBits.ManageMessages)).toBe(true);
+        expect(used?.memberPermissions?.bitfield).toBe(moderator);
+        expect(used?.appPermissions.has(PermissionFlagsBits.ManageWebhooks)).toBe(true);
+        expect(used?.appPermissions.has(PermissionFlagsBits.ManageMessages)).toBe(false);
+        fake.denyManageWebhooks(general, peter.id);
+        await fake.useCommand({
+          applicationId: peter.id,
+          channelId: general,
+          user: human,
+          name: 'forget',
+          permissions: PermissionFlagsBits.Administrator,
+        });
+        const [, second] = await waitFor(() => seen.length === 2 && seen, { what: 'the second interaction' });
+        expect(second?.appPermissions.has(PermissionFlagsBits.ManageWebhooks)).toBe(false);
+      } finally {
+        fake.allowManageWebhooks(general, peter.id);
+        peterClient.off(Events.InteractionCreate, listener);
+      }
     });
   });
 });

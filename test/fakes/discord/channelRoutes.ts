@@ -1,7 +1,7 @@
 import { RESTJSONErrorCodes, type APIMessage, type RESTPostAPIChannelMessageJSONBody } from 'discord.js';
 import type { BotRecord, ChannelRecord, Guild } from './guild';
 import { isRecord, omit } from './json';
-import { allowedMentions, type Messages, type StoredMessage } from './messages';
+import { allowedMentions, messageEditFromBody, type Messages, type StoredMessage } from './messages';
 import type { Reactions } from './reactions';
 import { checkedContent, fail, invalidForm, notFound, type RestResponse } from './responses';
 
@@ -14,8 +14,8 @@ export interface TypingEvent {
 const ENFORCE_NONCE_WINDOW_MS = 5 * 60_000;
 
 /**
- * A bot's REST routes under /channels/:id: the channel, posting and reading messages, typing, and
- * reacting. REST message objects carry no guild_id (gateway ones do).
+ * A bot's REST routes under /channels/:id: the channel, posting, reading, editing and deleting messages,
+ * typing, and reacting. REST message objects carry no guild_id (gateway ones do).
  */
 export class ChannelRoutes {
   /** POST /channels/:id/typing calls (recorded, not dispatched). */
@@ -55,11 +55,47 @@ export class ChannelRoutes {
     const [, messageId = '', sub = ''] = /^\/messages\/(\d+)(\/.*)?$/.exec(rest) ?? [];
     const message = this.messages.find(channelId, messageId);
     const [, emoji] = /^\/reactions\/([^/]+)\/@me$/.exec(sub) ?? [];
-    if (!messageId || !((method === 'GET' && sub === '') || (method === 'PUT' && emoji))) throw notFound();
+    const onMessage = sub === '' && ['GET', 'PATCH', 'DELETE'].includes(method);
+    if (!messageId || !(onMessage || (method === 'PUT' && emoji))) throw notFound();
     if (!message) throw fail(404, RESTJSONErrorCodes.UnknownMessage, 'Unknown Message');
     if (method === 'GET') return { status: 200, body: omit(message, 'guild_id') };
+    if (method === 'PATCH') return { status: 200, body: await this.editMessage(message, bot, body) };
+    if (method === 'DELETE') {
+      await this.deleteMessage(channel, message, bot);
+      return { status: 204 };
+    }
     await this.reactions.botReacts(channel, message, bot, decodeURIComponent(emoji ?? ''));
     return { status: 204 };
+  }
+
+  /** Only the author edits a message's content (a webhook's message only through its webhook). */
+  private async editMessage(message: StoredMessage, bot: BotRecord, body: unknown): Promise<APIMessage> {
+    if (message.author.id !== bot.id) {
+      throw fail(
+        403,
+        RESTJSONErrorCodes.CannotEditMessageAuthoredByAnotherUser,
+        'Cannot edit a message authored by another user',
+      );
+    }
+    return omit(await this.messages.edit(message, messageEditFromBody(body)), 'guild_id');
+  }
+
+  /**
+   * A bot deletes its own messages; another's needs Manage Messages, which no bot has here (403
+   * 50013), and in a DM is impossible (403 50003), as on Discord.
+   */
+  private async deleteMessage(channel: ChannelRecord, message: StoredMessage, bot: BotRecord): Promise<void> {
+    if (message.author.id !== bot.id) {
+      if (channel.dm) {
+        throw fail(
+          403,
+          RESTJSONErrorCodes.CannotExecuteActionOnDMChannel,
+          'Cannot execute action on a DM channel',
+        );
+      }
+      throw fail(403, RESTJSONErrorCodes.MissingPermissions, 'Missing Permissions');
+    }
+    await this.messages.remove(message);
   }
 
   private async postMessage(channel: ChannelRecord, bot: BotRecord, raw: unknown): Promise<APIMessage> {

@@ -13,26 +13,46 @@ import { isRecord } from './json';
 import { fail, invalidForm, invalidFormAt, methodNotAllowed, type RestResponse } from './responses';
 import { nextSnowflake } from './snowflake';
 
-/** Bots' global application commands, registered through PUT /applications/:id/commands. */
+/**
+ * Bots' application commands: global ones (PUT/GET /applications/:id/commands) and each guild's
+ * (PUT/GET /applications/:id/guilds/:guild/commands), each list a bulk overwrite.
+ */
 export class CommandRegistry {
-  private readonly byApp = new Map<string, APIApplicationCommand[]>();
+  /** By `<application id>` (global) or `<application id>:<guild id>`. */
+  private readonly byScope = new Map<string, APIApplicationCommand[]>();
 
-  /** Copies. */
-  list(applicationId: string): APIApplicationCommand[] {
-    return structuredClone(this.byApp.get(applicationId) ?? []);
+  /** Copies: the global commands, or the guild's when `guildId` is given. */
+  list(applicationId: string, guildId: string | null = null): APIApplicationCommand[] {
+    return structuredClone(this.byScope.get(scope(applicationId, guildId)) ?? []);
   }
 
-  find(applicationId: string, name: string): APIApplicationCommand | undefined {
-    return this.byApp.get(applicationId)?.find((command) => command.name === name);
+  /**
+   * The command a user in `guildId` (null: a DM) picks by name: the guild's own, else the global one
+   * (Discord's client lists both when both exist; the fake takes the guild's).
+   */
+  find(applicationId: string, name: string, guildId: string | null): APIApplicationCommand | undefined {
+    const named = (commands: APIApplicationCommand[] | undefined) =>
+      commands?.find((command) => command.name === name);
+    return (
+      (guildId === null ? undefined : named(this.byScope.get(scope(applicationId, guildId)))) ??
+      named(this.byScope.get(scope(applicationId, null)))
+    );
   }
 
-  /** PUT (bulk overwrite) and GET /applications/:id/commands. */
-  route(method: string, applicationId: string, bot: BotRecord, body: unknown): RestResponse {
+  /** PUT (bulk overwrite) and GET of the global commands (`guildId` null) or a guild's. */
+  route(
+    method: string,
+    applicationId: string,
+    guildId: string | null,
+    bot: BotRecord,
+    body: unknown,
+  ): RestResponse {
     if (applicationId !== bot.id) throw fail(403, RESTJSONErrorCodes.MissingAccess, 'Missing Access');
-    if (method === 'GET') return { status: 200, body: this.list(bot.id) };
+    const key = scope(bot.id, guildId);
+    if (method === 'GET') return { status: 200, body: this.list(bot.id, guildId) };
     if (method !== 'PUT') throw methodNotAllowed();
     if (!Array.isArray(body)) throw invalidForm('_errors', 'LIST_TYPE_CONVERT', 'Must be an array.');
-    const previous = this.byApp.get(bot.id) ?? [];
+    const previous = this.byScope.get(key) ?? [];
     const names = new Set<string>();
     const commands = body.map((raw: unknown, index): APIApplicationCommand => {
       const command = isRecord(raw) ? raw : {};
@@ -46,11 +66,15 @@ export class CommandRegistry {
       names.add(name);
       // An overwritten command keeps its id.
       const id = previous.find((c) => c.name === name && c.type === type)?.id ?? nextSnowflake();
-      return registered(command, id, type, bot.id);
+      return registered(command, id, type, bot.id, guildId);
     });
-    this.byApp.set(bot.id, commands);
-    return { status: 200, body: this.list(bot.id) };
+    this.byScope.set(key, commands);
+    return { status: 200, body: this.list(bot.id, guildId) };
   }
+}
+
+function scope(applicationId: string, guildId: string | null): string {
+  return guildId === null ? applicationId : `${applicationId}:${guildId}`;
 }
 
 /** A command as Discord stores it: what the bot sent, with Discord's defaults for what it left out. */
@@ -59,11 +83,13 @@ function registered(
   id: string,
   type: ApplicationCommandType,
   applicationId: string,
+  guildId: string | null,
 ): APIApplicationCommand {
   return {
     id,
     type,
     application_id: applicationId,
+    ...(guildId !== null && { guild_id: guildId }),
     name: command.name as string,
     description: typeof command.description === 'string' ? command.description : '',
     ...(Array.isArray(command.options) && { options: command.options as APIApplicationCommandOption[] }),

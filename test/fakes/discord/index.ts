@@ -26,10 +26,23 @@
  *   allowed_mentions into mentions / mention_roles / mention_everyone, injected 429s (per route or global)
  *   with retry_after / Retry-After that discord.js waits out; request bodies are kept in `restCalls`.
  * - REST message objects carry no guild_id/member; gateway ones do (plus channel_type).
+ * - Edits and deletions: a bot's PATCH /channels/:c/messages/:m (its own messages only: another's is 403
+ *   50005; content checked like a post's, empty 50006; mentions recomputed with allowed_mentions, the
+ *   replied-to author kept only if already mentioned and replied_user allows) and DELETE (its own; another's
+ *   needs Manage Messages, which no bot has here: 403 50013, in a DM 403 50003); an unknown message is 404
+ *   10008. An edit sets `edited_timestamp`, updates the copy embedded in replies and is dispatched as
+ *   MESSAGE_UPDATE (the full message, like MESSAGE_CREATE); a deletion as MESSAGE_DELETE {id, channel_id,
+ *   guild_id}, and replies then carry referenced_message null. `editsOf(id)` lists each edit's content and
+ *   `deletedMessages()` what was deleted, for tests.
  * - Reactions: `react`/`unreact` (humans) and a bot's PUT .../reactions/:emoji/@me dispatch
  *   MESSAGE_REACTION_ADD / _REMOVE (with member and message_author_id) to sessions with the reactions intent.
- * - Slash commands: PUT/GET /applications/:id/commands (global, bulk overwrite, validated); `useCommand`
- *   dispatches INTERACTION_CREATE to the command's bot only; POST /interactions/:id/:token/callback
+ * - Slash commands: PUT/GET /applications/:id/commands (global) and /applications/:id/guilds/:g/commands
+ *   (a guild's; an unknown guild is 403 50001), bulk overwrite, validated; `useCommand` dispatches
+ *   INTERACTION_CREATE to the command's bot only (the guild's command of that name before a global one,
+ *   data.guild_id set for it), with `member.permissions` (useCommand's `permissions`, default the @everyone
+ *   permissions, which lack Manage Messages; a command whose default_member_permissions the user lacks is
+ *   hidden, so useCommand throws) and `app_permissions` (the bot's: @everyone's plus Manage Webhooks unless
+ *   denied); POST /interactions/:id/:token/callback
  *   (types 4 and 5, within 3 s, once) and GET/PATCH /webhooks/:app/:token/messages/@original, unauthenticated
  *   like Discord's; `interactionResponse` shows what the user sees.
  * - Webhooks: GET/POST /channels/:id/webhooks need Manage Webhooks, which every bot has in every guild
@@ -40,17 +53,22 @@
  *   rules as names), avatar_url (kept for `webhookAvatarUrl`; the author's avatar stays null), and
  *   allowed_mentions. The message has `webhook_id`, `application_id` (an application's webhook) and the
  *   webhook as author (the username override or its name, bot: true), no member on the gateway, and is
- *   dispatched and listed like any message. `thread_id` is ignored.
+ *   dispatched and listed like any message. GET/PATCH/DELETE /webhooks/:id/:token/messages/:m reach only
+ *   that webhook's own messages (any other, a deleted webhook's included, is 404 10008); edits and
+ *   deletions as above. `thread_id` is ignored.
  * - Faults: `failNext` applies to every route, the unauthenticated ones included; with `afterEffect` the
  *   request is carried out and its answer replaced (a post made, the answer lost).
  *
  * Not implemented (on purpose): transport compression (a `compress` query parameter is ignored, frames
  * stay JSON text, which discord.js accepts), ETF, heartbeat timeouts, session expiry, rate-limit buckets
  * (no x-ratelimit-* headers unless a 429 is injected), permissions (except Manage Webhooks, per channel
- * and bot), privileged-intent approval, file uploads, message edit/delete, threads, webhook edit/delete
- * through REST, webhooks' default avatars, WEBHOOKS_UPDATE events, typing gateway events (recorded, not
- * dispatched), other interaction types and callback types, follow-up messages, and posting a
- * non-ephemeral interaction response into the channel.
+ * and bot, and a command's default_member_permissions against useCommand's `permissions`; no bot has
+ * Manage Messages), role and channel permission overwrites, privileged-intent approval, file uploads,
+ * attachment or flag edits, bulk deletes, MESSAGE_DELETE_BULK, threads, webhook edit/delete through REST,
+ * webhooks' default avatars, WEBHOOKS_UPDATE events, typing gateway events (recorded, not dispatched),
+ * single-command routes (POST/PATCH/DELETE /commands/:id) and command permissions (PUT .../permissions),
+ * other interaction types and callback types, follow-up messages, and posting a non-ephemeral
+ * interaction response into the channel.
  *
  * This class is the test-facing surface; the modules beside it each own one concern: guild (members and
  * channels), messages, reactions, commands and interactions, webhooks, the gateway, the REST API and its
@@ -61,6 +79,7 @@ import type { AddressInfo } from 'node:net';
 import {
   GatewayDispatchEvents,
   GatewayIntentBits,
+  PermissionFlagsBits,
   type APIApplicationCommand,
   type APIWebhook,
 } from 'discord.js';
@@ -71,6 +90,7 @@ import { Gateway, shardOf } from './gateway';
 import { Guild, type BotUser } from './guild';
 import { Interactions, type InteractionResponseView, type UseCommandOptions } from './interactions';
 import { Messages, type StoredMessage, type UserSaysOptions } from './messages';
+import { EVERYONE_PERMISSIONS } from './objects';
 import { Reactions, type ReactionEvent } from './reactions';
 import { RestApi, type RestCall } from './rest';
 import { Webhooks } from './webhooks';
@@ -125,9 +145,13 @@ export class FakeDiscord {
     this.gateway = new Gateway(this.guild, gatewayUrl, heartbeatIntervalMs);
     this.messageStore = new Messages(this.guild, this.gateway);
     this.reactionRecords = new Reactions(this.guild, this.messageStore, this.gateway);
-    this.interactions = new Interactions(this.guild, this.commandRegistry, this.gateway);
     const channels = new ChannelRoutes(this.guild, this.messageStore, this.reactionRecords);
     this.webhookRecords = new Webhooks(this.guild, this.messageStore);
+    // Bots hold the @everyone permissions, plus Manage Webhooks unless a test took it.
+    const appPermissions = (channelId: string, botId: string): bigint =>
+      BigInt(EVERYONE_PERMISSIONS) |
+      (this.webhookRecords.mayManage(channelId, botId) ? PermissionFlagsBits.ManageWebhooks : 0n);
+    this.interactions = new Interactions(this.guild, this.commandRegistry, this.gateway, appPermissions);
     const routes = {
       channels,
       commands: this.commandRegistry,
@@ -229,9 +253,12 @@ export class FakeDiscord {
     return this.reactionRecords.humanUnreacts(userId, channelId, messageId, emoji);
   }
 
-  /** The global application commands a bot registered (PUT /applications/:id/commands). */
-  commands(applicationId: string): APIApplicationCommand[] {
-    return this.commandRegistry.list(applicationId);
+  /**
+   * The application commands a bot registered: global (PUT /applications/:id/commands), or with
+   * `guildId` that guild's (PUT /applications/:id/guilds/:guild/commands).
+   */
+  commands(applicationId: string, guildId?: string): APIApplicationCommand[] {
+    return this.commandRegistry.list(applicationId, guildId ?? null);
   }
 
   /**
@@ -251,6 +278,19 @@ export class FakeDiscord {
   /** All stored messages (users' and bots'), oldest first; copies. */
   messages(channelId?: string): StoredMessage[] {
     return this.messageStore.list(channelId);
+  }
+
+  /**
+   * The content each edit of a message set (a bot's PATCH, or its webhook's), oldest first; [] if it
+   * was never edited. Kept after the message is deleted.
+   */
+  editsOf(messageId: string): string[] {
+    return this.messageStore.editsOf(messageId);
+  }
+
+  /** Deleted messages (by a bot or through a webhook) as they were when deleted, oldest deletion first. */
+  deletedMessages(channelId?: string): StoredMessage[] {
+    return this.messageStore.deletedMessages(channelId);
   }
 
   /** Only the messages bots created through REST (POST /channels/:id/messages), not webhooks' posts. */

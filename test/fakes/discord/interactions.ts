@@ -9,6 +9,7 @@ import {
   Locale,
   MessageFlags,
   MessageType,
+  PermissionFlagsBits,
   RESTJSONErrorCodes,
   type APIApplicationCommand,
   type APIChatInputApplicationCommandInteraction,
@@ -39,6 +40,13 @@ export interface UseCommandOptions {
   name: string;
   /** Option values by name (chat-input commands without subcommands). */
   options?: Record<string, string | number | boolean>;
+  /**
+   * The user's permissions in the channel, sent as `member.permissions` (guild channels only). Default:
+   * the @everyone permissions of a new guild (EVERYONE_PERMISSIONS: no Manage Messages, no Administrator),
+   * for the owner too, so a test grants what a command needs. A command whose
+   * default_member_permissions this lacks is hidden from the user: useCommand then throws.
+   */
+  permissions?: bigint;
 }
 
 /** A bot's answer to an interaction, as the user sees it. */
@@ -77,6 +85,8 @@ export class Interactions {
     private readonly guild: Guild,
     private readonly commands: CommandRegistry,
     private readonly gateway: Gateway,
+    /** The bot's permissions in a channel, sent as `app_permissions`. */
+    private readonly appPermissions: (channelId: string, botId: string) => bigint,
   ) {}
 
   /** The options must fit the registered command: a Discord client would not send anything else. */
@@ -84,11 +94,18 @@ export class Interactions {
     const channel = this.guild.knownChannel(options.channelId);
     const bot = this.guild.botById(options.applicationId);
     if (!bot) throw new Error(`unknown application ${options.applicationId}`);
-    const command = this.commands.find(bot.id, options.name);
+    const command = this.commands.find(bot.id, options.name, channel.guildId);
     if (!command) throw new Error(`${bot.username} has not registered /${options.name}`);
     const user = this.guild.human(channel, options.user);
     if (channel.dm && (channel.dm.userId !== user.id || channel.dm.botId !== bot.id)) {
       throw new Error("a DM command is used by the DM's user with the DM's bot");
+    }
+    if (channel.dm && options.permissions !== undefined) throw new Error('a DM has no member permissions');
+    const permissions = options.permissions ?? BigInt(EVERYONE_PERMISSIONS);
+    const needed = BigInt(command.default_member_permissions ?? 0);
+    const administrator = (permissions & PermissionFlagsBits.Administrator) !== 0n;
+    if (!channel.dm && !administrator && (permissions & needed) !== needed) {
+      throw new Error(`/${command.name} is hidden from a user without its default_member_permissions`);
     }
     const record: InteractionRecord = {
       id: nextSnowflake(),
@@ -99,7 +116,7 @@ export class Interactions {
       createdAt: Date.now(),
       response: null,
     };
-    const interaction = this.interactionCreate(record, channel, command, options.options ?? {});
+    const interaction = this.interactionCreate(record, channel, command, options.options ?? {}, permissions);
     this.records.set(record.id, record);
     const sessions = this.gateway.sessionsSeeing(channel).filter((session) => session.bot.id === bot.id);
     await Promise.all(
@@ -143,6 +160,7 @@ export class Interactions {
     channel: ChannelRecord,
     command: APIApplicationCommand,
     options: Record<string, string | number | boolean>,
+    permissions: bigint,
   ): APIChatInputApplicationCommandInteraction {
     const common = {
       id: record.id,
@@ -155,10 +173,11 @@ export class Interactions {
         name: command.name,
         type: ApplicationCommandType.ChatInput as const,
         options: commandOptions(command, options),
+        ...(command.guild_id !== undefined && { guild_id: command.guild_id }),
       },
       channel: this.guild.channelObject(channel),
       channel_id: channel.id,
-      app_permissions: EVERYONE_PERMISSIONS,
+      app_permissions: this.appPermissions(channel.id, record.applicationId).toString(),
       locale: Locale.EnglishUS,
       entitlements: [],
       attachment_size_limit: 10 * 1024 * 1024,
@@ -179,7 +198,7 @@ export class Interactions {
       guild_id: guildId,
       guild: { id: guildId, locale: Locale.EnglishUS, features: [] },
       guild_locale: Locale.EnglishUS,
-      member: { ...this.guild.memberFields(guildId), user, permissions: EVERYONE_PERMISSIONS },
+      member: { ...this.guild.memberFields(guildId), user, permissions: permissions.toString() },
       authorizing_integration_owners: { [ApplicationIntegrationType.GuildInstall]: guildId },
       context: InteractionContextType.Guild,
     };

@@ -2,17 +2,20 @@ import { EventEmitter } from 'node:events';
 import {
   ChannelType,
   GatewayDispatchEvents,
+  RESTJSONErrorCodes,
   GatewayIntentBits,
   MessageType,
   type APIAllowedMentions,
   type APIMessage,
   type APIUser,
   type GatewayMessageCreateDispatchData,
+  type GatewayMessageDeleteDispatchData,
 } from 'discord.js';
 import type { Gateway, Session } from './gateway';
 import type { ChannelRecord, Guild, HumanRef } from './guild';
-import { omit } from './json';
+import { isRecord, omit } from './json';
 import { NO_FLAGS } from './objects';
+import { checkedContent, fail } from './responses';
 import { nextSnowflake, snowflakeTime } from './snowflake';
 
 /** A message as Discord's REST API returns it, plus the guild it belongs to (absent for DMs). */
@@ -93,9 +96,34 @@ export function allowedMentions(
   };
 }
 
-/** Every message in the guild and its DMs, users' and bots', in order; each delivered as MESSAGE_CREATE. */
+/** A PATCH of a message (a bot's own, or a webhook's through the webhook), checked as Discord checks it. */
+export interface MessageEdit {
+  /** Undefined: the content stays. */
+  content?: string;
+  embeds?: APIMessage['embeds'];
+  allowedMentions?: APIAllowedMentions;
+}
+
+/** The body of PATCH .../messages/:id: content (checked like a post's), embeds and allowed_mentions. */
+export function messageEditFromBody(raw: unknown): MessageEdit {
+  const body = isRecord(raw) ? raw : {};
+  return {
+    ...(body.content !== undefined && body.content !== null && { content: checkedContent(body.content) }),
+    ...(Array.isArray(body.embeds) && { embeds: body.embeds as APIMessage['embeds'] }),
+    ...(isRecord(body.allowed_mentions) && { allowedMentions: body.allowed_mentions }),
+  };
+}
+
+/**
+ * Every message in the guild and its DMs, users' and bots', in order; each delivered as MESSAGE_CREATE,
+ * an edit as MESSAGE_UPDATE and a deletion as MESSAGE_DELETE.
+ */
 export class Messages {
   private readonly store: StoredMessage[] = [];
+  /** The content each edit set, oldest first, by message id (deleted messages' too). */
+  private readonly edits = new Map<string, string[]>();
+  /** Messages as they were when deleted, oldest deletion first. */
+  private readonly deleted: StoredMessage[] = [];
   private readonly postedViaRest = new Set<string>();
   /** Emits 'posted' for each bot message. One listener per pending replyTo(): many at once in a benchmark. */
   private readonly botPosts = new EventEmitter().setMaxListeners(0);
@@ -118,6 +146,79 @@ export class Messages {
 
   botMessages(channelId?: string): StoredMessage[] {
     return this.list(channelId).filter((message) => this.postedViaRest.has(message.id));
+  }
+
+  /** The content each edit of the message set, oldest first ([] for a message never edited). */
+  editsOf(messageId: string): string[] {
+    return [...(this.edits.get(messageId) ?? [])];
+  }
+
+  /** Deleted messages as they were when deleted, oldest deletion first; copies. */
+  deletedMessages(channelId?: string): StoredMessage[] {
+    return this.deleted
+      .filter((message) => channelId === undefined || message.channel_id === channelId)
+      .map((message) => structuredClone(message));
+  }
+
+  /**
+   * Applies an edit whose author may make it (the route checked that): new content and its mentions,
+   * `edited_timestamp`, the copies embedded in replies to it, then MESSAGE_UPDATE to every session that
+   * may see it. An empty result is refused (50006) as Discord does. The replied-to author stays mentioned
+   * only if they were and allowed_mentions (when given) keeps replied_user.
+   */
+  async edit(message: StoredMessage, edit: MessageEdit): Promise<StoredMessage> {
+    const content = edit.content ?? message.content;
+    const embeds = edit.embeds ?? message.embeds;
+    if (!content.trim() && embeds.length === 0) {
+      throw fail(400, RESTJSONErrorCodes.CannotSendAnEmptyMessage, 'Cannot send an empty message');
+    }
+    const channel = this.guild.knownChannel(message.channel_id);
+    const mentioned = allowedMentions(this.guild, channel, content, edit.allowedMentions);
+    const repliedAuthor = message.referenced_message?.author.id;
+    const keepsRepliedAuthor =
+      repliedAuthor !== undefined &&
+      message.mentions.some((user) => user.id === repliedAuthor) &&
+      (edit.allowedMentions === undefined || edit.allowedMentions.replied_user === true);
+    const mentions = mentioned.mentions.filter((user) => user.id !== repliedAuthor);
+    if (keepsRepliedAuthor && message.referenced_message) mentions.push(message.referenced_message.author);
+    Object.assign(message, {
+      content,
+      embeds,
+      mentions,
+      mention_roles: mentioned.mentionRoles ?? [],
+      mention_everyone: mentioned.mentionEveryone ?? false,
+      edited_timestamp: snowflakeTime(nextSnowflake()),
+    });
+    if (edit.content !== undefined) this.edits.set(message.id, [...this.editsOf(message.id), content]);
+    for (const reply of this.store) {
+      if (reply.referenced_message?.id === message.id) {
+        reply.referenced_message = omit(message, 'referenced_message', 'guild_id');
+      }
+    }
+    await this.toSessions(message, GatewayDispatchEvents.MessageUpdate, (session) =>
+      this.gatewayMessage(channel, message, session),
+    );
+    return message;
+  }
+
+  /**
+   * Deletes a message (the route checked who may): gone from the channel and from replies' embedded
+   * copies (referenced_message null, as Discord serves them), then MESSAGE_DELETE.
+   */
+  async remove(message: StoredMessage): Promise<void> {
+    const index = this.store.indexOf(message);
+    if (index < 0) return;
+    this.store.splice(index, 1);
+    this.deleted.push(structuredClone(message));
+    for (const reply of this.store) {
+      if (reply.message_reference?.message_id === message.id) reply.referenced_message = null;
+    }
+    const data: GatewayMessageDeleteDispatchData = {
+      id: message.id,
+      channel_id: message.channel_id,
+      ...(message.guild_id !== undefined && { guild_id: message.guild_id }),
+    };
+    await this.toSessions(message, GatewayDispatchEvents.MessageDelete, () => structuredClone(data));
   }
 
   /** The first bot message that replies to `messageId`, already posted or still to come. */
@@ -232,17 +333,22 @@ export class Messages {
   async deliver(message: StoredMessage): Promise<void> {
     const channel = this.guild.channel(message.channel_id);
     if (!channel) return;
+    await this.toSessions(message, GatewayDispatchEvents.MessageCreate, (session) =>
+      this.gatewayMessage(channel, message, session),
+    );
+  }
+
+  /** `event` to every session that may see the message's channel, with the GuildMessages (DMs: DirectMessages) intent. */
+  private async toSessions(
+    message: StoredMessage,
+    event: GatewayDispatchEvents,
+    data: (session: Session) => unknown,
+  ): Promise<void> {
+    const channel = this.guild.channel(message.channel_id);
+    if (!channel) return;
     const intent = channel.dm ? GatewayIntentBits.DirectMessages : GatewayIntentBits.GuildMessages;
     const sessions = this.gateway.sessionsSeeing(channel, intent);
-    await Promise.all(
-      sessions.map((session) =>
-        this.gateway.dispatch(
-          session,
-          GatewayDispatchEvents.MessageCreate,
-          this.messageCreate(channel, message, session),
-        ),
-      ),
-    );
+    await Promise.all(sessions.map((session) => this.gateway.dispatch(session, event, data(session))));
   }
 
   stopWaiting(): void {
@@ -250,10 +356,11 @@ export class Messages {
   }
 
   /**
-   * The MESSAGE_CREATE `session` gets. Gateway messages, unlike REST ones, carry member (not a webhook's,
-   * which is no member) and channel_type; without MessageContent the content is blanked, except in DMs and the bot's own and mentioning messages.
+   * The MESSAGE_CREATE (or MESSAGE_UPDATE, the same full message) `session` gets. Gateway messages,
+   * unlike REST ones, carry member (not a webhook's, which is no member) and channel_type; without
+   * MessageContent the content is blanked, except in DMs and the bot's own and mentioning messages.
    */
-  private messageCreate(
+  private gatewayMessage(
     channel: ChannelRecord,
     message: StoredMessage,
     session: Session,

@@ -15,7 +15,11 @@ import { snowflakeTime } from './snowflake';
 /** An empty bit field: discord-api-types' flag enums have no 0 member, hence the cast. */
 export const NO_FLAGS = 0 as never;
 
-/** Usual @everyone permissions of a new guild (informative only: the fake enforces none). */
+/**
+ * Usual @everyone permissions of a new guild: what interactions report for members unless a test says
+ * otherwise, and (with Manage Webhooks) for bots. The fake enforces only Manage Webhooks and a
+ * command's default_member_permissions.
+ */
 export const EVERYONE_PERMISSIONS = (
   P.ViewChannel |
   P.SendMessages |

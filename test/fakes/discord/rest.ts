@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { RESTGetAPIGatewayBotResult } from 'discord.js';
+import { RESTJSONErrorCodes, type RESTGetAPIGatewayBotResult } from 'discord.js';
 import { readBody } from '../httpBody';
 import type { ChannelRoutes } from './channelRoutes';
 import type { CommandRegistry } from './commands';
@@ -140,8 +140,15 @@ export class RestApi {
     if (method === 'GET' && /^\/users\/(?:@|%40)me$/.test(path)) {
       return { status: 200, body: { ...bot.user, verified: true } };
     }
-    const [, applicationId] = /^\/applications\/(\d+)\/commands$/.exec(path) ?? [];
-    if (applicationId) return this.routes.commands.route(method, applicationId, bot, body);
+    const [, applicationId, guildId] =
+      /^\/applications\/(\d+)(?:\/guilds\/(\d+))?\/commands$/.exec(path) ?? [];
+    if (applicationId) {
+      // Every bot is in every guild here; Discord answers Missing Access for any other guild.
+      if (guildId !== undefined && !this.guild.guildIds().includes(guildId)) {
+        throw fail(403, RESTJSONErrorCodes.MissingAccess, 'Missing Access');
+      }
+      return this.routes.commands.route(method, applicationId, guildId ?? null, bot, body);
+    }
     const [, channelId = '', rest = ''] = /^\/channels\/(\d+)(\/.*)?$/.exec(path) ?? [];
     if (!channelId) throw notFound();
     if (rest === '/webhooks') return this.routes.webhooks.channelRoute(method, channelId, bot, body);

@@ -9,7 +9,7 @@ import {
 } from 'discord.js';
 import type { BotRecord, ChannelRecord, Guild } from './guild';
 import { isRecord, omit } from './json';
-import { allowedMentions, type Messages, type StoredMessage } from './messages';
+import { allowedMentions, messageEditFromBody, type Messages, type StoredMessage } from './messages';
 import { makeUser } from './objects';
 import {
   checkedContent,
@@ -37,8 +37,8 @@ interface WebhookRecord {
 
 /**
  * Channel webhooks: GET/POST /channels/:id/webhooks (a bot with Manage Webhooks in the channel, which
- * every bot has unless `deny` took it away) and executing one, POST /webhooks/:id/:token, which needs no
- * bot token, as on Discord. A webhook's message has `webhook_id`, the webhook as its author (with the
+ * every bot has unless `deny` took it away), executing one, POST /webhooks/:id/:token, and editing or
+ * deleting what it posted, /webhooks/:id/:token/messages/:id, which need no bot token, as on Discord. A webhook's message has `webhook_id`, the webhook as its author (with the
  * execution's username) and `application_id` for an application's webhook; it is dispatched like any
  * message. The avatar override is kept beside the message (Discord would serve it as an avatar hash).
  */
@@ -59,6 +59,11 @@ export class Webhooks {
 
   allow(channelId: string, botId: string): void {
     this.denied.delete(`${channelId}:${botId}`);
+  }
+
+  /** Whether the bot has Manage Webhooks in the channel. */
+  mayManage(channelId: string, botId: string): boolean {
+    return !this.denied.has(`${channelId}:${botId}`);
   }
 
   /** A webhook someone made in Discord's UI (no application): the test's stand-in for a human's. */
@@ -100,7 +105,7 @@ export class Webhooks {
         'Cannot execute action on this channel type',
       );
     }
-    if (this.denied.has(`${channel.id}:${bot.id}`)) {
+    if (!this.mayManage(channel.id, bot.id)) {
       throw fail(403, RESTJSONErrorCodes.MissingPermissions, 'Missing Permissions');
     }
     if (method === 'GET') {
@@ -112,8 +117,9 @@ export class Webhooks {
   }
 
   /**
-   * The unauthenticated POST /webhooks/:id/:token (an execution), or undefined for another path. The
-   * interactions' /webhooks/:application/:token/messages/... routes are not this one.
+   * The unauthenticated POST /webhooks/:id/:token (an execution) and GET/PATCH/DELETE of its messages,
+   * /webhooks/:id/:token/messages/:message, or undefined for another path. The interactions'
+   * /webhooks/:application/:token/messages/@original is not this one (the interactions answer it first).
    */
   async executeRoute(
     method: string,
@@ -121,16 +127,43 @@ export class Webhooks {
     query: URLSearchParams,
     raw: string,
   ): Promise<RestResponse | undefined> {
-    const [, webhookId = '', token = ''] = /^\/webhooks\/(\d+)\/([^/]+)$/.exec(path) ?? [];
+    const [, webhookId = '', token = '', messageId] =
+      /^\/webhooks\/(\d+)\/([^/]+)(?:\/messages\/(\d+))?$/.exec(path) ?? [];
     if (!webhookId) return undefined;
-    if (method !== 'POST') throw methodNotAllowed();
+    if (messageId === undefined ? method !== 'POST' : !['GET', 'PATCH', 'DELETE'].includes(method)) {
+      throw methodNotAllowed();
+    }
     const record = this.records.get(webhookId);
     if (!record) throw fail(404, RESTJSONErrorCodes.UnknownWebhook, 'Unknown Webhook');
     if (record.token !== token)
       throw fail(401, RESTJSONErrorCodes.InvalidWebhookToken, 'Invalid Webhook Token');
-    const message = await this.execute(record, parseJsonBody(raw));
+    const body = parseJsonBody(raw);
+    if (messageId !== undefined) return this.messageRoute(method, record, messageId, body);
+    const message = await this.execute(record, body);
     // Without wait=true Discord answers 204 before the message is saved.
     return query.get('wait') === 'true' ? { status: 200, body: omit(message, 'guild_id') } : { status: 204 };
+  }
+
+  /**
+   * GET, PATCH or DELETE /webhooks/:id/:token/messages/:message: a webhook reaches only the messages it
+   * posted itself (any other, or one of a webhook deleted since, is 404 Unknown Message, as on Discord).
+   */
+  private async messageRoute(
+    method: string,
+    record: WebhookRecord,
+    messageId: string,
+    body: unknown,
+  ): Promise<RestResponse> {
+    const message = this.messages.find(record.channel.id, messageId);
+    if (!message || message.webhook_id !== record.id) {
+      throw fail(404, RESTJSONErrorCodes.UnknownMessage, 'Unknown Message');
+    }
+    if (method === 'DELETE') {
+      await this.messages.remove(message);
+      return { status: 204 };
+    }
+    const shown = method === 'PATCH' ? await this.messages.edit(message, messageEditFromBody(body)) : message;
+    return { status: 200, body: omit(shown, 'guild_id') };
   }
 
   private create(channel: ChannelRecord, bot: BotRecord, raw: unknown): WebhookRecord {
