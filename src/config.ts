@@ -11,7 +11,10 @@
 
 import { DEFAULT_TALKATIVENESS } from './characters/roster';
 import type { PromptReviewPolicy } from './prompts/review';
+import { UNNAMED_MESSAGE_MODES, type UnnamedMessages } from './store/channelSettings';
+import type { CoordinatorPolicy } from './workflows/contracts/coordinate';
 import type { FollowUpPolicy } from './workflows/contracts/followUp';
+import type { SessionMemoryPolicy } from './workflows/contracts/memory';
 import type { QcPolicy } from './workflows/contracts/qualityControl';
 
 export interface Setting {
@@ -244,6 +247,18 @@ const SETTINGS_BY_KEY = {
     doc: 'earlier turns of the channel given to the LLM',
     parse: integer(0, 200),
   },
+  memorySummaryEvery: {
+    name: 'MEMORY_SUMMARY_EVERY',
+    default: '20',
+    doc: "a channel's turns older than the history window are summarised by the LLM every this many turns, and the summary is given to the LLM with the window (0: no summaries)",
+    parse: integer(0, 200),
+  },
+  memoryUserNotes: {
+    name: 'MEMORY_USER_NOTES',
+    default: 'false',
+    doc: 'when summarising, the LLM also notes short facts about each user (what they like to be called, running jokes), given to the LLM only when answering that user, in any channel',
+    parse: boolean,
+  },
   wikiBaseUrl: {
     name: 'WIKI_BASE_URL',
     default: 'https://familyguy.fandom.com',
@@ -322,6 +337,22 @@ const SETTINGS_BY_KEY = {
     doc: 'shards of every bot in all bots processes together; auto: the count Discord recommends (with DISCORD_SHARDS=all only)',
     parse: shardCount,
   },
+  discordCommandsGuildId: {
+    name: 'DISCORD_COMMANDS_GUILD_ID',
+    default: '',
+    doc: 'register the slash commands in this server only (they appear at once); empty: globally, in every server (Discord may take up to an hour to show changes)',
+    parse: (value: string, name: string) => {
+      if (!value) return undefined;
+      if (!/^\d{15,25}$/.test(value)) throw new Invalid(`${name}: "${value}" is not a Discord server id`);
+      return value;
+    },
+  },
+  regenerateMaxPerReply: {
+    name: 'REGENERATE_MAX_PER_REPLY',
+    default: '3',
+    doc: 'times the person a reply answered may regenerate it (🔄 or /regenerate); 0: never',
+    parse: integer(0, 20),
+  },
   organicChannels: {
     name: 'ORGANIC_CHANNELS',
     default: '',
@@ -364,6 +395,42 @@ const SETTINGS_BY_KEY = {
     doc: 'no bot chatter once no human spoke for this long',
     parse: decimal(0, 1440),
   },
+  unnamedMessages: {
+    name: 'UNNAMED_MESSAGES',
+    default: 'addressed-only',
+    doc: "who answers a message naming no character, where a channel's settings do not say: addressed-only (nobody) or coordinator (in a conversation the characters are part of, the coordinator picks one)",
+    parse: oneOf([...UNNAMED_MESSAGE_MODES]) as Parser<UnnamedMessages>,
+  },
+  unnamedActiveMinutes: {
+    name: 'UNNAMED_ACTIVE_MINUTES',
+    default: '10',
+    doc: 'coordinator: the characters are part of the conversation while a character spoke within this long before the message',
+    parse: decimal(0.1, 1440),
+  },
+  unnamedJoinChance: {
+    name: 'UNNAMED_JOIN_CHANCE',
+    default: '0',
+    doc: "coordinator: chance (0-1) that a character joins outside a conversation, right after a human turn; halves every UNNAMED_JOIN_DECAY_MINUTES of the channel's silence",
+    parse: decimal(0, 1),
+  },
+  unnamedJoinDecayMinutes: {
+    name: 'UNNAMED_JOIN_DECAY_MINUTES',
+    default: '30',
+    doc: "coordinator: the join chance halves every this long since the channel's last human turn",
+    parse: decimal(0.1, 10_080),
+  },
+  unnamedMaxPerHour: {
+    name: 'UNNAMED_MAX_PER_HOUR',
+    default: '12',
+    doc: 'coordinator: most unnamed messages answered per channel in an hour (0: none)',
+    parse: integer(0, 1000),
+  },
+  unnamedMaxInARow: {
+    name: 'UNNAMED_MAX_IN_A_ROW',
+    default: '3',
+    doc: 'coordinator: most unnamed messages answered in a row per channel until a human names a character (0: none)',
+    parse: integer(0, 100),
+  },
   qcEnabled: {
     name: 'QC_ENABLED',
     default: 'true',
@@ -387,6 +454,18 @@ const SETTINGS_BY_KEY = {
     default: '800',
     doc: 'QC rule: replies longer than this count as rambling',
     parse: integer(50, 20_000),
+  },
+  liveReplies: {
+    name: 'LIVE_REPLIES',
+    default: 'false',
+    doc: "post replies early and edit them as the model writes (only with QC off; a channel's live_replies overrides it)",
+    parse: boolean,
+  },
+  liveEditIntervalMs: {
+    name: 'LIVE_EDIT_INTERVAL_MS',
+    default: '1000',
+    doc: 'least time between two edits of a live reply (Discord rate-limits message edits)',
+    parse: integer(250, 60_000),
   },
   promptReviewMinutes: {
     name: 'PROMPT_REVIEW_MINUTES',
@@ -569,6 +648,40 @@ export function followUpPolicy(
       aliases: c.aliases,
       talkativeness: c.talkativeness ?? DEFAULT_TALKATIVENESS,
     })),
+  };
+}
+
+/**
+ * How the coordinator answers unnamed messages in a channel (handed to CoordinateWorkflow); undefined
+ * where they stay unanswered (the channel's unnamed_messages, else UNNAMED_MESSAGES, is addressed-only).
+ * `characters`: who may answer there (the channel's cast, with a voice in Discord).
+ */
+export function coordinatorPolicy(
+  config: Config,
+  characters: Array<{ name: string; talkativeness?: number }>,
+  channel: { unnamed_messages?: UnnamedMessages | null; join_chance?: number | null } | null,
+): CoordinatorPolicy | undefined {
+  if ((channel?.unnamed_messages ?? config.unnamedMessages) !== 'coordinator') return undefined;
+  return {
+    characters: characters.map((c) => ({
+      name: c.name,
+      talkativeness: c.talkativeness ?? DEFAULT_TALKATIVENESS,
+    })),
+    activeWindowMs: Math.round(config.unnamedActiveMinutes * 60_000),
+    joinChance: channel?.join_chance ?? config.unnamedJoinChance,
+    joinHalfLifeMs: Math.round(config.unnamedJoinDecayMinutes * 60_000),
+    maxPerHour: config.unnamedMaxPerHour,
+    maxInARow: config.unnamedMaxInARow,
+  };
+}
+
+/** How sessions are summarised (handed to SessionMemoryWorkflow); null when they are not. */
+export function sessionMemoryPolicy(config: Config): SessionMemoryPolicy | null {
+  if (config.memorySummaryEvery === 0) return null;
+  return {
+    every: config.memorySummaryEvery,
+    window: config.historyWindow,
+    userNotes: config.memoryUserNotes,
   };
 }
 

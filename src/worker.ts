@@ -5,7 +5,14 @@ import { webhookAvatarUrl } from './characters/delivery';
 import { openStoreRoster, type LiveRoster, type RosterView } from './characters/liveRoster';
 import type { RosterEntry } from './characters/profile';
 import { loadRoster } from './characters/roster';
-import { followUpPolicy, loadConfig, promptReviewPolicy, qcPolicy, type Config } from './config';
+import {
+  followUpPolicy,
+  loadConfig,
+  promptReviewPolicy,
+  qcPolicy,
+  sessionMemoryPolicy,
+  type Config,
+} from './config';
 import { ensureMetricsFoldSchedule } from './schedules/metricsFold';
 import { ensurePromptReviewSchedule } from './prompts/reviewSchedule';
 import { createDiscordPoster } from './discord/rest';
@@ -96,6 +103,13 @@ export function activityDepsFromConfig(config: Config, store: Store, roster: Ros
     roster,
     historyWindow: config.historyWindow,
     qc: qcPolicy(config),
+    regenerateMaxPerReply: config.regenerateMaxPerReply,
+    memory: sessionMemoryPolicy(config),
+    live: {
+      byDefault: config.liveReplies,
+      editIntervalMs: config.liveEditIntervalMs,
+      botCharacters: Object.keys(config.discordTokens),
+    },
   };
 }
 

@@ -3,16 +3,20 @@ import type { DiscordPoster } from '../discord/rest';
 import type { WikiKnowledge } from '../knowledge/wikiKnowledge';
 import type { LlmClient } from '../llm/ollamaChat';
 import type { Store } from '../store/mongo';
+import type { SessionMemoryPolicy } from '../workflows/contracts/memory';
 import type { QcPolicy } from '../workflows/contracts/qualityControl';
 import { createConversationActivities } from './conversation';
+import { createCoordinatorActivities } from './coordinator';
 import { createDeadLetterActivities } from './deadLetters';
 import { createDeliveryActivities } from './delivery';
 import { createKnowledgeActivities } from './knowledge';
-import { createLlmActivities } from './llm';
+import { createLlmActivities, type LiveReplySettings } from './llm';
+import { createMemoryActivities } from './memory';
 import { createMetricsActivities } from './metrics';
 import { createPromptActivities } from './prompts';
 import { createQualityActivities } from './quality';
 import { createRatingActivities } from './ratings';
+import { createRegenerateActivities } from './regenerate';
 import { createCrawlActivities } from './wikiCrawl';
 
 /** Everything activities touch, built once by the worker (or a test, over fakes). */
@@ -27,6 +31,11 @@ export interface ActivityDeps {
   historyWindow: number;
   /** QC settings; null when QC is off. */
   qc: QcPolicy | null;
+  /** REGENERATE_MAX_PER_REPLY: regenerations the person a reply answered may ask for. */
+  regenerateMaxPerReply: number;
+  /** How sessions are summarised; null when they are not (MEMORY_SUMMARY_EVERY=0). */
+  memory: SessionMemoryPolicy | null;
+  live: LiveReplySettings;
 }
 
 /** Activities on the main task queue: MongoDB, Chroma, wiki and Discord I/O. */
@@ -39,8 +48,11 @@ export function createActivities(deps: ActivityDeps) {
     ...createDeadLetterActivities(deps),
     ...createQualityActivities(deps),
     ...createRatingActivities(deps),
+    ...createRegenerateActivities(deps),
     ...createPromptActivities(deps),
     ...createMetricsActivities(deps),
+    ...createMemoryActivities(deps),
+    ...createCoordinatorActivities(deps),
   };
 }
 

@@ -7,9 +7,17 @@ import type { GatewayStatus } from '../store/gatewayStatus';
 import type { ReplyWorkflow } from '../workflows/reply';
 import { REPLY_WORKFLOW_TYPE, replyWorkflowId, type IncomingMessage } from '../workflows/contracts/reply';
 import type { FollowUpPolicy } from '../workflows/contracts/followUp';
+import type { CoordinateWorkflow } from '../workflows/coordinate';
+import {
+  COORDINATE_WORKFLOW_TYPE,
+  coordinateWorkflowId,
+  type CoordinatorPolicy,
+} from '../workflows/contracts/coordinate';
 import { addressedCharacters, type MessageFacts } from './addressing';
 import { reportGatewayStatus } from './gatewayStatus';
+import { attachCommands } from './commands';
 import { attachRatings } from './ratings';
+import { attachRegenerateReactions } from './regenerate';
 import type { Sharding } from './sharding';
 import { startWorkflowOnce } from './startWorkflowOnce';
 
@@ -42,6 +50,10 @@ export interface CharacterBotOptions {
   users: BotUsers;
   /** How other characters may answer a reply in a channel (absent: they do not). */
   followUpsIn: (channelId: string) => Promise<FollowUpPolicy | undefined>;
+  /** How the coordinator answers messages naming no character in a channel (absent: nobody does). */
+  unnamedIn: (channelId: string) => Promise<CoordinatorPolicy | undefined>;
+  /** DISCORD_COMMANDS_GUILD_ID: slash commands registered in this server only; undefined: globally. */
+  commandsGuildId: string | undefined;
   /** The gateway shards this process runs (the same for every client). */
   sharding: Sharding;
   /** Where the gateway state of each shard is recorded for the dashboard; absent: nowhere. */
@@ -76,7 +88,7 @@ export async function startCharacterBot(options: CharacterBotOptions): Promise<C
       GatewayIntentBits.GuildMessages,
       GatewayIntentBits.MessageContent,
       GatewayIntentBits.DirectMessages,
-      GatewayIntentBits.GuildMessageReactions, // rating reactions
+      GatewayIntentBits.GuildMessageReactions, // rating and regenerate reactions
       GatewayIntentBits.DirectMessageReactions,
     ],
     // DM channels arrive uncached; reactions may concern messages and users not in the cache.
@@ -95,18 +107,27 @@ export async function startCharacterBot(options: CharacterBotOptions): Promise<C
       ? addressed.filter((character) => character === ownCharacter())
       : addressed.filter((character) => options.castCharacters().includes(character));
 
-  attachRatings({
+  /** The character who wrote a message this client posted (its bot's own, or a cast webhook's), else null. */
+  const authorOf = (message: Message): string | null =>
+    voice.kind === 'character'
+      ? message.author.id === client.user?.id
+        ? ownCharacter()
+        : null
+      : castAuthorOf(message, options.castCharacters());
+  attachRatings({ client, authorOf, temporal, taskQueue, log });
+  attachRegenerateReactions({ client, authorOf, temporal, taskQueue, log });
+  attachCommands({
     client,
-    ...(voice.kind === 'character' && { rateCommandOf: () => ownCharacter() ?? voice.character }),
-    authorOf: (message) =>
-      voice.kind === 'character'
-        ? message.author.id === client.user?.id
-          ? ownCharacter()
-          : null
-        : castAuthorOf(message, options.castCharacters()),
-    temporal,
-    taskQueue,
-    log,
+    characterOf: () => (voice.kind === 'character' ? (ownCharacter() ?? voice.character) : null),
+    guildId: options.commandsGuildId,
+    context: {
+      temporal,
+      taskQueue,
+      roster,
+      castCharacters: options.castCharacters,
+      botUserOf: (character) => users.characters.get(character.toLowerCase()) ?? null,
+      log,
+    },
   });
   const gateway =
     options.gatewayStatus &&
@@ -129,7 +150,8 @@ export async function startCharacterBot(options: CharacterBotOptions): Promise<C
     const facts = await messageFacts(message, users.cast);
     const addressed = addressedCharacters(facts, members, ownCharacter());
     const own = ownOf(addressed);
-    if (own.length === 0) return;
+    const unnamed = addressed.length === 0 && !facts.isDirectMessage && message.content.trim() !== '';
+    if (own.length === 0 && !unnamed) return;
     const incoming: IncomingMessage = {
       messageId: message.id,
       channelId: message.channelId,
@@ -140,6 +162,7 @@ export async function startCharacterBot(options: CharacterBotOptions): Promise<C
       createdAt: message.createdAt.toISOString(),
     };
     const followUps = await options.followUpsIn(message.channelId);
+    if (unnamed) return coordinate(incoming, followUps);
     const shardId = shardOf(message);
     const started = await Promise.all(
       own.map((character) => startReply(character, incoming, followUps, shardId)),
@@ -169,6 +192,24 @@ export async function startCharacterBot(options: CharacterBotOptions): Promise<C
     if (duplicate) log.info(context, 'duplicate delivery of a message: already answered');
     else log.info({ ...context, guildId: message.guildId, shardId }, 'reply workflow started');
     return !duplicate;
+  }
+
+  /**
+   * A message naming no character, in a channel where the coordinator answers those: every voice that
+   * sees it starts the same workflow id, which Temporal runs once.
+   */
+  async function coordinate(message: IncomingMessage, followUps: FollowUpPolicy | undefined): Promise<void> {
+    const policy = await options.unnamedIn(message.channelId);
+    if (!policy) return;
+    const workflowId = coordinateWorkflowId(message.messageId);
+    const { duplicate } = await startWorkflowOnce<typeof CoordinateWorkflow>(
+      temporal,
+      COORDINATE_WORKFLOW_TYPE,
+      { taskQueue, workflowId, args: [{ message, policy, ...(followUps && { followUps }) }] },
+      log,
+    );
+    // Each of the other voices finds it started: expected, not worth an info line.
+    if (!duplicate) log.info({ messageId: message.messageId, workflowId }, 'coordinator started');
   }
 
   const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
@@ -215,7 +256,7 @@ async function repliedWebhookName(message: Message): Promise<string | null> {
   return referenced?.webhookId ? referenced.author.username : null;
 }
 
-/** The cast character whose webhook post a message is (for ratings), else null. */
+/** The cast character whose webhook post a message is (for reactions on it), else null. */
 function castAuthorOf(message: Message, castCharacters: string[]): string | null {
   if (!message.webhookId) return null;
   return castCharacters.find((character) => displayName(character) === message.author.username) ?? null;

@@ -1,7 +1,7 @@
 import type { Client as TemporalClient } from '@temporalio/client';
 import { deliveryMode } from '../characters/delivery';
 import type { RosterView } from '../characters/liveRoster';
-import { followUpPolicy, type Config } from '../config';
+import { coordinatorPolicy, followUpPolicy, type Config } from '../config';
 import type { Logger } from '../logger';
 import type { GatewayStatus } from '../store/gatewayStatus';
 import { startCharacterBot, type BotUsers, type CharacterBot, type Voice } from './characterBot';
@@ -63,6 +63,16 @@ export async function startBots(options: {
           ]);
           return followUpPolicy(config, present, channel?.follow_up_max_chain ?? undefined);
         },
+        unnamedIn: async (channelId) => {
+          const [present, channel] = await Promise.all([
+            roster.presentIn(channelId),
+            roster.channel(channelId),
+          ]);
+          // Only characters that can post here: a pick without a voice would never be heard.
+          const voiced = present.filter((character) => modeOf(character.name) !== 'offline');
+          return coordinatorPolicy(config, voiced, channel);
+        },
+        commandsGuildId: config.discordCommandsGuildId,
         sharding,
         ...(options.gatewayStatus && { gatewayStatus: options.gatewayStatus }),
         log,

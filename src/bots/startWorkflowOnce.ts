@@ -13,9 +13,10 @@ import type { Logger } from '../logger';
 const START_ATTEMPTS = 5;
 
 /**
- * Starts `workflowType` under the event's own workflow id (REJECT_DUPLICATE), retrying while
- * Temporal does not answer (5 attempts, 1 s doubling). `duplicate`: that id ran already, i.e.
- * Discord delivered the same event again; the handle is then the earlier run's.
+ * Starts `workflowType` under the event's own workflow id (REJECT_DUPLICATE unless `options` say
+ * otherwise), retrying while Temporal does not answer (5 attempts, 1 s doubling). `duplicate`: that id
+ * ran already (or, with ALLOW_DUPLICATE, is running), i.e. Discord delivered the same event again; the
+ * handle is then the earlier run's.
  */
 export async function startWorkflowOnce<T extends Workflow>(
   temporal: Client,
@@ -26,8 +27,8 @@ export async function startWorkflowOnce<T extends Workflow>(
   for (let attempt = 1; ; attempt++) {
     try {
       const handle = await temporal.workflow.start<T>(workflowType, {
-        ...options,
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        ...options,
         requestEagerStart: sharesWorkerConnection(temporal),
       });
       return { handle, duplicate: false };

@@ -39,6 +39,8 @@ export interface ConversationTurn {
   timestamp: Date;
   channel_id: string;
   user_id: string | null;
+  /** USER turns: the author's display name then (absent in turns stored before it was kept). */
+  user_name?: string | null;
   speaker_type: SpeakerType;
   bot_name: string | null;
   message_content: string;
@@ -56,6 +58,27 @@ export interface ConversationTurn {
   prompt_version_used?: string | null;
   /** Bot turns: the QC pass of the reply that was sent (null when QC is off). */
   qc_result?: QcTurnResult | null;
+  /**
+   * Bot turns that were regenerated: every candidate, the original first (absent: never regenerated).
+   * message_content and llm_response_* are the chosen one's.
+   */
+  candidates?: ReplyCandidate[];
+  /** Index in `candidates` of the one that stands (the one posted now). */
+  chosen_candidate?: number;
+}
+
+/** One version of a bot reply: the original, or a regeneration the person it answered asked for. */
+export interface ReplyCandidate {
+  text: string;
+  /** What the model returned (null: none, e.g. a turn stored before raw text was kept). */
+  raw: string | null;
+  created_at: Date;
+  source: 'original' | 'regenerate';
+  /** Discord id of the user who asked for it (null for the original). */
+  requested_by: string | null;
+  prompt_version: string;
+  /** Its QC score, when QC checked it. */
+  qc_score?: number | null;
 }
 
 /** What QC decided about the reply that was sent; every assessment is in fine_tuning_data. */
@@ -209,6 +232,33 @@ export class ConversationHistory {
     return this.loadHistory(sessionId, beforeTurnId, limit);
   }
 
+  /**
+   * The session's newest stored turn id (0 for none): the session document's, or the collection's when
+   * that is higher (the document may have lost an update).
+   */
+  async newestTurnId(sessionId: string): Promise<number> {
+    const [session, stored] = await Promise.all([this.sessions.get(sessionId), this.lastTurnId(sessionId)]);
+    return Math.max(session?.last_turn_id ?? 0, stored);
+  }
+
+  /**
+   * A session's turns after `afterTurnId` up to `throughTurnId`, the newest `limit` of them, oldest first,
+   * from the collection (what a summary is written from).
+   */
+  async turnsBetween(
+    sessionId: string,
+    afterTurnId: number,
+    throughTurnId: number,
+    limit: number,
+  ): Promise<ConversationTurn[]> {
+    const turns = await this.collection
+      .find({ session_id: sessionId, turn_id: { $gt: afterTurnId, $lte: throughTurnId } })
+      .sort({ turn_id: -1 })
+      .limit(limit)
+      .toArray();
+    return turns.reverse();
+  }
+
   /** The `limit` turns before `beforeTurnId` in a session, oldest first, from the collection. */
   async loadHistory(sessionId: string, beforeTurnId: number, limit: number): Promise<ConversationTurn[]> {
     if (limit <= 0) return [];
@@ -334,6 +384,82 @@ export class ConversationHistory {
     return turn?.channel_id === channelId ? recentOf(turn) : null;
   }
 
+  /**
+   * Makes a regenerated reply's candidate `index` the one that stands: appended to the turn's candidates
+   * (the original becomes the first when there were none), the turn's text and posted parts set to it,
+   * and the session document's copy of the turn rewritten, so the history window and ratings read what
+   * Discord shows. Idempotent: a candidate already at `index` (a retried write) is not added again.
+   * Callers run one regeneration of a reply at a time (RegenerateWorkflow's id), so nothing else
+   * changes the turn in between, and each replaces the newest candidate. Returns the candidate it
+   * replaced, or null when the turn is not there.
+   */
+  async chooseCandidate(
+    responseId: string,
+    index: number,
+    candidate: ReplyCandidate,
+    change: { deliveredMessageIds: string[]; qcResult: QcTurnResult | null },
+  ): Promise<{ replaced: ReplyCandidate; replacedIndex: number } | null> {
+    const turn = await this.findByResponseId(responseId);
+    if (!turn) return null;
+    const candidates = turn.candidates ?? [originalCandidate(turn)];
+    // Each regeneration replaces the newest candidate (the one standing) with a newer one.
+    const replacedIndex = index - 1;
+    const replaced = candidates[replacedIndex];
+    if (!replaced) throw new Error(`reply ${responseId} has no candidate ${replacedIndex} to replace`);
+    if (index === candidates.length) candidates.push(candidate);
+    const updated: ConversationTurn = {
+      ...turn,
+      candidates,
+      chosen_candidate: index,
+      message_content: candidate.text,
+      llm_response_final: candidate.text,
+      llm_response_raw: candidate.raw,
+      qc_result: change.qcResult,
+      delivered_message_ids: change.deliveredMessageIds,
+      original_message_id: change.deliveredMessageIds[0] ?? null,
+    };
+    await this.collection.replaceOne({ _id: turn._id }, updated);
+    await this.sessions.recordTurn(updated);
+    return { replaced, replacedIndex };
+  }
+
+  /** The stored turn of a user's Discord message (null: none, e.g. a character's line). */
+  findUserTurn(discordMessageId: string): Promise<ConversationTurn | null> {
+    return this.collection.findOne({ _id: userTurnId(discordMessageId), speaker_type: 'USER' });
+  }
+
+  /**
+   * The newest posted reply in `channelId` by one of `characters` to a message of `userId` (among the
+   * user's newest ASKED_LOOKBACK turns there), from the collection.
+   */
+  async findLatestReplyTo(
+    channelId: string,
+    characters: string[],
+    userId: string,
+  ): Promise<ConversationTurn | null> {
+    const asked = await this.collection
+      .find(
+        { channel_id: channelId, speaker_type: 'USER', user_id: userId },
+        { projection: { original_message_id: 1 } },
+      )
+      .sort({ turn_id: -1 })
+      .limit(ASKED_LOOKBACK)
+      .toArray();
+    const messageIds = asked.flatMap((turn) => (turn.original_message_id ? [turn.original_message_id] : []));
+    if (messageIds.length === 0 || characters.length === 0) return null;
+    return this.collection
+      .find({
+        channel_id: channelId,
+        speaker_type: 'BOT',
+        bot_name: { $in: characters },
+        reply_to_message_id: { $in: messageIds },
+        original_message_id: { $ne: null },
+      })
+      .sort({ turn_id: -1 })
+      .limit(1)
+      .next();
+  }
+
   /** Records the Discord ids posted so far for a bot turn; the first part is its original_message_id. */
   async recordDelivery(responseId: string, deliveredMessageIds: string[]): Promise<void> {
     await this.collection.updateOne(
@@ -406,6 +532,22 @@ function newestDelivered(session: ConversationSession, character: string): Recen
     if (turn.original_message_id) return turn;
   }
   return expected === 0 ? null : undefined;
+}
+
+/** How many of a user's newest turns in a channel /regenerate looks for a reply to. */
+const ASKED_LOOKBACK = 20;
+
+/** A never-regenerated reply as the first of its candidates. */
+function originalCandidate(turn: ConversationTurn): ReplyCandidate {
+  return {
+    text: turn.message_content,
+    raw: turn.llm_response_raw,
+    created_at: turn.timestamp,
+    source: 'original',
+    requested_by: null,
+    prompt_version: turn.prompt_version_used ?? 'unknown',
+    qc_score: turn.qc_result?.score ?? null,
+  };
 }
 
 export function userTurnId(discordMessageId: string): string {

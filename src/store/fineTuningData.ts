@@ -8,7 +8,11 @@ import type { RecordLocks } from './recordLocks';
 /** llm: the reviewer's JSON; rules: a rule check failed (no LLM call); fallback: unparseable answer. */
 export type QcMethod = 'llm' | 'rules' | 'fallback';
 
-export type RatingType = 'QC_AUTOMATED' | 'USER_SUBMITTED' | 'LLM_SUGGESTED';
+/**
+ * USER_REGENERATED: a reply candidate the person it answered replaced by regenerating it (dispreferred;
+ * `regen:<response id>:<candidate index>`); not a rating, so no metric counts it.
+ */
+export type RatingType = 'QC_AUTOMATED' | 'USER_SUBMITTED' | 'LLM_SUGGESTED' | 'USER_REGENERATED';
 
 /** One rating of a bot response, as in the design document's `fine_tuning_data`. */
 export interface FineTuningEntry {

@@ -1,11 +1,15 @@
-import { log, proxyLocalActivities } from '@temporalio/workflow';
+import { executeChild, log, proxyLocalActivities } from '@temporalio/workflow';
+import type { ReplyPrompt } from '../llm/prompt';
+import type { QcTurnResult } from '../store/conversationHistory';
 import type { Activities } from '../activities';
 import { rootCause } from './deadLetters';
 import { STORE_OPTIONS } from './retryPolicies';
 import { llmActivities } from './llmActivities';
 import {
   QC_FALLBACK_SCORE,
+  qualityControlWorkflowId,
   type QcAssessment,
+  type QcPolicy,
   type QualityControlInput,
   type QualityControlResult,
 } from './contracts/qualityControl';
@@ -74,4 +78,35 @@ export async function QualityControlWorkflow(input: QualityControlInput): Promis
   }
   if (!best) throw new Error('unreachable: the loop generates at least one candidate');
   return { ...best, attempts, accepted: false };
+}
+
+/**
+ * A reply checked by QC, as a child QualityControlWorkflow named after the calling workflow (a reply,
+ * a regeneration): the best candidate and what QC made of it, as a turn records it.
+ */
+export async function replyThroughQc(options: {
+  /** Names the QC run: qualityControlWorkflowId(parentWorkflowId). */
+  parentWorkflowId: string;
+  /** What every assessment is logged against in fine_tuning_data. */
+  responseId: string;
+  prompt: ReplyPrompt;
+  promptVersion: string;
+  policy: QcPolicy;
+}): Promise<{ reply: GeneratedReply; qcResult: QcTurnResult }> {
+  const qc = await executeChild(QualityControlWorkflow, {
+    workflowId: qualityControlWorkflowId(options.parentWorkflowId),
+    args: [
+      {
+        responseId: options.responseId,
+        prompt: options.prompt,
+        promptVersion: options.promptVersion,
+        policy: options.policy,
+      },
+    ],
+  });
+  const { score, feedback, method } = qc.assessment;
+  return {
+    reply: qc.reply,
+    qcResult: { score, feedback, method, attempts: qc.attempts, accepted: qc.accepted },
+  };
 }

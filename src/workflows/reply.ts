@@ -1,11 +1,4 @@
-import {
-  executeChild,
-  log,
-  patched,
-  proxyActivities,
-  proxyLocalActivities,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { log, patched, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { QcTurnResult, RagSnippet } from '../store/conversationHistory';
 import { deadLetterStep, rootCause } from './deadLetters';
@@ -17,14 +10,20 @@ import {
 } from './retryPolicies';
 import { llmActivities } from './llmActivities';
 import { postAndStoreLine } from './botLine';
-import { QualityControlWorkflow } from './qualityControl';
-import { qualityControlWorkflowId } from './contracts/qualityControl';
+import { replyThroughQc } from './qualityControl';
 import { sessionIdFor } from '../store/sessionId';
 import type { GeneratedReply, LoreAndScenario, ReplyInput, ReplyResult } from './contracts/reply';
 import type { HistoryLine } from '../llm/prompt';
+import type { SessionMemory } from '../activities/memory';
 
-const { persistUserTurn, loadHistory, choosePromptVersion, loadQcPolicy, loadLoreAndScenario } =
-  proxyLocalActivities<Activities>(STORE_OPTIONS);
+const {
+  persistUserTurn,
+  loadHistory,
+  choosePromptVersion,
+  loadQcPolicy,
+  loadLoreAndScenario,
+  loadSessionMemory,
+} = proxyLocalActivities<Activities>(STORE_OPTIONS);
 const { retrieveContext } = proxyActivities<Activities>(RETRIEVAL_OPTIONS);
 const { retrieveContext: retrieveContextLocally } = proxyLocalActivities<Activities>(RETRIEVAL_LOCAL_OPTIONS);
 
@@ -40,6 +39,16 @@ const GATHER_IN_ONE_TASK_PATCH = 'reply-gathers-in-one-task';
 const LORE_AND_SCENARIO_PATCH = 'reply-reads-lore-and-scenario';
 const NO_LORE_OR_SCENARIO: LoreAndScenario = { scenario: null, lore: [] };
 
+/** Runs started before session memory wrote their prompts without its summary and user notes. */
+const SESSION_MEMORY_PATCH = 'reply-reads-session-memory';
+const NO_MEMORY: SessionMemory = { summary: null, userNotes: [] };
+
+/**
+ * Live replies (posted as the model writes, by generateLiveReply) came after; a run takes that branch
+ * only where the channel has them and QC is off (QC judges the whole text before anything is shown).
+ */
+const LIVE_REPLIES_PATCH = 'reply-posted-live';
+
 /**
  * Answers one Discord message in character: remember the user's turn, gather history,
  * wiki context and the session's prompt version, generate (through the QC child workflow
@@ -49,7 +58,7 @@ const NO_LORE_OR_SCENARIO: LoreAndScenario = { scenario: null, lore: [] };
  */
 export async function ReplyWorkflow(input: ReplyInput): Promise<ReplyResult> {
   const { workflowId } = workflowInfo();
-  const { generateReply } = llmActivities();
+  const { generateReply, generateLiveReply } = llmActivities();
   const { character, message } = input;
   const deadLetterIds: string[] = [];
   const deadLetter = async (step: string, error: unknown, maxAttempts: number) => {
@@ -67,27 +76,33 @@ export async function ReplyWorkflow(input: ReplyInput): Promise<ReplyResult> {
     userName: message.authorName,
     scenario: extras.scenario,
     lore: extras.lore,
+    summary: extras.memory.summary,
+    userNotes: extras.memory.userNotes,
   };
   /** What the reply was written with: the lore first, as in the prompt, then the wiki. */
   const contextUsed = [...extras.lore, ...context];
   let reply: GeneratedReply | undefined;
   let qcResult: QcTurnResult | null = null;
+  /** The parts of a live reply, posted already. */
+  let shownIn: string[] | undefined;
   try {
     if (qcPolicy) {
-      const qc = await executeChild(QualityControlWorkflow, {
-        workflowId: qualityControlWorkflowId(workflowId),
-        args: [
-          {
-            responseId: workflowId,
-            prompt: replyPrompt,
-            promptVersion: prompt.prompt_version,
-            policy: qcPolicy,
-          },
-        ],
+      ({ reply, qcResult } = await replyThroughQc({
+        parentWorkflowId: workflowId,
+        responseId: workflowId,
+        prompt: replyPrompt,
+        promptVersion: prompt.prompt_version,
+        policy: qcPolicy,
+      }));
+    } else if (extras.liveReplies && input.deliver !== false && patched(LIVE_REPLIES_PATCH)) {
+      const live = await generateLiveReply({
+        prompt: replyPrompt,
+        responseId: workflowId,
+        channelId: message.channelId,
+        replyTo: message.messageId,
       });
-      reply = qc.reply;
-      const { score, feedback, method } = qc.assessment;
-      qcResult = { score, feedback, method, attempts: qc.attempts, accepted: qc.accepted };
+      reply = live.reply;
+      shownIn = live.postedIds;
     } else {
       reply = await generateReply(replyPrompt);
     }
@@ -111,6 +126,7 @@ export async function ReplyWorkflow(input: ReplyInput): Promise<ReplyResult> {
     },
     // POST /orchestrate answers over HTTP: there is no Discord message to reply to.
     deliver: input.deliver !== false,
+    shownIn,
     // A fallback line is not worth answering.
     ...(input.followUps &&
       reply && {
@@ -144,6 +160,7 @@ async function gather({ character, message, chain }: ReplyInput) {
     history: Promise<HistoryLine[]>,
     retrieve: typeof retrieveContext,
     withLore = false,
+    withMemory = false,
   ) => {
     const extras = withLore
       ? history.then((turns) =>
@@ -154,7 +171,7 @@ async function gather({ character, message, chain }: ReplyInput) {
           }),
         )
       : Promise.resolve(NO_LORE_OR_SCENARIO);
-    const [turns, context, prompt, qcPolicy, extrasRead] = await Promise.all([
+    const [turns, context, prompt, qcPolicy, extrasRead, memory] = await Promise.all([
       history,
       retrieve(message.content).catch((err: unknown): RagSnippet[] => {
         log.warn('no wiki context for this reply: retrieval failed', { error: rootCause(err) });
@@ -163,13 +180,17 @@ async function gather({ character, message, chain }: ReplyInput) {
       choosePromptVersion({ character, sessionId: sessionIdFor(message.channelId) }),
       loadQcPolicy(),
       extras,
+      withMemory
+        ? loadSessionMemory({ channelId: message.channelId, userId: message.authorId })
+        : Promise.resolve(NO_MEMORY),
     ]);
-    return { history: turns, context, prompt, qcPolicy, extras: extrasRead };
+    return { history: turns, context, prompt, qcPolicy, extras: { ...extrasRead, memory } };
   };
   // The order the activities are called in is part of the history: each branch keeps its own.
   if (!patched(GATHER_IN_ONE_TASK_PATCH)) {
     return gatherWith(loadHistory(await storeUserTurn()), retrieveContext);
   }
   const withLore = patched(LORE_AND_SCENARIO_PATCH);
-  return gatherWith(storeUserTurn().then(loadHistory), retrieveContextLocally, withLore);
+  const withMemory = patched(SESSION_MEMORY_PATCH);
+  return gatherWith(storeUserTurn().then(loadHistory), retrieveContextLocally, withLore, withMemory);
 }

@@ -3,7 +3,8 @@
  * discord.js bots on the fake Discord, into fine_tuning_data on the real Temporal and FerretDB.
  */
 import type { WorkflowExecutionInfo } from '@temporalio/client';
-import { parseMessageReference, reactionScore } from '../../src/bots/ratings';
+import { parseMessageReference } from '../../src/bots/messageReference';
+import { reactionScore } from '../../src/bots/ratings';
 import type { UserRating } from '../../src/store/fineTuningData';
 import { replyWorkflowId, type ReplyResult } from '../../src/workflows/contracts/reply';
 import {

@@ -11,10 +11,13 @@ export type ActivityOverrides = Partial<AllActivities>;
 /** The activities of the `<queue>-llm` task queue; the rest run on the workflows' own queue. */
 const LLM_ACTIVITY_NAMES = {
   generateReply: true,
+  generateLiveReply: true,
   assessReply: true,
   suggestPromptImprovement: true,
   chooseOrganicInitiator: true,
+  chooseAnswerer: true,
   generateOrganicStarter: true,
+  summariseConversation: true,
 } satisfies Record<keyof LlmActivities, true>;
 
 export const CHARACTERS = ['Peter', 'Brian', 'Stewie'];
@@ -43,6 +46,31 @@ export function fakeActivities(overrides: ActivityOverrides = {}): AllActivities
     loadChannelActivity: async () => ({ lastTurnAt: null, lastOrganicStartAt: null, lastInitiator: null }),
     loadLoreAndScenario: async () => ({ scenario: null, lore: [] }),
     persistBotTurn: async (turn) => ({ session_id: `discord:${turn.channelId}`, turn_id: ++turns }),
+    // the coordinator: a quiet channel, nothing answered yet
+    loadUnnamedContext: async () => ({
+      lastSpeaker: null,
+      lastSpeakerAt: null,
+      lastHumanAt: null,
+      answeredLastHour: 0,
+      answeredInARow: 0,
+    }),
+    recordCoordinatedAnswer: async () => undefined,
+    // session memory and /forget: no summary yet, nothing due
+    noteSessionTurn: async () => undefined,
+    loadSessionMemory: async () => ({ summary: null, userNotes: [] }),
+    loadSummaryPosition: async () => 0,
+    loadTurnsToSummarise: async ({ throughTurnId }) => ({
+      previousSummary: null,
+      turns: [],
+      coversFromTurnId: 1,
+      throughTurnId,
+      sourceUserIds: [],
+    }),
+    saveSessionSummary: async () => undefined,
+    forgetChannelTurns: async ({ channelId }) => ({
+      sessionId: `discord:${channelId}`,
+      forgottenThroughTurnId: turns,
+    }),
     // knowledge base and crawls
     retrieveContext: async () => [
       { text: 'Peter works at the Pawtucket Brewery.', source_url: 'https://wiki/Peter_Griffin', score: 0.7 },
@@ -79,6 +107,10 @@ export function fakeActivities(overrides: ActivityOverrides = {}): AllActivities
       ratingId: `${responseId}:${userId}`,
       removed: true,
     }),
+    // regenerate: nothing of the user's to regenerate
+    findRegeneration: async ({ messageId }) => ({ status: 'nothing', named: messageId !== null }),
+    reviseReply: async ({ posted }) => posted,
+    recordRegeneration: async () => undefined,
     refreshPromptMetrics: async () => [],
     foldMetricEvents: async () => 0,
     loadOptimizerMaterial: async ({ character }) => ({
@@ -102,6 +134,10 @@ export function fakeActivities(overrides: ActivityOverrides = {}): AllActivities
       raw: `${prompt.character}: Holy crap!`,
       final: 'Holy crap!',
     }),
+    generateLiveReply: async ({ prompt }) => ({
+      reply: { raw: `${prompt.character}: Holy crap!`, final: 'Holy crap!' },
+      postedIds: [snowflakeAt(Date.now(), ++messages)],
+    }),
     assessReply: async () => ({ score: 4, feedback: 'in character', method: 'llm', rules: [] }),
     suggestPromptImprovement: async ({ character }) => `You are ${character} Griffin, and funnier.`,
     chooseOrganicInitiator: async ({ lastInitiator }) => ({
@@ -109,9 +145,17 @@ export function fakeActivities(overrides: ActivityOverrides = {}): AllActivities
       raw: '{"character":"Stewie"}',
       candidates: CHARACTERS.filter((name) => name !== lastInitiator),
     }),
+    chooseAnswerer: async ({ characters }) => ({
+      choice: characters[0] ?? null,
+      raw: JSON.stringify({ character: characters[0] }),
+    }),
     generateOrganicStarter: async ({ character }) => ({
       raw: `${character}: Anyone seen my ray gun?`,
       final: 'Anyone seen my ray gun?',
+    }),
+    summariseConversation: async ({ turns }) => ({
+      summary: `They talked (${turns.length} messages).`,
+      notes: [],
     }),
   };
   return { ...fakes, ...overrides };
