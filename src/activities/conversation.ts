@@ -33,7 +33,8 @@ export interface BotTurnInput {
 
 /** Activities over conversation_history and character_prompts. */
 export function createConversationActivities(deps: { store: Store; historyWindow: number }) {
-  const { conversationHistory, characterPrompts, lorebooks, channelSettings } = deps.store;
+  const { conversationHistory, characterPrompts, lorebooks, channelSettings, conversationForgets } =
+    deps.store;
   return {
     async persistUserTurn(message: IncomingMessage): Promise<TurnRef> {
       return conversationHistory.appendTurn({
@@ -42,6 +43,7 @@ export function createConversationActivities(deps: { store: Store; historyWindow
         timestamp: new Date(),
         channel_id: message.channelId,
         user_id: message.authorId,
+        user_name: message.authorName,
         speaker_type: 'USER',
         bot_name: null,
         message_content: message.content,
@@ -53,12 +55,13 @@ export function createConversationActivities(deps: { store: Store; historyWindow
       });
     },
 
+    /** The window: the turns before `before`, without those a /forget left out (conversation_forgets). */
     async loadHistory(before: TurnRef): Promise<HistoryLine[]> {
-      const turns = await conversationHistory.historyWindow(
-        before.session_id,
-        before.turn_id,
-        deps.historyWindow,
-      );
+      const [window, cutoff] = await Promise.all([
+        conversationHistory.historyWindow(before.session_id, before.turn_id, deps.historyWindow),
+        conversationForgets.cutoff(before.session_id),
+      ]);
+      const turns = window.filter((turn) => turn.turn_id > cutoff);
       return turns.map(({ speaker_type, bot_name, message_content }) => ({
         speaker_type,
         bot_name,

@@ -19,6 +19,15 @@ import {
 import { buildReplyMessages, type HistoryLine, type ReplyPrompt } from '../llm/prompt';
 import { buildQcMessages, parseQcVerdict, QC_VERDICT_SCHEMA } from '../llm/qcPrompt';
 import {
+  buildSummaryMessages,
+  parseSummaryAnswer,
+  speakerLabels,
+  SUMMARY_MAX_TOKENS,
+  summaryWithNotesSchema,
+  type SummaryPrompt,
+  type WrittenSummary,
+} from '../llm/summaryPrompt';
+import {
   checkReply,
   describeViolations,
   trimToLength,
@@ -182,6 +191,26 @@ export function createLlmActivities(deps: { llm: LlmClient; roster: RosterView }
         );
       }
       return { raw, final };
+    },
+
+    /**
+     * The session's next summary: the previous one extended with the new turns (and, when asked, notes
+     * about the people, as JSON under a schema). An answer without a usable summary is retried.
+     */
+    async summariseConversation(prompt: SummaryPrompt): Promise<WrittenSummary> {
+      const labels = [...speakerLabels(prompt.turns).values()];
+      const { text } = await ask(buildSummaryMessages(prompt), {
+        maxTokens: SUMMARY_MAX_TOKENS,
+        ...(prompt.userNotes && { format: summaryWithNotesSchema(labels) }),
+      });
+      const written = parseSummaryAnswer(text, prompt);
+      if (!written) {
+        throw ApplicationFailure.retryable(
+          `the model's summary is not usable: ${JSON.stringify(text.slice(0, 200))}`,
+          'UnusableSummary',
+        );
+      }
+      return written;
     },
   };
 }

@@ -1,9 +1,12 @@
 import { createHash } from 'node:crypto';
 import { DiscordAPIError, REST } from '@discordjs/rest';
-import { Routes, type APIMessage } from 'discord.js';
+import { RESTJSONErrorCodes, Routes, type APIMessage } from 'discord.js';
 import { displayName } from '../characters/names';
 import { snowflakeAt, snowflakeTime } from './snowflake';
 import { MissingWebhookPermissionError, WebhookLimitError, WebhookPoster } from './webhooks';
+
+/** Never ping @everyone, @here, roles or users named in the text; a reply may ping its author. */
+const BOT_ALLOWED_MENTIONS = { parse: [], replied_user: true };
 
 export interface PostOptions {
   content: string;
@@ -13,13 +16,30 @@ export interface PostOptions {
   idempotencyKey: string;
 }
 
+/** A message as Discord answered a post. */
+export interface PostedMessage {
+  id: string;
+  /**
+   * What it shows: the posted content, except when the idempotency key was used before (a retry), where
+   * Discord answers with the earlier message, which shows what was posted then.
+   */
+  content: string;
+}
+
 /**
- * Posts as a character through the Discord REST API (no gateway needed): as its own bot when it has a
- * token, else through a channel webhook of the cast bot (webhook mode).
+ * Posts, edits and deletes as a character through the Discord REST API (no gateway needed): as its own
+ * bot when it has a token, else through a channel webhook of the cast bot (webhook mode).
  */
 export interface DiscordPoster {
   /** A webhook post cannot be a Discord reply: `replyTo` then goes unused, as does the idempotency key. */
-  postMessage(character: string, channelId: string, options: PostOptions): Promise<{ id: string }>;
+  postMessage(character: string, channelId: string, options: PostOptions): Promise<PostedMessage>;
+  /**
+   * Edits a message the character posted, mentions parsed as in its posts (none; a reply keeps pinging
+   * its author). Webhook mode edits through the channel's cast webhook, which reaches only its own posts.
+   */
+  editMessage(character: string, channelId: string, messageId: string, content: string): Promise<void>;
+  /** Deletes a message the character posted; one already gone counts as deleted. */
+  deleteMessage(character: string, channelId: string, messageId: string): Promise<void>;
   /**
    * Ids of messages, oldest first, that `character` posted in the channel since `since` with exactly
    * `content`: what a retry must not post again. Always empty for a character with its own bot, whose
@@ -85,12 +105,27 @@ export function createDiscordPoster(
           content,
           nonce: nonceFor(idempotencyKey),
           enforce_nonce: true,
-          // Never ping @everyone, @here, roles or users named in the text; a reply may ping its author.
-          allowed_mentions: { parse: [], replied_user: true },
+          allowed_mentions: BOT_ALLOWED_MENTIONS,
           ...(replyTo ? { message_reference: { message_id: replyTo, fail_if_not_exists: false } } : {}),
         },
       })) as APIMessage;
-      return { id: message.id };
+      return { id: message.id, content: message.content };
+    },
+    async editMessage(character, channelId, messageId, content) {
+      const rest = botRest(character);
+      if (!rest) return viaCast(character).webhooks.edit(channelId, messageId, content);
+      await rest.patch(Routes.channelMessage(channelId, messageId), {
+        body: { content, allowed_mentions: BOT_ALLOWED_MENTIONS },
+      });
+    },
+    async deleteMessage(character, channelId, messageId) {
+      const rest = botRest(character);
+      if (!rest) return viaCast(character).webhooks.delete(channelId, messageId);
+      try {
+        await rest.delete(Routes.channelMessage(channelId, messageId));
+      } catch (err) {
+        if (!(err instanceof DiscordAPIError && err.code === RESTJSONErrorCodes.UnknownMessage)) throw err;
+      }
     },
     async recognisePosted(character, channelId, since, content) {
       if (botRest(character)) return [];

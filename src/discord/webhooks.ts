@@ -32,7 +32,8 @@ export interface WebhookPost {
 /**
  * Posts as any character through one bot (the cast bot): each channel gets one webhook of the cast
  * bot's, found or made on first use and reused, and every post executes it with the character's name
- * and avatar. Webhooks take no nonce, so a retry recognises a post of its own with `recognisePosted`.
+ * and avatar, and edits or deletes its posts through the same webhook. Webhooks take no nonce, so a
+ * retry recognises a post of its own with `recognisePosted`.
  */
 export class WebhookPoster {
   /** By channel id; a promise, so that concurrent first posts in a channel make one webhook. */
@@ -43,15 +44,59 @@ export class WebhookPoster {
   constructor(private readonly rest: REST) {}
 
   /** Posts and returns the message (executed with wait=true, so Discord answers the saved message). */
-  async post(channelId: string, post: WebhookPost): Promise<{ id: string }> {
+  post(channelId: string, post: WebhookPost): Promise<{ id: string; content: string }> {
+    return this.throughWebhook(channelId, (webhook) => this.execute(webhook, post));
+  }
+
+  /**
+   * Edits a message the channel's cast webhook posted (allowed_mentions parse [], as its posts). A
+   * webhook reaches only its own messages: one posted through an earlier cast webhook of the channel,
+   * deleted since, is 404 Unknown Message (10008), which is thrown.
+   */
+  edit(channelId: string, messageId: string, content: string): Promise<void> {
+    return this.throughWebhook(channelId, async (webhook) => {
+      await this.rest.patch(Routes.webhookMessage(webhook.id, webhook.token, messageId), {
+        body: { content, allowed_mentions: { parse: [] } },
+        auth: false,
+      });
+    });
+  }
+
+  /**
+   * Deletes a message the channel's cast webhook posted. 404 Unknown Message counts as deleted: it is
+   * gone, or (indistinguishable for the webhook) it was posted through an earlier cast webhook of the
+   * channel, deleted since, which nothing but a moderator can delete now.
+   */
+  delete(channelId: string, messageId: string): Promise<void> {
+    return this.throughWebhook(channelId, async (webhook) => {
+      try {
+        await this.rest.delete(Routes.webhookMessage(webhook.id, webhook.token, messageId), { auth: false });
+      } catch (err) {
+        if (!(err instanceof DiscordAPIError && err.code === RESTJSONErrorCodes.UnknownMessage)) throw err;
+      }
+    });
+  }
+
+  /**
+   * Runs `act` with the channel's cast webhook; if that webhook was deleted (or its token changed), a new
+   * one is made and `act` runs once more through it. Errors never carry the webhook's token.
+   */
+  private async throughWebhook<T>(channelId: string, act: (webhook: CastWebhook) => Promise<T>): Promise<T> {
+    const attempt = async (webhook: CastWebhook): Promise<T> => {
+      try {
+        return await act(webhook);
+      } catch (err) {
+        throw withoutWebhookToken(err, webhook.token);
+      }
+    };
     const cached = this.webhookFor(channelId);
     try {
-      return await this.execute(await cached, post);
+      return await attempt(await cached);
     } catch (err) {
       if (!isWebhookGone(err)) throw err;
-      // Someone deleted the webhook (nothing was posted): make a new one and post through it.
+      // Someone deleted the webhook (nothing was done through it): make a new one and act through it.
       if (this.webhooks.get(channelId) === cached) this.webhooks.delete(channelId);
-      return this.execute(await this.webhookFor(channelId), post);
+      return attempt(await this.webhookFor(channelId));
     }
   }
 
@@ -135,7 +180,7 @@ export class WebhookPoster {
   private async execute(
     webhook: CastWebhook,
     { username, content, avatarUrl }: WebhookPost,
-  ): Promise<{ id: string }> {
+  ): Promise<{ id: string; content: string }> {
     const body: RESTPostAPIWebhookWithTokenJSONBody = {
       content,
       username,
@@ -143,17 +188,13 @@ export class WebhookPoster {
       // Never ping @everyone, @here, roles or users named in the text.
       allowed_mentions: { parse: [] },
     };
-    try {
-      const message = (await this.rest.post(Routes.webhook(webhook.id, webhook.token), {
-        body,
-        query: new URLSearchParams({ wait: 'true' }),
-        // A webhook's token is in its path; Discord wants no bot token with it.
-        auth: false,
-      })) as APIMessage;
-      return { id: message.id };
-    } catch (err) {
-      throw withoutWebhookToken(err, webhook.token);
-    }
+    const message = (await this.rest.post(Routes.webhook(webhook.id, webhook.token), {
+      body,
+      query: new URLSearchParams({ wait: 'true' }),
+      // A webhook's token is in its path; Discord wants no bot token with it.
+      auth: false,
+    })) as APIMessage;
+    return { id: message.id, content: message.content };
   }
 
   /** The cast bot's user (its id is its application's for bots made since 2019), asked once. */
@@ -193,7 +234,7 @@ function webhookSetupError(err: unknown, channelId: string): unknown {
 }
 
 /**
- * A failed execution's error, whose request URL (an enumerable field, so in every logged or recorded copy of
+ * A failed webhook call's error, whose request URL (an enumerable field, so in every logged or recorded copy of
  * the error) carries the webhook's token in its path: the token is masked, the rest kept.
  */
 function withoutWebhookToken(err: unknown, token: string): unknown {

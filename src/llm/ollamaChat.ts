@@ -20,6 +20,9 @@ export interface ChatOptions {
 export interface JsonSchema {
   type?: 'object' | 'string' | 'integer' | 'number' | 'boolean' | 'array';
   properties?: Record<string, JsonSchema>;
+  /** An array's elements. */
+  items?: JsonSchema;
+  maxItems?: number;
   required?: string[];
   enum?: ReadonlyArray<string | number>;
   minLength?: number;

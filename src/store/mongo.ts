@@ -3,7 +3,9 @@ import { AdminSessions } from './adminSessions';
 import { ChannelSettings } from './channelSettings';
 import { CharacterPrompts } from './characterPrompts';
 import { CharacterRoster } from './characterRoster';
+import { ConversationForgets } from './conversationForgets';
 import { ConversationHistory } from './conversationHistory';
+import { ConversationSummaries } from './conversationSummaries';
 import { DeadLetterQueue } from './deadLetterQueue';
 import { FineTuningData } from './fineTuningData';
 import { GatewayStatus } from './gatewayStatus';
@@ -14,6 +16,7 @@ import { MetricSeries } from './metricSeries';
 import { MetricTotals } from './metricTotals';
 import { RagCrawlStatus } from './ragCrawlStatus';
 import { RecordLocks } from './recordLocks';
+import { UserNotes } from './userNotes';
 
 /**
  * The MongoDB data layer: one module per collection of the design document, each owning
@@ -45,6 +48,12 @@ export interface Store {
   lorebooks: Lorebooks;
   /** Casts, scenarios and follow-up settings per channel. */
   channelSettings: ChannelSettings;
+  /** Each session's rolling summary of the turns older than the history window. */
+  conversationSummaries: ConversationSummaries;
+  /** Short notes about users, given to the LLM only when answering that user. */
+  userNotes: UserNotes;
+  /** Each channel's /forget cutoff. */
+  conversationForgets: ConversationForgets;
   close(): Promise<void>;
 }
 
@@ -78,6 +87,9 @@ export async function openStore(uri: string, dbName: string): Promise<Store> {
     characterRoster: new CharacterRoster(db),
     lorebooks: new Lorebooks(db),
     channelSettings: new ChannelSettings(db),
+    conversationSummaries: new ConversationSummaries(db),
+    userNotes: new UserNotes(db),
+    conversationForgets: new ConversationForgets(db),
     close: () => client.close(),
   };
   await Promise.all([
@@ -88,6 +100,8 @@ export async function openStore(uri: string, dbName: string): Promise<Store> {
     store.deadLetterQueue.ensureIndexes(),
     store.metricEvents.ensureIndexes(),
     store.adminSessions.ensureIndexes(),
+    store.conversationSummaries.ensureIndexes(),
+    store.userNotes.ensureIndexes(),
   ]);
   return store;
 }

@@ -3,14 +3,20 @@
  * bot's channel webhook (made once per channel, re-made when deleted), under their name and avatar, in
  * parts of at most 2000 characters, exactly once when an answer is lost (the delivery activity under
  * @temporalio/testing's MockActivityEnvironment, retried as Temporal would: attempt 2, the first
- * attempt's scheduled time and heartbeat). Characters with their own token post as before.
+ * attempt's scheduled time and heartbeat). Characters with their own token post as before. Edits and
+ * deletions go through the same webhook (a character with its own bot: through that bot).
  */
 import { REST } from '@discordjs/rest';
 import { ApplicationFailure } from '@temporalio/activity';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { Routes } from 'discord.js';
 import { createDeliveryActivities, type DeliveryInput } from '../../src/activities/delivery';
-import { createDiscordPoster, MissingTokenError, type DiscordPoster } from '../../src/discord/rest';
+import {
+  createDiscordPoster,
+  isPermanentDiscordError,
+  MissingTokenError,
+  type DiscordPoster,
+} from '../../src/discord/rest';
 import { splitMessage } from '../../src/discord/split';
 import {
   CAST_WEBHOOK_NAME,
@@ -244,6 +250,82 @@ test("a failed webhook post's error carries no webhook token (it ends up in logs
   const everything = JSON.stringify({ ...(failed as object), message: (failed as Error).message });
   expect(everything).toContain(`/webhooks/${webhook?.id}/[webhook token]`);
   expect(everything).not.toContain(webhook?.token as string);
+});
+
+describe('edits and deletions in webhook mode', () => {
+  const WEBHOOK_MESSAGE = /^\/webhooks\/\d+\/[^/]+\/messages\/\d+$/;
+
+  test("an edit goes through the channel's cast webhook, stays under the name and pings no one", async () => {
+    const channel = fake.createTextChannel('edit-webhook');
+    const { id } = await discord.postMessage('Peter', channel, { content: 'Hehehe', idempotencyKey: 'e:0' });
+    const calls = fake.restCalls.length;
+    await discord.editMessage('Peter', channel, id, 'Hehehe, <@111111111111111111> @everyone, hehe');
+    const [edited] = fake.webhookMessages(channel);
+    expect(edited).toMatchObject({
+      id,
+      content: 'Hehehe, <@111111111111111111> @everyone, hehe',
+      author: { username: 'Peter' },
+      mentions: [],
+      mention_everyone: false,
+    });
+    expect(edited?.edited_timestamp).toEqual(expect.any(String));
+    const made = fake.restCalls.slice(calls);
+    // The cached webhook is used: one PATCH, without a bot token.
+    expect(made.map((call) => [call.method, WEBHOOK_MESSAGE.test(call.path), call.botId])).toEqual([
+      ['PATCH', true, undefined],
+    ]);
+    expect(fake.editsOf(id)).toEqual(['Hehehe, <@111111111111111111> @everyone, hehe']);
+  });
+
+  test('a deletion goes through the webhook; one already gone counts as deleted', async () => {
+    const channel = fake.createTextChannel('delete-webhook');
+    const { id } = await discord.postMessage('Stewie', channel, { content: 'Blast!', idempotencyKey: 'd:0' });
+    await discord.deleteMessage('Stewie', channel, id);
+    expect(fake.webhookMessages(channel)).toEqual([]);
+    expect(fake.deletedMessages(channel).map((message) => message.id)).toEqual([id]);
+    await expect(discord.deleteMessage('Stewie', channel, id)).resolves.toBeUndefined();
+  });
+
+  test("a post of a webhook deleted since cannot be edited: Discord's 10008, no token of either webhook in the error", async () => {
+    const channel = fake.createTextChannel('edit-old-webhook');
+    const { id } = await discord.postMessage('Peter', channel, { content: 'Old', idempotencyKey: 'o:0' });
+    const [old] = fake.webhooks(channel);
+    fake.deleteWebhook(old?.id as string);
+    const failed: unknown = await discord.editMessage('Peter', channel, id, 'New').then(
+      () => null,
+      (err: unknown) => err,
+    );
+    const [current] = fake.webhooks(channel);
+    expect(current?.id).not.toBe(old?.id);
+    expect(failed).toMatchObject({ status: 404, code: 10008 });
+    expect(isPermanentDiscordError(failed)).toBe(true);
+    const everything = JSON.stringify({ ...(failed as object), message: (failed as Error).message });
+    expect(everything).toContain(`/webhooks/${current?.id}/[webhook token]`);
+    expect(everything).not.toContain(old?.token as string);
+    expect(everything).not.toContain(current?.token as string);
+    expect(fake.webhookMessages(channel).map((message) => message.content)).toEqual(['Old']);
+  });
+
+  test('a character with its own bot edits and deletes its message as that bot', async () => {
+    const channel = fake.createTextChannel('edit-bot');
+    const asked = await fake.userSays({ channelId: channel, content: 'Brian?' });
+    const { id } = await discord.postMessage('Brian', channel, {
+      content: 'Yes?',
+      replyTo: asked.id,
+      idempotencyKey: 'b:0',
+    });
+    await discord.editMessage('Brian', channel, id, 'Yes, <@111111111111111111>?');
+    const [edited] = fake.botMessages(channel);
+    expect(edited).toMatchObject({ id, content: 'Yes, <@111111111111111111>?', author: { id: brian.id } });
+    // Still a reply that pings the asker, and no one named in the text.
+    expect(edited?.message_reference?.message_id).toBe(asked.id);
+    expect(edited?.mentions.map((user) => user.id)).toEqual([asked.author.id]);
+    expect(fake.restCalls.at(-1)).toMatchObject({ method: 'PATCH', botId: brian.id, status: 200 });
+    await discord.deleteMessage('Brian', channel, id);
+    await discord.deleteMessage('Brian', channel, id);
+    expect(fake.botMessages(channel)).toEqual([]);
+    expect(fake.restCalls.at(-1)).toMatchObject({ method: 'DELETE', status: 404 });
+  });
 });
 
 describe('deliverReply in webhook mode', () => {
