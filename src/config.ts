@@ -262,13 +262,13 @@ const SETTINGS_BY_KEY = {
   memorySummaryEvery: {
     name: 'MEMORY_SUMMARY_EVERY',
     default: '20',
-    doc: "a channel's turns older than the history window are summarised by the LLM every this many turns, and the summary is given to the LLM with the window (0: no summaries)",
+    doc: "the LLM summarises a channel's turns older than the history window every this many turns; the summary goes with the window into every prompt (0: off)",
     parse: integer(0, 200),
   },
   memoryUserNotes: {
     name: 'MEMORY_USER_NOTES',
     default: 'false',
-    doc: 'when summarising, the LLM also notes short facts about each user (what they like to be called, running jokes), given to the LLM only when answering that user, in any channel',
+    doc: 'when summarising, also note short facts about each user (what to call them, running jokes), shown to the LLM only when answering that user, in any channel',
     parse: boolean,
   },
   wikiBaseUrl: {

@@ -7,7 +7,7 @@ import type { FollowUpPolicy } from './contracts/followUp';
 import { startFollowUp } from './followUp';
 import { DELIVERY_MAX_ATTEMPTS, DELIVERY_OPTIONS, STORE_OPTIONS } from './retryPolicies';
 
-const { persistBotTurn } = proxyLocalActivities<Activities>(STORE_OPTIONS);
+const { persistBotTurn, noteSessionTurn } = proxyLocalActivities<Activities>(STORE_OPTIONS);
 const { deliverReply } = proxyActivities<Activities>(DELIVERY_OPTIONS);
 
 export interface BotLine {
@@ -32,6 +32,13 @@ export interface BotLine {
 const STORE_AFTER_POST_PATCH = 'bot-line-stored-after-post';
 
 /**
+ * Runs started before session memory stored their turns without telling the session's memory workflow.
+ * Since, each stored line tells it (the user turn it answers is stored before it, so one signal per line
+ * covers both).
+ */
+const SESSION_MEMORY_PATCH = 'bot-line-notes-session-memory';
+
+/**
  * How every character's line ends, a reply or an organic start: posted, a post Discord refuses
  * for good dead-lettered, stored as a bot turn with the ids of the posted parts (none when the
  * post was refused: the line is kept), and the follow-up chain started from the posted line.
@@ -42,6 +49,9 @@ export async function postAndStoreLine(line: BotLine): Promise<string[]> {
   const deliveredMessageIds = line.deliver ? await post(line, false) : [];
   const turnRef = await persistBotTurn({ ...line.turn, deliveredMessageIds });
   await followUp(line, turnRef, deliveredMessageIds);
+  if (patched(SESSION_MEMORY_PATCH)) {
+    await noteSessionTurn({ channelId: line.turn.channelId, turnId: turnRef.turn_id });
+  }
   return deliveredMessageIds;
 }
 
