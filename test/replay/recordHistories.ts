@@ -27,6 +27,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import * as prettier from 'prettier';
 import type { FollowUpWorkflow } from '../../src/workflows/followUp';
+import { ForgetChannelWorkflow, SessionMemoryWorkflow } from '../../src/workflows/memory';
 import type { MetricsFoldWorkflow } from '../../src/workflows/metrics';
 import type { SilenceCheckWorkflow } from '../../src/workflows/organic';
 import {
@@ -50,8 +51,19 @@ import {
   resumeCrawl,
 } from '../../src/workflows/contracts/wikiCrawl';
 import type { FollowUpPolicy } from '../../src/workflows/contracts/followUp';
+import {
+  forgetChannelWorkflowId,
+  sessionMemoryWorkflowId,
+  turnsStoredSignal,
+} from '../../src/workflows/contracts/memory';
 import type { IncomingMessage } from '../../src/workflows/contracts/reply';
 import type { UserRatingInput } from '../../src/workflows/contracts/ratings';
+import {
+  commandRegenerateWorkflowId,
+  regenerateWorkflowId,
+  type RegenerateInput,
+} from '../../src/workflows/contracts/regenerate';
+import type { RegenerateWorkflow } from '../../src/workflows/regenerate';
 import type { WikiCrawlWorkflow } from '../../src/workflows/wikiCrawl';
 import { CHARACTERS, snowflakeAt, type ActivityOverrides } from '../workflows/fakeActivities';
 import { installQuietRuntime, startTestbed, type Testbed } from '../workflows/env';
@@ -583,6 +595,98 @@ const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: 'regenerate',
+    run: (bed, client) => {
+      const recorded: Recorded[] = [];
+      const input = (messageId: string | null, source: RegenerateInput['source']): RegenerateInput => ({
+        userId: 'user-1',
+        userName: 'Lois',
+        channelId: '900',
+        messageId,
+        characters: ['Peter'],
+        source,
+      });
+      /** The reply, first posted as `firstPart`: two candidates already (one regeneration of two). */
+      const found = (firstPart: string) => async () => ({
+        status: 'found' as const,
+        target: {
+          responseId: `reply-${firstPart}-peter`,
+          character: 'Peter',
+          channelId: '900',
+          postedMessageIds: [firstPart],
+          replyToMessageId: '1000',
+          answeredTurn: { session_id: 'discord:900', turn_id: 1 },
+          userMessage: 'Peter, tell a joke',
+          userName: 'Lois',
+          promptVersion: 'v1.0',
+          promptText: 'You are Peter Griffin.',
+          scenario: null,
+          ragContextUsed: [],
+          candidateTexts: ['Holy crap!', 'Freakin sweet!'],
+          limit: 3,
+        },
+      });
+      const regenerate = async (
+        taskQueue: string,
+        file: string,
+        workflowId: string,
+        args: RegenerateInput,
+      ) => {
+        await client.execute<typeof RegenerateWorkflow>('RegenerateWorkflow', {
+          taskQueue,
+          workflowId,
+          args: [args],
+        });
+        recorded.push({ file, workflowId });
+      };
+      return bed
+        .run({ findRegeneration: found('1234') }, (taskQueue) =>
+          regenerate(taskQueue, 'regenerate', regenerateWorkflowId('1234'), input('1234', 'reaction')),
+        )
+        .then(() =>
+          // /regenerate: the reply's own run (by its first part) is a child.
+          bed.run({ findRegeneration: found('5678') }, async (taskQueue) => {
+            const workflowId = commandRegenerateWorkflowId('4321');
+            await regenerate(taskQueue, 'regenerate-by-command', workflowId, input(null, 'command'));
+            recorded.push({ file: 'regenerate-by-command-child', workflowId: regenerateWorkflowId('5678') });
+          }),
+        )
+        .then(() =>
+          bed.run({ findRegeneration: found('2468'), loadQcPolicy: async () => QC_POLICY }, (taskQueue) =>
+            regenerate(
+              taskQueue,
+              'regenerate-through-qc',
+              regenerateWorkflowId('2468'),
+              input('2468', 'reaction'),
+            ),
+          ),
+        )
+        .then(() =>
+          bed.run({ findRegeneration: found('1357'), reviseReply: fail('Unknown Message') }, (taskQueue) =>
+            regenerate(
+              taskQueue,
+              'regenerate-edit-refused-dead-letter',
+              regenerateWorkflowId('1357'),
+              input('1357', 'reaction'),
+            ),
+          ),
+        )
+        .then(() =>
+          bed.run(
+            { findRegeneration: async () => ({ status: 'not-yours', character: 'Peter' }) },
+            (taskQueue) =>
+              regenerate(
+                taskQueue,
+                'regenerate-not-yours',
+                regenerateWorkflowId('9999'),
+                input('9999', 'reaction'),
+              ),
+          ),
+        )
+        .then(() => recorded);
+    },
+  },
+  {
     name: 'metrics-fold',
     run: (bed, client) => {
       const workflowId = `metrics-fold-recorded-${Date.now()}`;
@@ -687,6 +791,71 @@ const SCENARIOS: Scenario[] = [
         },
       );
     },
+  },
+  {
+    name: 'session-memory',
+    run: (bed, client) => {
+      const turns = [
+        { turn_id: 1, speaker_type: 'USER' as const, bot_name: null, user_id: 'user-1', user_name: 'Lois' },
+        { turn_id: 2, speaker_type: 'BOT' as const, bot_name: 'Peter', user_id: null, user_name: null },
+      ].map((turn) => ({ ...turn, message_content: `turn ${turn.turn_id}` }));
+      const policy = { every: 2, window: 2, userNotes: true };
+      /** A session told of turn 4: turns 1-2 have left the window, a summary is due. */
+      const remember = async (taskQueue: string, sessionId: string) => {
+        const handle = await client.signalWithStart(SessionMemoryWorkflow, {
+          taskQueue,
+          workflowId: sessionMemoryWorkflowId(sessionId),
+          args: [{ sessionId, channelId: '904', newestTurnId: 4, policy }],
+          signal: turnsStoredSignal,
+          signalArgs: [{ newestTurnId: 4, policy }],
+        });
+        // Its first run writes the summary (or fails to) and continues as new; the next waits for turns.
+        await waitUntil('the first run continued as new', async () => {
+          const history = await client.getHandle(handle.workflowId, handle.signaledRunId).fetchHistory();
+          return history.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes != null;
+        });
+        await handle.terminate('recorded');
+        return { workflowId: handle.workflowId, runId: handle.signaledRunId };
+      };
+      return bed
+        .run(
+          {
+            loadTurnsToSummarise: async ({ throughTurnId }) => ({
+              previousSummary: null,
+              turns,
+              coversFromTurnId: 1,
+              throughTurnId,
+              sourceUserIds: [],
+            }),
+            summariseConversation: async () => ({
+              summary: 'Lois and Peter talked.',
+              notes: [{ userId: 'user-1', turnId: 1, note: 'is Lois' }],
+            }),
+          },
+          async (taskQueue) => [
+            { file: 'session-memory-summarised', ...(await remember(taskQueue, 'discord:904')) },
+          ],
+        )
+        .then(async (recorded) => [
+          ...recorded,
+          ...(await bed.run({ summariseConversation: fail('model not found') }, async (taskQueue) => [
+            { file: 'session-memory-llm-down', ...(await remember(taskQueue, 'discord:905')) },
+          ])),
+        ]);
+    },
+  },
+  {
+    name: 'forget-channel',
+    run: (bed, client) =>
+      bed.run({}, async (taskQueue) => {
+        const workflowId = forgetChannelWorkflowId(`recorded-${Date.now()}`);
+        await client.execute(ForgetChannelWorkflow, {
+          taskQueue,
+          workflowId,
+          args: [{ channelId: '906', requestedBy: 'discord:user-1' }],
+        });
+        return [{ file: 'forget-channel', workflowId }];
+      }),
   },
   {
     name: 'prompt-optimizer-llm-down',

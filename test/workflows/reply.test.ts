@@ -66,6 +66,8 @@ describe('ReplyWorkflow', () => {
       userName: 'Lois',
       scenario: null,
       lore: [],
+      summary: null,
+      userNotes: [],
     });
     expect(mocks.persistBotTurn).toHaveBeenCalledWith(
       expect.objectContaining({
@@ -130,6 +132,30 @@ describe('ReplyWorkflow', () => {
     const wiki = expect.objectContaining({ source_url: 'https://wiki/Peter_Griffin' });
     expect(persistBotTurn).toHaveBeenCalledWith(expect.objectContaining({ ragContextUsed: [lore, wiki] }));
     expect(result.contextUsed).toEqual([lore, wiki]);
+  });
+
+  it("writes with the session's summary and the notes about the person answered, then tells the session's memory of the stored line", async () => {
+    const loadSessionMemory = jest.fn(async () => ({
+      summary: 'Lois asked Peter to fix the sink.',
+      userNotes: ['likes to be called Lo'],
+    }));
+    const generateReply = jest.fn(fakeActivities().generateReply);
+    const noteSessionTurn = jest.fn(fakeActivities().noteSessionTurn);
+    const input = replyInput('Peter, did you fix it?');
+
+    await bed.run({ loadSessionMemory, generateReply, noteSessionTurn }, (taskQueue) =>
+      runReply(taskQueue, input),
+    );
+
+    expect(loadSessionMemory).toHaveBeenCalledWith({ channelId: '100', userId: 'u1' });
+    expect(generateReply).toHaveBeenCalledWith(
+      expect.objectContaining({
+        summary: 'Lois asked Peter to fix the sink.',
+        userNotes: ['likes to be called Lo'],
+      }),
+    );
+    // The bot turn's id (the fakes number turns 1, 2: the user's, then the bot's).
+    expect(noteSessionTurn).toHaveBeenCalledWith({ channelId: '100', turnId: 2 });
   });
 
   it('answers over HTTP only (deliver: false) without posting, and without wiki context when retrieval fails', async () => {
