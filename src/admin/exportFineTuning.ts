@@ -28,9 +28,53 @@ export interface ChatExample {
 }
 
 /**
- * Writes high-rated replies as chat-format examples: the system prompt of the version
- * that produced the reply (with the wiki snippets it was given), the earlier turns, the
- * user's message, and the reply that was sent as the assistant's answer.
+ * The prompt a reply was generated with, as the model saw it: the system prompt of `version` (by
+ * default the reply's) with the wiki snippets it was given, the `historyWindow` turns before the
+ * message it answered, and that message. Null when it cannot be rebuilt: an organic line (it answers
+ * nothing), or the version or the answered message is gone. Shared by every export format.
+ */
+export interface ReplyPrompts {
+  promptOf(reply: ConversationTurn, version?: string | null): Promise<ChatMessage[] | null>;
+}
+
+/** Loads the prompt versions (of `character`, or all) once; each prompt is then rebuilt from them. */
+export async function loadReplyPrompts(
+  store: Store,
+  options: Pick<ExportOptions, 'character' | 'historyWindow'>,
+): Promise<ReplyPrompts> {
+  const { conversationHistory, characterPrompts } = store;
+  const prompts = new Map(
+    (await characterPrompts.list(options.character)).map((p) => [
+      `${p.character_name}\u0000${p.prompt_version}`,
+      p,
+    ]),
+  );
+  return {
+    async promptOf(reply, version = reply.prompt_version_used) {
+      const prompt = prompts.get(`${reply.bot_name}\u0000${version}`);
+      const answered = reply.reply_to_message_id
+        ? await conversationHistory.collection.findOne({ _id: userTurnId(reply.reply_to_message_id) })
+        : null;
+      if (!prompt || !answered || !reply.bot_name) return null;
+      const history = await conversationHistory.loadHistory(
+        answered.session_id,
+        answered.turn_id,
+        options.historyWindow,
+      );
+      return buildReplyMessages({
+        character: reply.bot_name,
+        systemPrompt: prompt.prompt_text,
+        history,
+        context: reply.rag_context_used,
+        userMessage: answered.message_content,
+      });
+    },
+  };
+}
+
+/**
+ * Writes high-rated replies as chat-format examples: the prompt the reply was generated with
+ * (ReplyPrompts) and the reply that was sent as the assistant's answer.
  */
 export async function exportFineTuningExamples(
   store: Store,
@@ -38,14 +82,9 @@ export async function exportFineTuningExamples(
   write: (example: ChatExample) => Promise<void> | void,
   onProgress?: (counts: ExportCounts) => void,
 ): Promise<ExportCounts> {
-  const { conversationHistory, characterPrompts, fineTuningData } = store;
+  const { conversationHistory, fineTuningData } = store;
   const userScores = await fineTuningData.userRatingAverages();
-  const prompts = new Map(
-    (await characterPrompts.list(options.character)).map((p) => [
-      `${p.character_name}\u0000${p.prompt_version}`,
-      p,
-    ]),
-  );
+  const prompts = await loadReplyPrompts(store, options);
   const counts: ExportCounts = { scanned: 0, written: 0, belowScore: 0, incomplete: 0 };
   for await (const reply of conversationHistory.botReplies(options.character)) {
     counts.scanned++;
@@ -55,26 +94,11 @@ export async function exportFineTuningExamples(
       counts.belowScore++;
       continue;
     }
-    const prompt = prompts.get(`${reply.bot_name}\u0000${reply.prompt_version_used}`);
-    const answered = reply.reply_to_message_id
-      ? await conversationHistory.collection.findOne({ _id: userTurnId(reply.reply_to_message_id) })
-      : null;
-    if (!prompt || !answered || !reply.bot_name || !reply.llm_response_final) {
+    const messages = reply.llm_response_final ? await prompts.promptOf(reply) : null;
+    if (!messages || !reply.llm_response_final) {
       counts.incomplete++;
       continue;
     }
-    const history = await conversationHistory.loadHistory(
-      answered.session_id,
-      answered.turn_id,
-      options.historyWindow,
-    );
-    const messages = buildReplyMessages({
-      character: reply.bot_name,
-      systemPrompt: prompt.prompt_text,
-      history,
-      context: reply.rag_context_used,
-      userMessage: answered.message_content,
-    });
     messages.push({ role: 'assistant', content: reply.llm_response_final });
     await write({ messages });
     counts.written++;

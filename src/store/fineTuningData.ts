@@ -110,6 +110,38 @@ export class FineTuningData {
   }
 
   /**
+   * Responses with something to compare (what the preference export reads): a user rating or a
+   * regeneration, or two or more QC assessments of texts (fallback scores left out).
+   */
+  async responsesWithPreferences(): Promise<Set<string>> {
+    const qcTexts = new Map<string, number>();
+    const found = new Set<string>();
+    const rows = this.collection.find(
+      { ...PREFERENCE_EVIDENCE, response_text: { $exists: true } },
+      { projection: { _id: 0, response_id: 1, rating_type: 1 } },
+    );
+    for await (const row of rows) {
+      if (row.rating_type === 'QC_AUTOMATED') {
+        const assessed = (qcTexts.get(row.response_id) ?? 0) + 1;
+        qcTexts.set(row.response_id, assessed);
+        if (assessed < 2) continue;
+      }
+      found.add(row.response_id);
+    }
+    return found;
+  }
+
+  /**
+   * A response's user ratings, regenerations and QC assessments (not the fallback ones) that carry the
+   * text they are about: what preference pairs are made of.
+   */
+  preferencesOf(responseId: string): Promise<FineTuningEntry[]> {
+    return this.collection
+      .find({ response_id: responseId, ...PREFERENCE_EVIDENCE, response_text: { $exists: true } })
+      .toArray();
+  }
+
+  /**
    * A version's rated texts, lowest or highest first (QC fallback scores left out): what
    * the optimiser learns from.
    */
@@ -199,6 +231,12 @@ export class FineTuningData {
     return true;
   }
 }
+
+/** The entries that say one text of a response is better or worse than another. */
+const PREFERENCE_EVIDENCE = {
+  rating_type: { $in: ['QC_AUTOMATED', 'USER_SUBMITTED', 'USER_REGENERATED'] as RatingType[] },
+  qc_method: { $ne: 'fallback' as const },
+};
 
 /** A USER_SUBMITTED entry: a reaction on a reply or the /rate command. */
 export interface UserRating extends FineTuningEntry {
