@@ -3,11 +3,13 @@ import type { RosterView } from '../characters/liveRoster';
 import { cleanReply } from '../llm/clean';
 import type { ChatAnswer, ChatMessage, ChatOptions, LlmClient } from '../llm/ollamaChat';
 import {
+  buildAnswererChoiceMessages,
   buildInitiatorChoiceMessages,
   buildStarterMessages,
   characterChoiceSchema,
   parseCharacterChoice,
   tidyStarter,
+  type AnswererChoicePrompt,
   type StarterPrompt,
 } from '../llm/organicPrompt';
 import {
@@ -59,6 +61,15 @@ export function createLlmActivities(deps: { llm: LlmClient; roster: RosterView }
       onProgress: (chars) => context.heartbeat(chars),
       signal: context.cancellationSignal,
     });
+  };
+
+  /** The model's pick of one of `characters` under the choice schema; `choice` null: no usable answer. */
+  const chooseCharacter = async (
+    messages: ChatMessage[],
+    characters: string[],
+  ): Promise<{ choice: string | null; raw: string }> => {
+    const { text: raw } = await ask(messages, { format: characterChoiceSchema(characters) });
+    return { choice: parseCharacterChoice(raw, characters), raw };
   };
 
   return {
@@ -160,23 +171,31 @@ export function createLlmActivities(deps: { llm: LlmClient; roster: RosterView }
         );
       }
       const characters = present.map((c) => c.name);
-      const { text: raw } = await ask(
+      const { choice, raw } = await chooseCharacter(
         buildInitiatorChoiceMessages({
           history: input.history,
           lastInitiator: input.lastInitiator,
           characters,
         }),
-        { format: characterChoiceSchema(characters) },
+        characters,
       );
       const others = present.filter((c) => c.name !== input.lastInitiator);
       const candidates = others.length > 0 ? others : present;
       return {
-        choice: parseCharacterChoice(raw, characters),
+        choice,
         raw,
         candidates: candidates.map((c) => c.name),
         // The fallback pick favours the talkative (a card's extensions.talkativeness).
         weights: candidates.map((c) => c.talkativeness),
       };
+    },
+
+    /**
+     * Asks the model which of `characters` answers a message that names nobody (the coordinator);
+     * `choice` null: the answer was not the JSON naming one of them (the workflow falls back).
+     */
+    async chooseAnswerer(prompt: AnswererChoicePrompt): Promise<{ choice: string | null; raw: string }> {
+      return chooseCharacter(buildAnswererChoiceMessages(prompt), prompt.characters);
     },
 
     /** A short opening line in character, without mentions. */

@@ -17,6 +17,10 @@
  *   npm run admin -- channels list | show ID | clear ID
  *   npm run admin -- channels set ID [--cast A,B | --everyone] [--scenario TEXT | --scenario-file F | --no-scenario]
  *                                    [--follow-ups N | --follow-ups-default]
+                                   [--unnamed addressed-only|coordinator | --unnamed-default]
+                                   [--join-chance X | --join-chance-default]
+ *                                    [--unnamed addressed-only|coordinator | --unnamed-default]
+ *                                    [--join-chance X | --join-chance-default]
  *
  * A lore SCOPE is global, character:<name> or channel:<channel id>.
  * ADMIN_URL (default http://ADMIN_HOST:ADMIN_PORT) and ADMIN_TOKEN say where and how.

@@ -112,12 +112,18 @@ export async function lore(args: string[], api: Api): Promise<unknown> {
   }
 }
 
-const CHANNEL_SWITCHES = ['everyone', 'no-scenario', 'follow-ups-default'];
+const CHANNEL_SWITCHES = [
+  'everyone',
+  'no-scenario',
+  'follow-ups-default',
+  'unnamed-default',
+  'join-chance-default',
+];
 
 export async function channels(args: string[], api: Api): Promise<unknown> {
   const { positional, values } = flags(
     args,
-    ['cast', 'scenario', 'scenario-file', 'follow-ups', ...CHANNEL_SWITCHES],
+    ['cast', 'scenario', 'scenario-file', 'follow-ups', 'unnamed', 'join-chance', ...CHANNEL_SWITCHES],
     CHANNEL_SWITCHES,
   );
   const [command = 'list', id] = positional;
@@ -158,7 +164,15 @@ async function channelChanges(values: Record<string, string[]>): Promise<Record<
   const followUps = oneOf('follow-ups', 'follow-ups-default');
   if (followUps === 'follow-ups') changes.follow_up_max_chain = Number(values['follow-ups']?.[0]);
   if (followUps === 'follow-ups-default') changes.follow_up_max_chain = null;
+  const unnamed = oneOf('unnamed', 'unnamed-default');
+  if (unnamed === 'unnamed') changes.unnamed_messages = values.unnamed?.[0];
+  if (unnamed === 'unnamed-default') changes.unnamed_messages = null;
+  const join = oneOf('join-chance', 'join-chance-default');
+  if (join === 'join-chance') changes.join_chance = Number(values['join-chance']?.[0]);
+  if (join === 'join-chance-default') changes.join_chance = null;
   if (Object.keys(changes).length === 0)
-    throw new UsageError('channels set needs --cast, --everyone, --scenario, --no-scenario or --follow-ups');
+    throw new UsageError(
+      'channels set needs --cast, --everyone, --scenario, --no-scenario, --follow-ups, --unnamed or --join-chance',
+    );
   return changes;
 }

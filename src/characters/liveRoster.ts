@@ -7,6 +7,7 @@
  */
 import type { Config } from '../config';
 import { logger, type Logger } from '../logger';
+import type { UnnamedMessages } from '../store/channelSettings';
 import type { CharacterProfile, RosterEntry } from './profile';
 import { BUILTIN_CHARACTERS } from './builtin';
 import { DEFAULT_TALKATIVENESS, loadRoster, type CharacterDefinition } from './roster';
@@ -19,6 +20,10 @@ export interface ChannelCast {
   scenario: string | null;
   /** Bot lines after a human message in this channel; null: FOLLOW_UP_MAX_CHAIN. */
   follow_up_max_chain: number | null;
+  /** Who answers a message naming no character; null or absent: UNNAMED_MESSAGES. */
+  unnamed_messages?: UnnamedMessages | null;
+  /** The coordinator's chance of joining outside a conversation; null or absent: UNNAMED_JOIN_CHANCE. */
+  join_chance?: number | null;
 }
 
 /** Where the roster and the channels' settings are read: the store's two modules (or a test's stand-ins). */

@@ -28,13 +28,27 @@ export interface StarterPrompt {
 const MAX_OPENER_EXAMPLES = 3;
 const MAX_OPENER_EXAMPLE_CHARS = 300;
 
-export function buildInitiatorChoiceMessages(prompt: InitiatorChoicePrompt): ChatMessage[] {
-  const recent = boundedHistory(prompt.history)
+/** Who answers a message that names no character (the coordinator): one of `characters`. */
+export interface AnswererChoicePrompt {
+  characters: string[];
+  history: HistoryLine[];
+  message: { authorName: string; content: string };
+  /** The character who spoke last; `characters` leaves them out when anyone else may answer. */
+  lastSpeaker: string | null;
+}
+
+/** The channel's last turns as lines `Speaker: text`, for a choice of character. */
+function transcript(history: HistoryLine[]): string {
+  return boundedHistory(history)
     .map(
       (turn) =>
         `${turn.speaker_type === 'BOT' ? (turn.bot_name ?? 'Someone') : 'User'}: ${turn.message_content}`,
     )
     .join('\n');
+}
+
+export function buildInitiatorChoiceMessages(prompt: InitiatorChoicePrompt): ChatMessage[] {
+  const recent = transcript(prompt.history);
   const avoid = prompt.lastInitiator
     ? ` ${prompt.lastInitiator} started the last one, so prefer someone else.`
     : '';
@@ -51,6 +65,31 @@ export function buildInitiatorChoiceMessages(prompt: InitiatorChoicePrompt): Cha
     },
   ];
 }
+
+export function buildAnswererChoiceMessages(prompt: AnswererChoicePrompt): ChatMessage[] {
+  const recent = transcript(prompt.history);
+  const last =
+    prompt.lastSpeaker && !prompt.characters.includes(prompt.lastSpeaker)
+      ? ` ${prompt.lastSpeaker} spoke last, so someone else answers.`
+      : '';
+  const message = `${prompt.message.authorName}: ${boundedText(prompt.message.content, MAX_ANSWERED_CHARS)}`;
+  return [
+    {
+      role: 'system',
+      content:
+        `You pick which Family Guy character answers a message in a Discord channel where they are chatting` +
+        ` with people; the message names nobody. Pick whoever it suits best.${last}` +
+        ` Answer with JSON only: {"character": "<one name from this list>"}: ${prompt.characters.join(', ')}.`,
+    },
+    {
+      role: 'user',
+      content: `${recent ? `The channel's last messages:\n${recent}\n\n` : ''}The new message:\n${message}\n\nWho answers it?`,
+    },
+  ];
+}
+
+/** A message to answer is shown whole up to this length (a choice needs its gist, not pages). */
+const MAX_ANSWERED_CHARS = 1000;
 
 /** The answer's shape, given to Ollama as its structured-output format: one name of the roster. */
 export function characterChoiceSchema(characters: string[]): JsonSchema {

@@ -1,5 +1,12 @@
 import type { Collection, Db } from 'mongodb';
 
+/**
+ * Who answers a message that names no character: nobody (`addressed-only`), or the coordinator's pick
+ * while the characters are part of the conversation (`coordinator`, see src/workflows/coordinate.ts).
+ */
+export const UNNAMED_MESSAGE_MODES = ['addressed-only', 'coordinator'] as const;
+export type UnnamedMessages = (typeof UNNAMED_MESSAGE_MODES)[number];
+
 /** A channel's own settings; null fields mean "as everywhere else". */
 export interface ChannelSettingsEntry {
   channel_id: string;
@@ -9,12 +16,21 @@ export interface ChannelSettingsEntry {
   scenario: string | null;
   /** Most character-to-character follow-ups in a row here; null: FOLLOW_UP_MAX_CHAIN. */
   follow_up_max_chain: number | null;
+  /** Who answers a message naming no character here; null: UNNAMED_MESSAGES. */
+  unnamed_messages: UnnamedMessages | null;
+  /** Coordinator: the chance (0-1) a character joins outside a conversation; null: UNNAMED_JOIN_CHANCE. */
+  join_chance: number | null;
+  /** Replies here are posted early and edited as the model writes (only with QC off); null: LIVE_REPLIES. */
+  live_replies: boolean | null;
   updated_at: Date;
   updated_by: string;
 }
 
 export type ChannelSettingsPatch = Partial<
-  Pick<ChannelSettingsEntry, 'cast' | 'scenario' | 'follow_up_max_chain'>
+  Pick<
+    ChannelSettingsEntry,
+    'cast' | 'scenario' | 'follow_up_max_chain' | 'unnamed_messages' | 'join_chance' | 'live_replies'
+  >
 >;
 
 /** As stored: `_id` is the channel id. */
@@ -42,6 +58,9 @@ export class ChannelSettings {
       cast: current?.cast ?? null,
       scenario: current?.scenario ?? null,
       follow_up_max_chain: current?.follow_up_max_chain ?? null,
+      unnamed_messages: current?.unnamed_messages ?? null,
+      join_chance: current?.join_chance ?? null,
+      live_replies: current?.live_replies ?? null,
       ...patch,
       updated_at: new Date(),
       updated_by: by,
@@ -62,5 +81,12 @@ export class ChannelSettings {
 }
 
 function settingsOf({ _id, ...settings }: ChannelSettingsDocument): ChannelSettingsEntry {
-  return { channel_id: _id, ...settings };
+  // Documents from before the unnamed-message and live-reply settings lack them: as everywhere.
+  return {
+    channel_id: _id,
+    ...settings,
+    unnamed_messages: settings.unnamed_messages ?? null,
+    join_chance: settings.join_chance ?? null,
+    live_replies: settings.live_replies ?? null,
+  };
 }

@@ -6,6 +6,7 @@ import { CharacterRoster } from './characterRoster';
 import { ConversationForgets } from './conversationForgets';
 import { ConversationHistory } from './conversationHistory';
 import { ConversationSummaries } from './conversationSummaries';
+import { CoordinatedAnswers } from './coordinatedAnswers';
 import { DeadLetterQueue } from './deadLetterQueue';
 import { FineTuningData } from './fineTuningData';
 import { GatewayStatus } from './gatewayStatus';
@@ -48,6 +49,8 @@ export interface Store {
   lorebooks: Lorebooks;
   /** Casts, scenarios and follow-up settings per channel. */
   channelSettings: ChannelSettings;
+  /** The unnamed messages the coordinator answered per channel (its caps). */
+  coordinatedAnswers: CoordinatedAnswers;
   /** Each session's rolling summary of the turns older than the history window. */
   conversationSummaries: ConversationSummaries;
   /** Short notes about users, given to the LLM only when answering that user. */
@@ -87,6 +90,7 @@ export async function openStore(uri: string, dbName: string): Promise<Store> {
     characterRoster: new CharacterRoster(db),
     lorebooks: new Lorebooks(db),
     channelSettings: new ChannelSettings(db),
+    coordinatedAnswers: new CoordinatedAnswers(db),
     conversationSummaries: new ConversationSummaries(db),
     userNotes: new UserNotes(db),
     conversationForgets: new ConversationForgets(db),
