@@ -14,10 +14,16 @@ import { waitFor } from '../fakes/waitFor';
 import { CHARACTERS, startHarness, type CharacterName, type Harness } from './harness';
 
 const LIMIT = 2;
+/** A character without a bot of its own: the cast bot posts and edits its replies through a webhook. */
+const QUAGMIRE = 'Glenn_Quagmire';
 let h: Harness;
 
 beforeAll(async () => {
-  h = await startHarness({ env: { REGENERATE_MAX_PER_REPLY: String(LIMIT), OLLAMA_NUM_PREDICT: '4096' } });
+  // Both voices: the three with bots of their own, and the cast bot (webhook mode) for a character added here.
+  h = await startHarness({
+    voices: 'both',
+    env: { REGENERATE_MAX_PER_REPLY: String(LIMIT), OLLAMA_NUM_PREDICT: '4096' },
+  });
   await waitFor(
     () =>
       CHARACTERS.every((name) =>
@@ -54,14 +60,14 @@ interface PostedReply {
 /** `user` addresses `character`, who answers `text`. */
 async function askedBy(
   user: { id: string; username: string },
-  character: CharacterName,
+  character: CharacterName | typeof QUAGMIRE,
   text: string,
 ): Promise<PostedReply> {
   h.ollama.reply(text);
   const message = await h.discord.userSays({
     channelId: h.channelId,
     author: user,
-    content: `${character}, tell me something`,
+    content: `${character.replace('_', ' ')}, tell me something`,
   });
   const result: ReplyResult = await waitFor(() =>
     h.temporal.workflow.getHandle(replyWorkflowId(message.id, character)).result(),
@@ -284,6 +290,64 @@ describe('/regenerate', () => {
   });
 });
 
+describe('webhook mode (the cast bot)', () => {
+  beforeAll(async () => {
+    await h.store.characterRoster.add({
+      name: QUAGMIRE,
+      aliases: ['quagmire'],
+      fallback_line: 'Giggity.',
+      talkativeness: 0.5,
+      organic_starters: [],
+      avatar: null,
+      avatar_url: null,
+      source: 'admin',
+      card: null,
+    });
+    await h.store.characterPrompts.create({
+      character_name: QUAGMIRE,
+      prompt_version: 'v1.0',
+      prompt_text: 'You are Glenn Quagmire.',
+      is_default: true,
+      ab_test_percentage: 0,
+      fallback_line: 'Giggity.',
+      based_on: null,
+      created_by: 'test',
+      reason: 'test character',
+    });
+    await h.roster.refresh();
+  });
+
+  it("edits the webhook post on 🔄, and the cast bot's /regenerate finds the caller's reply", async () => {
+    const asker = newUser();
+    const reply = await askedBy(asker, QUAGMIRE, 'Giggity giggity, alright!');
+    const [post] = reply.parts as [string];
+    expect(h.discord.webhookMessages(h.channelId).map((m) => m.id)).toContain(post);
+
+    h.ollama.reply('Oh, hello there, Lois.');
+    await h.discord.react(asker.id, h.channelId, post, '🔄');
+    expect(await regeneration(reply)).toMatchObject({ status: 'regenerated', character: QUAGMIRE });
+    expect(h.discord.editsOf(post)).toEqual(['Oh, hello there, Lois.']);
+
+    h.ollama.reply('All right, all right, all right.');
+    const { id } = await h.discord.useCommand({
+      applicationId: h.castBot?.id ?? '',
+      channelId: h.channelId,
+      user: asker,
+      name: 'regenerate',
+    });
+    const answer = await waitFor(() => h.discord.interactionResponse(id)?.content ?? undefined, {
+      what: "the cast bot's answer",
+    });
+    expect(answer).toBe(`Done: Glenn Quagmire's reply was rewritten (2 of ${LIMIT} regenerations used).`);
+    expect(h.discord.editsOf(post)).toEqual(['Oh, hello there, Lois.', 'All right, all right, all right.']);
+    expect((await turnOf(reply))?.candidates?.map((c) => c.text)).toEqual([
+      'Giggity giggity, alright!',
+      'Oh, hello there, Lois.',
+      'All right, all right, all right.',
+    ]);
+  });
+});
+
 describe('/cast', () => {
   it('lists who is here and how to address each, only to the caller', async () => {
     const { id } = await h.discord.useCommand({
@@ -299,5 +363,7 @@ describe('/cast', () => {
       expect(answer).toContain(`**${name}**`);
       expect(answer).toContain(`<@${h.botUsers[name].id}>`);
     }
+    // The character of the cast bot (added above) has no bot to mention: it is addressed by name.
+    expect(answer).toContain('**Glenn Quagmire** (also: quagmire): say "Glenn Quagmire" in your message');
   });
 });

@@ -34,7 +34,8 @@ export function describeCast(
   const cast = context.castCharacters();
   const lines = present.map((character) => {
     const name = displayName(character.name);
-    const others = character.aliases.filter((alias) => alias !== name.toLowerCase());
+    const own = [name.toLowerCase(), character.name.toLowerCase()];
+    const others = character.aliases.filter((alias) => !own.includes(alias));
     const known = others.length > 0 ? ` (also: ${others.join(', ')})` : '';
     const botUser = context.botUserOf(character.name);
     const how = botUser
