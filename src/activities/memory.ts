@@ -117,7 +117,10 @@ export function createMemoryActivities(deps: { store: Store; memory: SessionMemo
       };
     },
 
-    /** Stores the notes taken with a summary written from `from`, then the summary (replacing the session's). */
+    /**
+     * Stores the notes taken with a summary written from `from`, then the summary (replacing the
+     * session's); nothing when a /forget came while it was being written.
+     */
     async saveSessionSummary(input: {
       sessionId: string;
       channelId: string;
@@ -126,6 +129,8 @@ export function createMemoryActivities(deps: { store: Store; memory: SessionMemo
       notes: Array<{ userId: string; turnId: number; note: string }>;
     }): Promise<void> {
       const { from } = input;
+      // Written from turns a /forget has since left out: dropped, notes and all (the next is written afresh).
+      if (from.coversFromTurnId <= (await conversationForgets.cutoff(input.sessionId))) return;
       const users = from.turns.flatMap((turn) =>
         turn.speaker_type === 'USER' && turn.user_id ? [turn.user_id] : [],
       );

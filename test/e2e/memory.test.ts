@@ -102,6 +102,28 @@ describe('memory beyond the window', () => {
     const toOther = await ask(channelId, 'Peter, and what about me?', 'Peter', other);
     expect(systemOf(toOther)).toContain(SUMMARY);
     expect(everything(toOther)).not.toContain(NOTE);
+
+    // An admin has the channel forget (the admin API's /forget): summary, note and window go.
+    const token = `admin-${randomUUID()}`;
+    const admin = await h.startAdmin(token);
+    try {
+      const res = await fetch(`${admin.url}/channels/${channelId}/forget`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({
+        session_id: sessionIdFor(channelId),
+        forgotten_through_turn_id: 8,
+      });
+    } finally {
+      await admin.close();
+    }
+    const afterForget = await ask(channelId, 'Peter, do you know me?', 'Peter', captain);
+    expect(everything(afterForget)).not.toContain(SUMMARY);
+    expect(everything(afterForget)).not.toContain(NOTE);
+    expect(everything(afterForget)).not.toContain('what about me');
+    expect(await h.store.userNotes.forUser(captain.id)).toEqual([]);
   });
 });
 

@@ -170,9 +170,18 @@ describe('the memory activities', () => {
       summary: null,
       userNotes: [],
     });
-    // A summary of forgotten turns saved late (it was being written meanwhile) is not shown either.
-    await activities.saveSessionSummary({ sessionId, channelId, from: next, summary: 'late', notes: [] });
-    expect((await activities.loadSessionMemory({ channelId, userId: 'u1' })).summary).toBeNull();
+    // A summary of forgotten turns that was being written meanwhile is dropped, with its notes.
+    await activities.saveSessionSummary({
+      sessionId,
+      channelId,
+      from: next,
+      summary: 'late',
+      notes: [{ userId: 'u1', turnId: 3, note: 'late note' }],
+    });
+    expect(await activities.loadSessionMemory({ channelId, userId: 'u1' })).toEqual({
+      summary: null,
+      userNotes: [],
+    });
     expect(await activities.loadSummaryPosition(sessionId)).toBe(4);
     await store.conversationHistory.appendTurn(userTurn(channelId, 'u1', 'five'));
     const afterForget = await activities.loadTurnsToSummarise({ sessionId, throughTurnId: 5 });
