@@ -9,6 +9,8 @@
  *   every process's memory and event-loop lag under steady traffic. BENCH=dashboard (bench/dashboard.ts) times
  *   the dashboard's API routes with 100,000 turns and 10,000 ratings stored. BENCH=dashboard-load (bench/dashboardLoad.ts)
  *   loads the admin dashboard in headless Chromium: bytes transferred and time to interactive.
+ *   BENCH=reply-costs (bench/replyCosts.ts) counts what a reply costs (LLM calls, Discord requests, ms)
+ *   with memory summaries on beside a baseline, each on a harness of its own.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,6 +25,7 @@ import { benchLoad } from './load';
 import { benchModel } from './model';
 import { benchQc } from './qc';
 import { benchReplies } from './replies';
+import { benchReplyCosts } from './replyCosts';
 import { benchRatingsPath } from './ratingsPath';
 import { benchRetrieval } from './retrieval';
 import { benchSoak } from './soak';
@@ -45,12 +48,14 @@ async function main(): Promise<void> {
   process.env.EMBEDDING_MODEL_DIR ??= (
     await resolveServerTools(findRepoRoot(), () => undefined)
   ).embeddingModelDir;
-  // The load and soak benches start their own harness with worker processes: no idle worker here beside them.
-  const h = part === 'load' || part === 'soak' ? undefined : await startHarness({ llmConcurrency: 8 });
+  // The load, soak and reply-costs benches start their own harnesses: no idle worker here beside them.
+  const ownHarness = part === 'load' || part === 'soak' || part === 'reply-costs';
+  const h = ownHarness ? undefined : await startHarness({ llmConcurrency: 8 });
   try {
     if (h && (part === 'all' || part === 'replies')) await benchReplies(h);
     if (h && (part === 'all' || part === 'knowledge')) await benchKnowledge(h);
     if (h && (part === 'all' || part === 'retrieval')) await benchRetrieval(h);
+    if (part === 'all' || part === 'reply-costs') await benchReplyCosts();
     if (part === 'all' || part === 'qc') await benchQc();
     if (part === 'all' || part === 'model') {
       await benchModel(stack.ollamaHost, stack.bundledModel ?? loadConfig().ollamaModel);
