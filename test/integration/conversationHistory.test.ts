@@ -123,3 +123,58 @@ test("the silence check's inputs: the channel's newest turn and newest organic s
   await history().sessions.collection.deleteOne({ _id: sessionIdFor(channelId) });
   expect(await history().channelActivity(channelId)).toEqual(expected);
 });
+
+test('a regenerated reply: the new candidate stands on the turn and in the session document, written once however often it is retried', async () => {
+  const channelId = `c-${randomUUID()}`;
+  await history().appendTurn(userTurn(channelId, 'asked'));
+  const responseId = `reply-asked-${randomUUID()}`;
+  await history().appendTurn({
+    ...userTurn(channelId, 'unused'),
+    _id: `bot:${responseId}`,
+    user_id: null,
+    speaker_type: 'BOT',
+    bot_name: 'Peter',
+    message_content: 'Holy crap!',
+    original_message_id: 'p1',
+    llm_response_raw: 'Peter: Holy crap!',
+    llm_response_final: 'Holy crap!',
+    response_id: responseId,
+    reply_to_message_id: 'asked',
+    delivered_message_ids: ['p1', 'p2'],
+    prompt_version_used: 'v1.0',
+    qc_result: null,
+  });
+  const candidate = (text: string) => ({
+    text,
+    raw: text,
+    created_at: new Date(),
+    source: 'regenerate' as const,
+    requested_by: 'user-1',
+    prompt_version: 'v1.1',
+  });
+  const change = { deliveredMessageIds: ['p1'], qcResult: null };
+
+  const first = await history().chooseCandidate(responseId, 1, candidate('Freakin sweet!'), change);
+  // A retried write (the activity's answer lost) adds nothing and reports the same replaced candidate.
+  const retried = await history().chooseCandidate(responseId, 1, candidate('Freakin sweet!'), change);
+  expect(first?.replacedIndex).toBe(0);
+  expect(retried?.replaced).toEqual(first?.replaced);
+  expect(first?.replaced).toMatchObject({ text: 'Holy crap!', source: 'original', prompt_version: 'v1.0' });
+  await history().chooseCandidate(responseId, 2, candidate('Roadhouse!'), change);
+
+  const turn = await history().findByResponseId(responseId);
+  expect(turn?.candidates?.map((c) => c.text)).toEqual(['Holy crap!', 'Freakin sweet!', 'Roadhouse!']);
+  expect(turn).toMatchObject({
+    chosen_candidate: 2,
+    message_content: 'Roadhouse!',
+    llm_response_final: 'Roadhouse!',
+    delivered_message_ids: ['p1'],
+    original_message_id: 'p1',
+  });
+  // What the history window, ratings and /regenerate read first.
+  expect((await history().historyWindow(sessionIdFor(channelId), 3, 5)).at(-1)?.message_content).toBe(
+    'Roadhouse!',
+  );
+  expect((await history().findBotTurnByMessageId(channelId, 'p1'))?.message_content).toBe('Roadhouse!');
+  expect(await history().chooseCandidate('reply-nowhere', 1, candidate('x'), change)).toBeNull();
+});
