@@ -8,7 +8,7 @@ import type { Logger } from '../logger';
 import type { RegenerateWorkflow } from '../workflows/regenerate';
 import {
   REGENERATE_WORKFLOW_TYPE,
-  regenerateWorkflowId,
+  reactionRegenerateWorkflowId,
   type RegenerateInput,
 } from '../workflows/contracts/regenerate';
 import { attachReactionHandler } from './reactions';
@@ -20,9 +20,9 @@ export function isRegenerateEmoji(emoji: string): boolean {
 }
 
 /**
- * Starts a regeneration. A reaction's run is keyed by the reacted message and may start again once the
- * last one finished (🔄 taken away and added again regenerates again); a command's by its interaction.
- * `duplicate`: a run under that id is going on (a double click) or, for a command, ran already.
+ * Starts a regeneration. A reaction's run is keyed by the reacted message and the user, and may start
+ * again once the last one finished (🔄 taken away and added again regenerates again); a command's by its
+ * interaction. `duplicate`: a run under that id is going on (a double click) or, for a command, ran already.
  */
 export function startRegeneration(
   temporal: TemporalClient,
@@ -59,7 +59,7 @@ export function attachRegenerateReactions(wiring: {
     what: 'regenerate reaction handling',
     log,
     async handle({ userId, userName, message, character }) {
-      const workflowId = regenerateWorkflowId(message.id);
+      const workflowId = reactionRegenerateWorkflowId(message.id, userId);
       const input: RegenerateInput = {
         userId,
         userName: userName ?? 'User',

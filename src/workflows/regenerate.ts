@@ -27,8 +27,7 @@ const { reviseReply } = proxyActivities<Activities>(DELIVERY_OPTIONS);
  * scenario and the session's memory as they are now), with the earlier candidates as ones not to
  * repeat. The new one is generated (through QC when it is on), edited into the posted message(s), and
  * recorded on the turn, the replaced one as dispreferred. One regeneration of a reply runs at a time:
- * under the id of its first part, which a request by another id (a command, a reaction on a later
- * part) runs as a child.
+ * under the id of its first part, which the request's run (a reaction's, a command's) runs as a child.
  */
 export async function RegenerateWorkflow(input: RegenerateInput): Promise<RegenerateOutcome> {
   const lookup = await findRegeneration({

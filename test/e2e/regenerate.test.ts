@@ -8,7 +8,10 @@ import { splitMessage } from '../../src/discord/split';
 import type { ConversationTurn } from '../../src/store/conversationHistory';
 import type { FineTuningEntry } from '../../src/store/fineTuningData';
 import { sessionIdFor } from '../../src/store/sessionId';
-import { regenerateWorkflowId, type RegenerateOutcome } from '../../src/workflows/contracts/regenerate';
+import {
+  reactionRegenerateWorkflowId,
+  type RegenerateOutcome,
+} from '../../src/workflows/contracts/regenerate';
 import { replyWorkflowId, type ReplyResult } from '../../src/workflows/contracts/reply';
 import { waitFor } from '../fakes/waitFor';
 import { CHARACTERS, startHarness, type CharacterName, type Harness } from './harness';
@@ -86,12 +89,12 @@ function regenerationEntries(responseId: string): Promise<FineTuningEntry[]> {
     .toArray();
 }
 
-/** The outcome of the regeneration run under the reply's first part, once it has finished. */
-function regeneration(reply: PostedReply): Promise<RegenerateOutcome> {
+/** The outcome of `userId`'s 🔄 on `messageId` (its run, which regenerates through the reply's own). */
+function reactionOutcome(messageId: string, userId: string): Promise<RegenerateOutcome> {
   return waitFor(
     () =>
       h.temporal.workflow
-        .getHandle(regenerateWorkflowId(reply.parts[0] as string))
+        .getHandle(reactionRegenerateWorkflowId(messageId, userId))
         .result() as Promise<RegenerateOutcome>,
     { what: 'the regeneration to finish' },
   );
@@ -140,7 +143,7 @@ describe('🔄 on a reply', () => {
     h.ollama.reply(newText);
     const before = h.ollama.requests.length;
     await h.discord.react(asker.id, h.channelId, reply.parts[0] as string, '🔄');
-    expect(await regeneration(reply)).toMatchObject({
+    expect(await reactionOutcome(reply.parts[0] as string, asker.id)).toMatchObject({
       status: 'regenerated',
       character: 'Peter',
       regenerations: 1,
@@ -199,8 +202,12 @@ describe('🔄 on a reply', () => {
     const reply = await askedBy(asker, 'Brian', 'I am working on my novel, thank you very much.');
     const before = h.ollama.requests.length;
 
-    await h.discord.react(newUser().id, h.channelId, reply.parts[0] as string, '🔄');
-    expect(await regeneration(reply)).toEqual({ status: 'not-yours', character: 'Brian' });
+    const other = newUser();
+    await h.discord.react(other.id, h.channelId, reply.parts[0] as string, '🔄');
+    expect(await reactionOutcome(reply.parts[0] as string, other.id)).toEqual({
+      status: 'not-yours',
+      character: 'Brian',
+    });
 
     expect(h.ollama.requests.length).toBe(before);
     expect(h.discord.editsOf(reply.parts[0] as string)).toEqual([]);
@@ -232,7 +239,10 @@ describe('🔄 on a reply', () => {
     );
     h.ollama.release();
 
-    expect(await regeneration(reply)).toMatchObject({ status: 'regenerated', regenerations: 1 });
+    expect(await reactionOutcome(messageId, asker.id)).toMatchObject({
+      status: 'regenerated',
+      regenerations: 1,
+    });
     expect(h.ollama.requests.length - before).toBe(1);
     expect(h.discord.editsOf(messageId)).toEqual(['Blast! Curse you and your tiny ears.']);
     expect((await turnOf(reply))?.candidates).toHaveLength(2);
@@ -325,7 +335,10 @@ describe('webhook mode (the cast bot)', () => {
 
     h.ollama.reply('Oh, hello there, Lois.');
     await h.discord.react(asker.id, h.channelId, post, '🔄');
-    expect(await regeneration(reply)).toMatchObject({ status: 'regenerated', character: QUAGMIRE });
+    expect(await reactionOutcome(post, asker.id)).toMatchObject({
+      status: 'regenerated',
+      character: QUAGMIRE,
+    });
     expect(h.discord.editsOf(post)).toEqual(['Oh, hello there, Lois.']);
 
     h.ollama.reply('All right, all right, all right.');

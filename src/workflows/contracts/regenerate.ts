@@ -8,12 +8,22 @@ import type { QcTurnResult, RagSnippet, TurnRef } from '../../store/conversation
 export const REGENERATE_WORKFLOW_TYPE = 'RegenerateWorkflow';
 
 /**
- * The regeneration of one reply, by the Discord id of its first part: Temporal runs one workflow per
- * id at a time, so a double click, a redelivered reaction and a /regenerate of the same reply while it
- * runs are one regeneration. Once it has finished, a new request regenerates again (up to the limit).
+ * The regeneration of one reply, by the Discord id of its first part (a child of the request's run):
+ * Temporal runs one workflow per id at a time, so requests for the same reply while it runs (a 🔄 and a
+ * /regenerate, 🔄 on two of its parts) are one regeneration. Once it has finished, a new request
+ * regenerates again (up to the limit).
  */
 export function regenerateWorkflowId(firstMessageId: string): string {
   return `regenerate-${firstMessageId}`;
+}
+
+/**
+ * A 🔄 of one user on one message: while it runs, the same reaction again (a double click, taken away
+ * and added again, a redelivery) is this run; once it has finished, a new 🔄 regenerates again. Someone
+ * else's 🔄 has a run of its own, which cannot hold up the asker's.
+ */
+export function reactionRegenerateWorkflowId(messageId: string, userId: string): string {
+  return `regenerate-reaction-${messageId}-${userId}`;
 }
 
 /** /regenerate: a redelivered interaction maps to the same id, which Temporal starts once. */
