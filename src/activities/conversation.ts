@@ -15,6 +15,7 @@ import type { PromptChoice } from '../store/characterPrompts';
 import type { IncomingMessage, LoreAndScenario } from '../workflows/contracts/reply';
 import { selectLore } from '../lore/match';
 import { loreSnippet } from '../lore/snippet';
+import type { LiveReplySettings } from './llm';
 
 export interface BotTurnInput {
   responseId: string;
@@ -32,7 +33,11 @@ export interface BotTurnInput {
 }
 
 /** Activities over conversation_history and character_prompts. */
-export function createConversationActivities(deps: { store: Store; historyWindow: number }) {
+export function createConversationActivities(deps: {
+  store: Store;
+  historyWindow: number;
+  live: Pick<LiveReplySettings, 'byDefault' | 'botCharacters'>;
+}) {
   const { conversationHistory, characterPrompts, lorebooks, channelSettings, conversationForgets } =
     deps.store;
   return {
@@ -90,7 +95,8 @@ export function createConversationActivities(deps: { store: Store; historyWindow
     /**
      * What a reply adds to the character's prompt for its channel: the channel's scenario, and the lore of
      * the books attached to everything, the character and the channel whose keys appear in `recent` (the
-     * message being answered first, then the history, newest first).
+     * message being answered first, then the history, newest first). Also whether the channel has live
+     * replies for the character (read here with the scenario, from the same settings).
      */
     async loadLoreAndScenario(input: {
       character: string;
@@ -104,6 +110,9 @@ export function createConversationActivities(deps: { store: Store; historyWindow
       return {
         scenario: channel?.scenario ?? null,
         lore: selectLore(books, input.recent).map(loreSnippet),
+        liveReplies:
+          (channel?.live_replies ?? deps.live.byDefault) &&
+          deps.live.botCharacters.includes(input.character.toLowerCase()),
       };
     },
 

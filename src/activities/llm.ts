@@ -37,10 +37,28 @@ import {
   type ReplyLengthLimit,
 } from '../llm/qcRules';
 import { QC_FALLBACK_SCORE, type QcAssessment } from '../workflows/contracts/qualityControl';
-import type { GeneratedReply } from '../workflows/contracts/reply';
+import type { GeneratedReply, LiveReply, LiveReplyInput } from '../workflows/contracts/reply';
+import { isPermanentDiscordError, type DiscordPoster } from '../discord/rest';
+import { LiveMessage } from '../discord/liveMessage';
+
+/** Live replies (LIVE_REPLIES, LIVE_EDIT_INTERVAL_MS). */
+export interface LiveReplySettings {
+  /** Replies are live where a channel's live_replies does not say. */
+  byDefault: boolean;
+  /** Least time between two revisions of a live reply. */
+  editIntervalMs: number;
+  /** Lower-cased names of the characters with a bot of their own (never the tokens): only theirs can be live. */
+  botCharacters: string[];
+}
 
 /** LLM activities; the worker runs them on their own task queue with bounded concurrency. */
-export function createLlmActivities(deps: { llm: LlmClient; roster: RosterView }) {
+export function createLlmActivities(deps: {
+  llm: LlmClient;
+  roster: RosterView;
+  /** Live replies post and edit as the model writes. */
+  discord: DiscordPoster;
+  live: LiveReplySettings;
+}) {
   /** Everyone else on the roster: whose lines cleaning and QC take out of a character's reply. */
   const othersThan = (character: string) =>
     deps.roster
@@ -72,6 +90,19 @@ export function createLlmActivities(deps: { llm: LlmClient; roster: RosterView }
     return { choice: parseCharacterChoice(raw, characters), raw };
   };
 
+  /** The character's reply in the model's answer; an answer empty after cleaning is a retryable failure. */
+  const cleanedReply = (raw: string, character: string, cutOff: boolean): string => {
+    const cleaned = cleanReply(raw, character, othersThan(character), cutOff);
+    if (cleaned === '') {
+      // Retryable: sampling again usually gives a real answer.
+      throw ApplicationFailure.retryable(
+        `the model's answer was empty after cleaning: ${JSON.stringify(raw.slice(0, 200))}`,
+        'EmptyReply',
+      );
+    }
+    return cleaned;
+  };
+
   return {
     /**
      * One candidate reply, cleaned. With `limit` (QC on), an answer over the limit is trimmed on a
@@ -80,16 +111,53 @@ export function createLlmActivities(deps: { llm: LlmClient; roster: RosterView }
      */
     async generateReply(prompt: ReplyPrompt, limit?: ReplyLengthLimit): Promise<GeneratedReply> {
       const { text: raw, cutOff } = await ask(buildReplyMessages(prompt));
-      const cleaned = cleanReply(raw, prompt.character, othersThan(prompt.character), cutOff);
-      if (cleaned === '') {
-        // Retryable: sampling again usually gives a real answer.
-        throw ApplicationFailure.retryable(
-          `the model's answer was empty after cleaning: ${JSON.stringify(raw.slice(0, 200))}`,
-          'EmptyReply',
-        );
-      }
+      const cleaned = cleanedReply(raw, prompt.character, cutOff);
       const final = (limit && trimToLength(cleaned, limit)) ?? cleaned;
       return final === cleaned ? { raw, final } : { raw, final, trimmedFrom: cleaned.length };
+    },
+
+    /**
+     * A reply (QC off) posted as the model writes it: the first words at once, then edits at most once per
+     * LIVE_EDIT_INTERVAL_MS, more parts past 2000 characters, and last the cleaned final text. Exactly once
+     * across retries: the heartbeat carries the ids of the posted parts and each part's post carries a
+     * nonce from (response, part), so a retry edits the same messages (a post whose heartbeat was lost
+     * meets its nonce and Discord answers with the earlier message). Only for characters posting through
+     * their own bot: webhook posts take no nonce (loadLoreAndScenario decides).
+     */
+    async generateLiveReply(input: LiveReplyInput): Promise<LiveReply> {
+      const context = Context.current();
+      const { prompt } = input;
+      const others = othersThan(prompt.character);
+      const heartbeat: unknown = context.info.attempt > 1 ? context.info.heartbeatDetails : undefined;
+      const live = new LiveMessage(
+        deps.discord,
+        {
+          character: prompt.character,
+          channelId: input.channelId,
+          replyTo: input.replyTo,
+          idempotencyPrefix: input.responseId,
+        },
+        deps.live.editIntervalMs,
+        Array.isArray(heartbeat) ? heartbeat.map(String) : [],
+        (ids) => context.heartbeat(ids),
+      );
+      const { text: raw, cutOff } = await deps.llm.chat(buildReplyMessages(prompt), {
+        onProgress: (_chars, textSoFar) => {
+          live.update(cleanReply(textSoFar, prompt.character, others));
+          context.heartbeat(live.postedIds);
+        },
+        signal: context.cancellationSignal,
+      });
+      const final = cleanedReply(raw, prompt.character, cutOff);
+      try {
+        const postedIds = await live.finish(final);
+        return { reply: { raw, final }, postedIds };
+      } catch (err) {
+        if (isPermanentDiscordError(err)) {
+          throw ApplicationFailure.nonRetryable((err as Error).message, 'DiscordRejected');
+        }
+        throw err;
+      }
     },
 
     /**

@@ -3,8 +3,11 @@ import { Ollama, type Message } from 'ollama';
 export type ChatMessage = Message;
 
 export interface ChatOptions {
-  /** Called as output arrives (and on a timer while waiting), so the caller can heartbeat. */
-  onProgress?: (charsSoFar: number) => void;
+  /**
+   * Called as output arrives (and on a timer while waiting), so the caller can heartbeat, or show the
+   * answer as it is written (live replies).
+   */
+  onProgress?: (charsSoFar: number, textSoFar: string) => void;
   /** Aborts the call, e.g. when Temporal cancels the activity. */
   signal?: AbortSignal;
   /**
@@ -81,13 +84,13 @@ export function createOllamaLlm(settings: OllamaSettings): LlmClient {
         timedOut = true;
         abort();
       }, settings.timeoutMs);
-      const tick = setInterval(() => onProgress?.(text.length), PROGRESS_TICK_MS);
+      const tick = setInterval(() => onProgress?.(text.length, text), PROGRESS_TICK_MS);
       signal?.addEventListener('abort', abort);
       try {
         for await (const part of stream) {
           text += part.message.content;
           if (part.done) cutOff = part.done_reason === 'length';
-          onProgress?.(text.length);
+          onProgress?.(text.length, text);
         }
       } catch (err) {
         if (timedOut)

@@ -8,13 +8,21 @@ import { startFollowUp } from './followUp';
 import { DELIVERY_MAX_ATTEMPTS, DELIVERY_OPTIONS, STORE_OPTIONS } from './retryPolicies';
 
 const { persistBotTurn, noteSessionTurn } = proxyLocalActivities<Activities>(STORE_OPTIONS);
-const { deliverReply } = proxyActivities<Activities>(DELIVERY_OPTIONS);
+const { deliverReply, reviseReply } = proxyActivities<Activities>(DELIVERY_OPTIONS);
 
 export interface BotLine {
   /** The bot turn to store; its final text is what is posted. */
   turn: BotTurnInput;
   /** False: stored only (POST /orchestrate answers over HTTP). */
   deliver: boolean;
+  /** The Discord ids of the parts already showing the line (a live reply): stored with it, not posted again. */
+  shownIn?: string[];
+  /**
+   * Set when a live reply failed for good part-way (the line is then the fallback): the ids of the parts
+   * it is known to have posted. The line is shown by revising them rather than posted anew: a first part
+   * posted but not known meets its nonce (the live reply's keys are the response's) and is edited.
+   */
+  replacesLive?: string[];
   /**
    * Lets another character answer once the line is posted; absent: nobody does. anchorAt is when
    * the chain began; null: the posted line itself begins it (an organic start).
@@ -39,14 +47,14 @@ const STORE_AFTER_POST_PATCH = 'bot-line-stored-after-post';
 const SESSION_MEMORY_PATCH = 'bot-line-notes-session-memory';
 
 /**
- * How every character's line ends, a reply or an organic start: posted, a post Discord refuses
- * for good dead-lettered, stored as a bot turn with the ids of the posted parts (none when the
- * post was refused: the line is kept), and the follow-up chain started from the posted line.
- * Returns the Discord ids of the posted parts.
+ * How every character's line ends, a reply or an organic start: posted (unless a live reply shows it
+ * already), a post Discord refuses for good dead-lettered, stored as a bot turn with the ids of the
+ * posted parts (none when the post was refused: the line is kept), and the follow-up chain started from
+ * the posted line. Returns the Discord ids of the posted parts.
  */
 export async function postAndStoreLine(line: BotLine): Promise<string[]> {
   if (!patched(STORE_AFTER_POST_PATCH)) return storeThenPostLine(line);
-  const deliveredMessageIds = line.deliver ? await post(line, false) : [];
+  const deliveredMessageIds = line.shownIn ?? (line.deliver ? await post(line, false) : []);
   const turnRef = await persistBotTurn({ ...line.turn, deliveredMessageIds });
   await followUp(line, turnRef, deliveredMessageIds);
   if (patched(SESSION_MEMORY_PATCH)) {
@@ -65,7 +73,22 @@ async function storeThenPostLine(line: BotLine): Promise<string[]> {
 }
 
 /** Posts the line; a post Discord refuses for good is dead-lettered and posts nothing. */
-async function post({ turn, deadLetter }: BotLine, recordOnTurn: boolean): Promise<string[]> {
+async function post({ turn, deadLetter, replacesLive }: BotLine, recordOnTurn: boolean): Promise<string[]> {
+  if (replacesLive) {
+    try {
+      return await reviseReply({
+        revisionId: turn.responseId,
+        character: turn.character,
+        channelId: turn.channelId,
+        posted: replacesLive,
+        text: turn.llmResponseFinal,
+        replyTo: turn.replyToMessageId,
+      });
+    } catch (err) {
+      await deadLetter('reviseReply', err, DELIVERY_MAX_ATTEMPTS);
+      return [];
+    }
+  }
   try {
     return await deliverReply({
       responseId: turn.responseId,

@@ -1,4 +1,12 @@
-import { log, patched, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  log,
+  patched,
+  proxyActivities,
+  proxyLocalActivities,
+  TimeoutFailure,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { QcTurnResult, RagSnippet } from '../store/conversationHistory';
 import { deadLetterStep, rootCause } from './deadLetters';
@@ -85,6 +93,9 @@ export async function ReplyWorkflow(input: ReplyInput): Promise<ReplyResult> {
   let qcResult: QcTurnResult | null = null;
   /** The parts of a live reply, posted already. */
   let shownIn: string[] | undefined;
+  /** A live reply that failed for good: the parts it is known to have posted, which the fallback replaces. */
+  let replacesLive: string[] | undefined;
+  let live = false;
   try {
     if (qcPolicy) {
       ({ reply, qcResult } = await replyThroughQc({
@@ -95,19 +106,21 @@ export async function ReplyWorkflow(input: ReplyInput): Promise<ReplyResult> {
         policy: qcPolicy,
       }));
     } else if (extras.liveReplies && input.deliver !== false && patched(LIVE_REPLIES_PATCH)) {
-      const live = await generateLiveReply({
+      live = true;
+      const written = await generateLiveReply({
         prompt: replyPrompt,
         responseId: workflowId,
         channelId: message.channelId,
         replyTo: message.messageId,
       });
-      reply = live.reply;
-      shownIn = live.postedIds;
+      reply = written.reply;
+      shownIn = written.postedIds;
     } else {
       reply = await generateReply(replyPrompt);
     }
   } catch (err) {
     await deadLetter('generateReply', err, GENERATE_MAX_ATTEMPTS);
+    if (live) replacesLive = postedBeforeTimeout(err);
   }
   const text = reply?.final ?? prompt.fallback_line;
 
@@ -127,6 +140,7 @@ export async function ReplyWorkflow(input: ReplyInput): Promise<ReplyResult> {
     // POST /orchestrate answers over HTTP: there is no Discord message to reply to.
     deliver: input.deliver !== false,
     shownIn,
+    replacesLive,
     // A fallback line is not worth answering.
     ...(input.followUps &&
       reply && {
@@ -193,4 +207,14 @@ async function gather({ character, message, chain }: ReplyInput) {
   const withLore = patched(LORE_AND_SCENARIO_PATCH);
   const withMemory = patched(SESSION_MEMORY_PATCH);
   return gatherWith(storeUserTurn().then(loadHistory), retrieveContextLocally, withLore, withMemory);
+}
+
+/**
+ * The parts a live reply had posted when its last attempt timed out (its last heartbeat's ids); none
+ * known when it failed otherwise (the fallback's first part then finds the live reply's by its nonce).
+ */
+function postedBeforeTimeout(err: unknown): string[] {
+  const cause = err instanceof ActivityFailure ? err.cause : undefined;
+  const heartbeat = cause instanceof TimeoutFailure ? cause.lastHeartbeatDetails : undefined;
+  return Array.isArray(heartbeat) ? heartbeat.map(String) : [];
 }

@@ -43,6 +43,8 @@ export const DELIVERY_OPTIONS: ActivityOptions = {
 /**
  * Generation: 3 attempts, 2 s then 4 s apart (the original system's dead-letter
  * policy). The heartbeat timeout moves a call off a dead worker within seconds.
+ * A live reply (generateLiveReply) is generation too, its posts and edits riding along:
+ * the same options, its heartbeats carrying the ids of the parts posted so far.
  */
 export const GENERATE_MAX_ATTEMPTS = 3;
 export const LLM_OPTIONS: ActivityOptions = {

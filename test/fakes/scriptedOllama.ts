@@ -3,7 +3,9 @@
  * server.url })`) talks to it over HTTP exactly as it would to Ollama; only the "model" is a script:
  *
  *   reply(textOrFn)   default answer (fn gets the parsed request body)
- *   enqueue(...texts) one-shot answers, used in order before the default
+ *   enqueue(...answers) one-shot answers, used in order before the default; an answer may say how it is
+ *                     streamed ({ text, stream: { pieces, pieceDelayMs, holdAfterPieces } }): slowly enough
+ *                     for a live reply to be seen growing, or paused mid-way until release()
  *   failNext / failAll / recover, latencyMs, hold / release / waitForHeld
  *
  * Implemented like Ollama: POST /api/chat and /api/generate (stream defaults to true as in Ollama's API;
@@ -43,6 +45,23 @@ export interface LoggedEmbedRequest {
 
 export type ReplyFn = (request: GenerationBody, path: GenerationPath) => string | Promise<string>;
 
+/** How an answer is streamed: its NDJSON lines, and the pause between them. */
+export interface StreamPacing {
+  /** Lines the answer is split into, on word boundaries (fewer when it has fewer words). */
+  pieces: number;
+  pieceDelayMs: number;
+  /** The stream pauses after this many pieces, as a held call (waitForHeld, release). */
+  holdAfterPieces?: number;
+}
+
+/** One scripted answer and how it is streamed (default: 4 pieces 2 ms apart). */
+export interface ScriptedAnswer {
+  text: string;
+  stream?: StreamPacing;
+}
+
+const DEFAULT_PACING: StreamPacing = { pieces: 4, pieceDelayMs: 2 };
+
 export interface ScriptedOllama {
   /** http://127.0.0.1:PORT — the `host` for `new Ollama({ host })`. */
   readonly url: string;
@@ -57,14 +76,14 @@ export interface ScriptedOllama {
   readonly requests: LoggedRequest[];
   readonly embedRequests: LoggedEmbedRequest[];
   reply(textOrFn: string | ReplyFn): void;
-  enqueue(...texts: string[]): void;
+  enqueue(...answers: Array<string | ScriptedAnswer>): void;
   /** The next `times` generation calls answer `status` with an Ollama error body. */
   failNext(times: number, status?: number): void;
   failAll(status?: number): void;
   recover(): void;
   /** Following generation calls wait (before latency and scripting) until release(). */
   hold(): void;
-  /** Let every held call proceed and stop holding. */
+  /** Let every held call (and paused stream) proceed and stop holding. */
   release(): void;
   readonly heldCount: number;
   waitForHeld(count: number, timeoutMs?: number): Promise<void>;
@@ -144,7 +163,7 @@ class ScriptedOllamaServer implements ScriptedOllama {
 
   private readonly http: Server = createServer((req, res) => void this.onHttp(req, res));
   private defaultReply: string | ReplyFn = 'Hehehe. Alright.';
-  private readonly queue: string[] = [];
+  private readonly queue: ScriptedAnswer[] = [];
   private failuresLeft = 0;
   private failureStatus = 500;
   private failAllStatus: number | undefined;
@@ -170,8 +189,8 @@ class ScriptedOllamaServer implements ScriptedOllama {
     this.defaultReply = textOrFn;
   }
 
-  enqueue(...texts: string[]): void {
-    this.queue.push(...texts);
+  enqueue(...answers: Array<string | ScriptedAnswer>): void {
+    this.queue.push(...answers.map((answer) => (typeof answer === 'string' ? { text: answer } : answer)));
   }
 
   failNext(times: number, status = 500): void {
@@ -278,6 +297,13 @@ class ScriptedOllamaServer implements ScriptedOllama {
 
   /** Resolves false if the client went away while the call was held or delayed. */
   private async waitTurn(res: ServerResponse): Promise<boolean> {
+    if (this.holding && !(await this.heldUntilRelease(res))) return false;
+    if (this.latencyMs > 0 && !res.destroyed) await sleep(this.latencyMs);
+    return !res.destroyed;
+  }
+
+  /** Holds the call until release(); resolves false if the client went away meanwhile. */
+  private async heldUntilRelease(res: ServerResponse): Promise<boolean> {
     let gone = res.destroyed;
     let call: HeldCall | undefined;
     const onClose = (): void => {
@@ -290,14 +316,13 @@ class ScriptedOllamaServer implements ScriptedOllama {
     };
     res.on('close', onClose);
     try {
-      if (this.holding && !gone) {
+      if (!gone) {
         await new Promise<void>((proceed) => {
           call = { proceed };
           this.held.add(call);
           for (const listener of [...this.heldListeners]) listener();
         });
       }
-      if (this.latencyMs > 0 && !gone) await sleep(this.latencyMs);
       return !gone;
     } finally {
       res.off('close', onClose);
@@ -327,9 +352,9 @@ class ScriptedOllamaServer implements ScriptedOllama {
       });
     }
 
-    const scripted =
-      this.queue.shift() ??
-      (typeof this.defaultReply === 'string' ? this.defaultReply : await this.defaultReply(body, path));
+    const { text: scripted, stream: pacing = DEFAULT_PACING } = this.queue.shift() ?? {
+      text: typeof this.defaultReply === 'string' ? this.defaultReply : await this.defaultReply(body, path),
+    };
     const { text, doneReason } = this.applyLimits(scripted, body);
     const promptText = [
       body.system ?? '',
@@ -360,10 +385,12 @@ class ScriptedOllamaServer implements ScriptedOllama {
     if (body.stream === false) return this.json(res, 200, chunk(text, true));
     // Ollama streams by default: one JSON object per line, the last one with done: true.
     res.writeHead(200, { 'content-type': 'application/x-ndjson' });
-    for (const piece of splitIntoPieces(text)) {
+    for (const [index, piece] of splitIntoPieces(text, pacing.pieces).entries()) {
+      if (index === pacing.holdAfterPieces && !(await this.heldUntilRelease(res))) return;
       if (res.destroyed) return;
       res.write(`${JSON.stringify(chunk(piece, false))}\n`);
-      await sleep(2); // separate network writes, so the client really reassembles a stream
+      // Separate network writes, so the client really reassembles a stream (and a slow one is seen growing).
+      await sleep(pacing.pieceDelayMs);
     }
     if (!res.destroyed) res.end(`${JSON.stringify(chunk('', true))}\n`);
   }

@@ -154,6 +154,35 @@ const SCENARIOS: Scenario[] = [
       }),
   },
   {
+    name: 'reply-live',
+    run: async (bed, client) => {
+      const live = { loadLoreAndScenario: async () => ({ scenario: null, lore: [], liveReplies: true }) };
+      const written = await bed.run(live, async (taskQueue) => {
+        const m = message('Peter, tell me everything');
+        await client.execute<typeof ReplyWorkflow>('ReplyWorkflow', {
+          taskQueue,
+          workflowId: replyId(m, 'Peter'),
+          args: [{ character: 'Peter', message: m }],
+        });
+        return [{ file: 'reply-live', workflowId: replyId(m, 'Peter') }];
+      });
+      // The model fails part-way every attempt: the fallback line replaces what was shown.
+      const failed = await bed.run(
+        { ...live, generateLiveReply: fail('llama runner process has terminated') },
+        async (taskQueue) => {
+          const m = message('Peter?');
+          await client.execute<typeof ReplyWorkflow>('ReplyWorkflow', {
+            taskQueue,
+            workflowId: replyId(m, 'Peter'),
+            args: [{ character: 'Peter', message: m }],
+          });
+          return [{ file: 'reply-live-llm-down-fallback', workflowId: replyId(m, 'Peter') }];
+        },
+      );
+      return [...written, ...failed];
+    },
+  },
+  {
     name: 'reply-qc-regenerated',
     run: (bed, client) => {
       let reviews = 0;

@@ -823,6 +823,27 @@ describe('scripted Ollama with the ollama client', () => {
     expect(final?.done_reason).toBe('stop');
   });
 
+  test('an enqueued answer streams in the pieces it asks for, paused after holdAfterPieces until release', async () => {
+    server.enqueue({
+      text: 'one two three four five six',
+      stream: { pieces: 6, pieceDelayMs: 1, holdAfterPieces: 2 },
+    });
+    const stream = await ollama.chat({
+      model: 'llama3.2',
+      messages: [{ role: 'user', content: 'count' }],
+      stream: true,
+    });
+    const pieces: string[] = [];
+    const reading = (async () => {
+      for await (const part of stream) if (!part.done) pieces.push(part.message.content);
+    })();
+    await server.waitForHeld(1);
+    expect(pieces.join('')).toBe('one two ');
+    server.release();
+    await reading;
+    expect(pieces).toEqual(['one ', 'two ', 'three ', 'four ', 'five ', 'six']);
+  });
+
   test('enqueued answers are used once each, in order, before the default', async () => {
     server.reply('default');
     server.enqueue('one', 'two');

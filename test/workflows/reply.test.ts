@@ -4,7 +4,7 @@
  */
 import type { ReplyWorkflow } from '../../src/workflows/reply';
 import { GENERATE_MAX_ATTEMPTS } from '../../src/workflows/retryPolicies';
-import type { ReplyInput } from '../../src/workflows/contracts/reply';
+import type { LiveReply, ReplyInput } from '../../src/workflows/contracts/reply';
 import { fakeActivities, snowflakeAt } from './fakeActivities';
 import { useTestbed } from './env';
 
@@ -242,5 +242,100 @@ describe('ReplyWorkflow', () => {
     });
     const child = bed.env.client.workflow.getHandle(`${result.responseId}-qc`);
     expect((await child.describe()).type).toBe('QualityControlWorkflow');
+  });
+
+  describe('where the channel has live replies', () => {
+    const live = { loadLoreAndScenario: async () => ({ scenario: null, lore: [], liveReplies: true }) };
+    const mocks = () => {
+      const fakes = fakeActivities();
+      return {
+        // Two parts: a long reply.
+        generateLiveReply: jest.fn(async () => ({
+          reply: { raw: 'Peter: Holy crap!', final: 'Holy crap!' },
+          postedIds: [snowflakeAt(Date.now(), 1), snowflakeAt(Date.now(), 2)],
+        })),
+        generateReply: jest.fn(fakes.generateReply),
+        deliverReply: jest.fn(fakes.deliverReply),
+        persistBotTurn: jest.fn(fakes.persistBotTurn),
+      };
+    };
+
+    it('writes and posts the reply live, then stores the turn with the posted ids without posting again', async () => {
+      const m = mocks();
+      const input = replyInput('Peter, tell me a story');
+      const result = await bed.run({ ...live, ...m }, (taskQueue) => runReply(taskQueue, input));
+      expect(m.generateLiveReply).toHaveBeenCalledWith({
+        prompt: expect.objectContaining({ character: 'Peter', userMessage: 'Peter, tell me a story' }),
+        responseId: result.responseId,
+        channelId: '100',
+        replyTo: input.message.messageId,
+      });
+      const answered: unknown = await m.generateLiveReply.mock.results[0]?.value;
+      const { postedIds } = answered as LiveReply;
+      expect(postedIds).toHaveLength(2);
+      expect(m.generateReply).not.toHaveBeenCalled();
+      expect(m.deliverReply).not.toHaveBeenCalled();
+      expect(m.persistBotTurn).toHaveBeenCalledWith(
+        expect.objectContaining({ llmResponseFinal: 'Holy crap!', deliveredMessageIds: postedIds }),
+      );
+      expect(result).toMatchObject({
+        text: 'Holy crap!',
+        deliveredMessageIds: postedIds,
+        usedFallback: false,
+      });
+    });
+
+    it('with QC on, checks the whole reply first and posts it once complete (not live)', async () => {
+      const m = mocks();
+      const result = await bed.run(
+        {
+          ...live,
+          ...m,
+          loadQcPolicy: async () => ({ minScore: 3, maxRegenerations: 3, maxReplyChars: 800 }),
+        },
+        (taskQueue) => runReply(taskQueue, replyInput('Peter, sing')),
+      );
+      expect(m.generateLiveReply).not.toHaveBeenCalled();
+      expect(m.deliverReply).toHaveBeenCalledTimes(1);
+      expect(result.qc).toMatchObject({ accepted: true });
+    });
+
+    it('replaces what a live reply that failed every attempt showed with the fallback line', async () => {
+      const m = mocks();
+      const reviseReply = jest.fn(fakeActivities().reviseReply);
+      const generateLiveReply = jest.fn(async (): Promise<never> => {
+        throw new Error('llama runner process has terminated');
+      });
+      const input = replyInput('Peter?');
+      const result = await bed.run({ ...live, ...m, generateLiveReply, reviseReply }, (taskQueue) =>
+        runReply(taskQueue, input),
+      );
+      expect(generateLiveReply).toHaveBeenCalledTimes(GENERATE_MAX_ATTEMPTS);
+      // Its first part (if any) is found by its nonce, the response's: the same key as the live reply's.
+      expect(reviseReply).toHaveBeenCalledWith({
+        revisionId: result.responseId,
+        character: 'Peter',
+        channelId: '100',
+        posted: [],
+        text: 'Peter is speechless.',
+        replyTo: input.message.messageId,
+      });
+      expect(m.deliverReply).not.toHaveBeenCalled();
+      expect(result).toMatchObject({
+        text: 'Peter is speechless.',
+        usedFallback: true,
+        deadLetterIds: [`${result.responseId}:generateReply`],
+      });
+    });
+
+    it('answering over HTTP (deliver: false), posts nothing', async () => {
+      const m = mocks();
+      const result = await bed.run({ ...live, ...m }, (taskQueue) =>
+        runReply(taskQueue, replyInput('Peter?', { deliver: false })),
+      );
+      expect(m.generateLiveReply).not.toHaveBeenCalled();
+      expect(m.deliverReply).not.toHaveBeenCalled();
+      expect(result).toMatchObject({ text: 'Holy crap!', deliveredMessageIds: [] });
+    });
   });
 });

@@ -8,6 +8,7 @@
  * (TurnRef, PromptChoice): the seed's names belong to the store's documents.
  */
 import type { QcTurnResult, RagSnippet, TurnRef } from '../../store/conversationHistory';
+import type { ReplyPrompt } from '../../llm/prompt';
 import type { FollowUpPolicy } from './followUp';
 
 export const REPLY_WORKFLOW_TYPE = 'ReplyWorkflow';
@@ -80,6 +81,28 @@ export interface LoreAndScenario {
   scenario: string | null;
   /** Lorebook entries (RagSnippets with origin 'lorebook'), in prompt order. */
   lore: RagSnippet[];
+  /**
+   * The reply may be posted live (the channel's live_replies, else LIVE_REPLIES; characters with a bot of
+   * their own only); it is, when QC is off. Read with the channel's scenario: one read of its settings.
+   * Absent in results from before live replies: not live.
+   */
+  liveReplies?: boolean;
+}
+
+/** What the generateLiveReply activity is asked: the reply's prompt and where it is shown. */
+export interface LiveReplyInput {
+  prompt: ReplyPrompt;
+  /** The reply's response id; its parts' posts are keyed by it. */
+  responseId: string;
+  channelId: string;
+  /** The message answered (the first part is a Discord reply to it). */
+  replyTo: string | null;
+}
+
+/** A live reply as it ended: the text (as generateReply's) and the Discord ids of the parts showing it. */
+export interface LiveReply {
+  reply: GeneratedReply;
+  postedIds: string[];
 }
 
 /** What the generateReply activity (and each QC candidate) produced. */
