@@ -127,6 +127,19 @@ export interface Turn {
   final_text?: string | null;
   used_fallback?: boolean;
   is_organic_initiation?: boolean;
+  /** A regenerated reply: every version, oldest first, and the index of the one that stands. */
+  candidates?: ReplyCandidate[];
+  chosen_candidate?: number;
+}
+
+export interface ReplyCandidate {
+  text: string;
+  source: 'original' | 'regenerate';
+  /** Who asked for it (null: the original). */
+  requested_by: string | null;
+  prompt_version: string;
+  qc_score: number | null;
+  created_at: string;
 }
 
 export interface OrganicSettings {

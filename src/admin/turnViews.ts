@@ -3,7 +3,12 @@
  * replies): snake_case JSON with the store's figures, wiki snippets as {title, url, text}.
  */
 import { titleFromUrl } from '../knowledge/wikiUrls';
-import type { ConversationTurn, QcTurnResult, RagSnippet } from '../store/conversationHistory';
+import type {
+  ConversationTurn,
+  QcTurnResult,
+  RagSnippet,
+  ReplyCandidate,
+} from '../store/conversationHistory';
 
 export interface SnippetView {
   title: string;
@@ -31,7 +36,10 @@ export function qcView(qc: QcTurnResult | null | undefined) {
   return qc ? { ...qc, passed: qc.accepted } : null;
 }
 
-/** One turn as a page of a conversation shows it; a bot turn with its version, QC, snippets and texts. */
+/**
+ * One turn as a page of a conversation shows it; a bot turn with its version, QC, snippets and texts,
+ * and a regenerated one with every candidate and which one stands.
+ */
 export function turnView(turn: ConversationTurn) {
   const common = {
     turn_id: turn.turn_id,
@@ -51,5 +59,21 @@ export function turnView(turn: ConversationTurn) {
     final_text: turn.llm_response_final,
     is_organic_initiation: turn.is_organic_initiation,
     used_fallback: turn.llm_response_raw === null,
+    ...(turn.candidates && {
+      candidates: turn.candidates.map(candidateView),
+      chosen_candidate: turn.chosen_candidate ?? turn.candidates.length - 1,
+    }),
+  };
+}
+
+/** One version of a regenerated reply: the original, or one its user asked for. */
+function candidateView(candidate: ReplyCandidate) {
+  return {
+    text: candidate.text,
+    source: candidate.source,
+    requested_by: candidate.requested_by,
+    prompt_version: candidate.prompt_version,
+    qc_score: candidate.qc_score ?? null,
+    created_at: candidate.created_at.toISOString(),
   };
 }

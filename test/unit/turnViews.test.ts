@@ -54,6 +54,56 @@ describe('turn views', () => {
     });
   });
 
+  it('shows a regenerated reply with every candidate and which one stands', () => {
+    const later = new Date('2026-12-06T12:05:00Z');
+    const regenerated: ConversationTurn = {
+      ...bot,
+      message_content: 'Freakin sweet!',
+      candidates: [
+        {
+          text: 'Hehehe.',
+          raw: 'Peter: Hehehe.',
+          created_at: at,
+          source: 'original',
+          requested_by: null,
+          prompt_version: 'v1.1',
+          qc_score: 4,
+        },
+        {
+          text: 'Freakin sweet!',
+          raw: 'Freakin sweet!',
+          created_at: later,
+          source: 'regenerate',
+          requested_by: 'u1',
+          prompt_version: 'v1.1',
+        },
+      ],
+      chosen_candidate: 1,
+    };
+    expect(turnView(regenerated)).toMatchObject({
+      text: 'Freakin sweet!',
+      chosen_candidate: 1,
+      candidates: [
+        {
+          text: 'Hehehe.',
+          source: 'original',
+          requested_by: null,
+          prompt_version: 'v1.1',
+          qc_score: 4,
+          created_at: '2026-12-06T12:00:00.000Z',
+        },
+        {
+          text: 'Freakin sweet!',
+          source: 'regenerate',
+          requested_by: 'u1',
+          prompt_version: 'v1.1',
+          qc_score: null,
+          created_at: '2026-12-06T12:05:00.000Z',
+        },
+      ],
+    });
+  });
+
   it('shows a user turn by its author, and a fallback line as such', () => {
     const user = { ...bot, speaker_type: 'USER' as const, user_id: 'u1', bot_name: null, turn_id: 1 };
     expect(turnView(user)).toEqual({

@@ -174,6 +174,24 @@ function TurnView(props: { turn: Turn }) {
           <pre class="prompt-text">{t.final_text ?? t.text}</pre>
         </details>
       )}
+      {t.candidates && (
+        <details>
+          <summary>Regenerated: {t.candidates.length} versions</summary>
+          <ol>
+            {t.candidates.map((candidate, index) => (
+              <li key={index}>
+                {candidate.source === 'original'
+                  ? 'Original'
+                  : `Asked for by ${candidate.requested_by ?? '?'}`}
+                , {candidate.prompt_version}
+                {candidate.qc_score !== null && `, QC ${candidate.qc_score}`}
+                {index === t.chosen_candidate ? ' (stands)' : ' (replaced)'}
+                <pre class="prompt-text">{candidate.text}</pre>
+              </li>
+            ))}
+          </ol>
+        </details>
+      )}
     </article>
   );
 }
