@@ -52,6 +52,7 @@ export async function SessionMemoryWorkflow(input: SessionMemoryInput): Promise<
   if (!(await condition(due, IDLE_BEFORE_ENDING))) return;
 
   const through = outOfWindow();
+  const attemptedAt = newestTurnId;
   let next: Pick<SessionMemoryInput, 'summarisedThrough' | 'retryFrom'>;
   try {
     const from = await loadTurnsToSummarise({ sessionId, throughTurnId: through });
@@ -69,7 +70,7 @@ export async function SessionMemoryWorkflow(input: SessionMemoryInput): Promise<
     // The LLM (or MongoDB) failed for good: the summary waits for another MEMORY_SUMMARY_EVERY turns
     // instead of asking again at every turn, and the replies go on with the summary as it was.
     log.warn('session summary not written; trying again later', { sessionId, error: rootCause(err) });
-    next = { summarisedThrough, retryFrom: newestTurnId + policy.every };
+    next = { summarisedThrough, retryFrom: attemptedAt + policy.every };
   }
   await continueAsNew<typeof SessionMemoryWorkflow>({ sessionId, channelId, policy, newestTurnId, ...next });
 }
