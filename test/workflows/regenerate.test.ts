@@ -4,6 +4,7 @@
  */
 import type { RegenerateWorkflow } from '../../src/workflows/regenerate';
 import {
+  commandRegenerateWorkflowId,
   regenerateWorkflowId,
   type RegenerateInput,
   type RegenerationTarget,
@@ -130,5 +131,42 @@ describe('RegenerateWorkflow', () => {
     expect(await bed.run(mocks, regenerate)).toEqual({ status: 'failed', character: 'Peter' });
     expect(mocks.reviseReply).not.toHaveBeenCalled();
     expect(mocks.recordRegeneration).not.toHaveBeenCalled();
+  });
+
+  it("a request while the reply is being regenerated is that regeneration ('busy'), not a second one", async () => {
+    let release = () => undefined as void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let generating = () => undefined as void;
+    const started = new Promise<void>((resolve) => (generating = resolve));
+    const mocks = {
+      findRegeneration: jest.fn(async () => ({ status: 'found' as const, target })),
+      generateReply: jest.fn(async () => {
+        generating();
+        await held;
+        return { raw: 'Roadhouse!', final: 'Roadhouse!' };
+      }),
+      reviseReply: jest.fn(async () => ['2000', '2001']),
+      recordRegeneration: jest.fn(async () => undefined),
+    };
+    await bed.run(mocks, async (taskQueue) => {
+      const running = await bed.realTime.start<typeof RegenerateWorkflow>('RegenerateWorkflow', {
+        taskQueue,
+        workflowId: regenerateWorkflowId('2000'),
+        args: [input],
+      });
+      await started;
+      // /regenerate of the same reply meanwhile: its run finds the reply's own run going on.
+      const command = await bed.realTime.execute<typeof RegenerateWorkflow>('RegenerateWorkflow', {
+        taskQueue,
+        workflowId: commandRegenerateWorkflowId('interaction-1'),
+        args: [{ ...input, messageId: null, source: 'command' }],
+      });
+      expect(command).toEqual({ status: 'busy', character: 'Peter' });
+      release();
+      expect(await running.result()).toMatchObject({ status: 'regenerated', regenerations: 1 });
+    });
+    expect(mocks.generateReply).toHaveBeenCalledTimes(1);
+    expect(mocks.reviseReply).toHaveBeenCalledTimes(1);
+    expect(mocks.recordRegeneration).toHaveBeenCalledTimes(1);
   });
 });
