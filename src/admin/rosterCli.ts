@@ -118,6 +118,9 @@ const CHANNEL_SWITCHES = [
   'follow-ups-default',
   'unnamed-default',
   'join-chance-default',
+  'live',
+  'not-live',
+  'live-default',
 ];
 
 export async function channels(args: string[], api: Api): Promise<unknown> {
@@ -170,9 +173,11 @@ async function channelChanges(values: Record<string, string[]>): Promise<Record<
   const join = oneOf('join-chance', 'join-chance-default');
   if (join === 'join-chance') changes.join_chance = Number(values['join-chance']?.[0]);
   if (join === 'join-chance-default') changes.join_chance = null;
+  const live = oneOf('live', 'not-live', 'live-default');
+  if (live) changes.live_replies = live === 'live-default' ? null : live === 'live';
   if (Object.keys(changes).length === 0)
     throw new UsageError(
-      'channels set needs --cast, --everyone, --scenario, --no-scenario, --follow-ups, --unnamed or --join-chance',
+      'channels set needs --cast, --everyone, --scenario, --no-scenario, --follow-ups, --unnamed, --join-chance or --live',
     );
   return changes;
 }

@@ -255,6 +255,13 @@ describe('channels', () => {
       expect.objectContaining({ channel_id: 'c-7' }),
     ]);
     expect((await call('GET', '/channels/c-7')).body).toMatchObject({ follow_up_max_chain: 0 });
+    const live = await call('PUT', '/channels/c-7', { live_replies: true });
+    expect(live.body).toMatchObject({ cast: ['Peter', 'Brian'], follow_up_max_chain: 0, live_replies: true });
+    const refused = await call('PUT', '/channels/c-7', { live_replies: 'yes' });
+    expect(refused).toMatchObject({
+      status: 400,
+      body: { error: expect.stringContaining('live_replies: expected true, false, or null') },
+    });
     expect((await call('DELETE', '/channels/c-7')).body).toEqual({ deleted: 'c-7' });
     expect((await call('GET', '/channels/c-7')).status).toBe(404);
   });
@@ -468,8 +475,12 @@ describe('the CLI', () => {
   it('sets a cast and scenario, a lorebook from a file, and adds and retires a character', async () => {
     const set = await cli('channels', 'set', 'c-cli', '--cast', 'peter, stewie', '--scenario', 'Game night.');
     expect(JSON.parse(set.stdout)).toMatchObject({ cast: ['Peter', 'Stewie'], scenario: 'Game night.' });
-    const everyone = await cli('channels', 'set', 'c-cli', '--everyone', '--follow-ups', '2');
-    expect(JSON.parse(everyone.stdout)).toMatchObject({ cast: null, follow_up_max_chain: 2 });
+    const everyone = await cli('channels', 'set', 'c-cli', '--everyone', '--follow-ups', '2', '--live');
+    expect(JSON.parse(everyone.stdout)).toMatchObject({
+      cast: null,
+      follow_up_max_chain: 2,
+      live_replies: true,
+    });
 
     await writeFile(
       join(dir, 'book.json'),
