@@ -7,6 +7,7 @@ import type { SessionMemoryPolicy } from '../workflows/contracts/memory';
 import type { QcPolicy } from '../workflows/contracts/qualityControl';
 import { createConversationActivities } from './conversation';
 import { createCoordinatorActivities } from './coordinator';
+import { createForgetUserActivities } from './forgetUser';
 import { createDeadLetterActivities } from './deadLetters';
 import { createDeliveryActivities } from './delivery';
 import { createKnowledgeActivities } from './knowledge';
@@ -53,6 +54,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createMetricsActivities(deps),
     ...createMemoryActivities(deps),
     ...createCoordinatorActivities(deps),
+    ...createForgetUserActivities(deps),
   };
 }
 

@@ -19,8 +19,10 @@
  *                                    [--follow-ups N | --follow-ups-default]
                                    [--unnamed addressed-only|coordinator | --unnamed-default]
                                    [--join-chance X | --join-chance-default]
+  npm run admin -- users forget ID | deletions ID
  *                                    [--unnamed addressed-only|coordinator | --unnamed-default]
  *                                    [--join-chance X | --join-chance-default]
+ *   npm run admin -- users forget ID | deletions ID
  *
  * A lore SCOPE is global, character:<name> or channel:<channel id>.
  * ADMIN_URL (default http://ADMIN_HOST:ADMIN_PORT) and ADMIN_TOKEN say where and how.
@@ -130,6 +132,15 @@ async function main(argv: string[]): Promise<number> {
     case 'channels':
       print(await channels(rest, api));
       return 0;
+    case 'users': {
+      const [command, id] = rest;
+      if (!id) throw new UsageError(`users ${command ?? 'forget'} needs a Discord user id`);
+      if (command === 'forget') print(await call('POST', `/users/${encodeURIComponent(id)}/forget`, {}));
+      else if (command === 'deletions')
+        print(await call('GET', `/users/${encodeURIComponent(id)}/deletions`));
+      else throw new UsageError(`unknown users command ${command}`);
+      return 0;
+    }
     default:
       throw new UsageError(group ? `unknown command ${group}` : 'name a command');
   }

@@ -35,6 +35,7 @@ import { promptShareRoutes } from './promptShareRoutes';
 import { sessionRoutes } from './sessionRoutes';
 import { errorResponse, responses } from './schemas';
 import { statsRoutes } from './statsRoutes';
+import { userRoutes } from './userRoutes';
 import { validateRequests } from './validation';
 
 /** A named dependency check for GET /health; what it resolves to (e.g. the model in use) is shown as its detail. */
@@ -233,6 +234,7 @@ export async function adminRoutes(app: FastifyInstance, options: AdminOptions): 
     characterRoutes(api, options);
     loreRoutes(api, options);
     channelRoutes(api, options);
+    userRoutes(api, options);
     done();
   });
 }

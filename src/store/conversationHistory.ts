@@ -365,6 +365,34 @@ export class ConversationHistory {
       .sort({ timestamp: 1 });
   }
 
+  /**
+   * Forget-me: deletes a user's own turns (USER turns with their user_id) and their copies in the
+   * sessions' recent turns, and takes their id off the regenerations they asked for. A scan of the collection on FerretDB v1 (user_id has no index there; a rare
+   * operation). The characters' replies to them stay (they are the characters' lines, and a reply's
+   * ratings, regenerations and metrics hang on it). So do the metric counters their turns added: a
+   * reply answered by them still counts as answered, which says nothing about them.
+   */
+  async deleteUserTurns(userId: string): Promise<{ turns: number; sessionCopies: number }> {
+    const filter = { speaker_type: 'USER' as const, user_id: userId };
+    const theirs = await this.collection.find(filter, { projection: { _id: 1, session_id: 1 } }).toArray();
+    const { deletedCount } = await this.collection.deleteMany(filter);
+    const bySession = new Map<string, string[]>();
+    for (const turn of theirs)
+      bySession.set(turn.session_id, [...(bySession.get(turn.session_id) ?? []), turn._id]);
+    let sessionCopies = 0;
+    for (const [sessionId, ids] of bySession)
+      sessionCopies += await this.sessions.removeTurns(sessionId, ids);
+    // The replies they regenerated keep every candidate, no longer saying who asked for the new ones.
+    const regenerated = await this.collection
+      .find({ 'candidates.requested_by': userId }, { projection: { _id: 1, candidates: 1 } })
+      .toArray();
+    for (const { _id, candidates = [] } of regenerated) {
+      const anonymous = candidates.map((c) => (c.requested_by === userId ? { ...c, requested_by: null } : c));
+      await this.collection.updateOne({ _id }, { $set: { candidates: anonymous } });
+    }
+    return { turns: deletedCount, sessionCopies };
+  }
+
   findByResponseId(responseId: string): Promise<ConversationTurn | null> {
     return this.collection.findOne({ _id: botTurnId(responseId) });
   }

@@ -76,6 +76,26 @@ export class ConversationSessions {
   }
 
   /**
+   * Takes turns (by `_id`) out of a session's recent turns (forget-me); returns how many it held. The
+   * document keeps its last_turn_id, so the gap they leave sends history reads to conversation_history
+   * until it scrolls out. Read-modify-write like every update here: a concurrent recordTurn that read the
+   * document first would put them back, so it is read again afterwards (REMOVE_CHECKS times) and
+   * removed again; a writer racing all of those would still win, which a later forget-me mends.
+   */
+  async removeTurns(sessionId: string, turnIds: string[]): Promise<number> {
+    const removing = new Set(turnIds);
+    let removed = 0;
+    for (let check = 0; check < REMOVE_CHECKS; check++) {
+      const current = await this.get(sessionId);
+      const kept = current?.recent.filter((turn) => !removing.has(turn._id));
+      if (!current || !kept || kept.length === current.recent.length) break;
+      removed = Math.max(removed, current.recent.length - kept.length);
+      await this.collection.replaceOne({ _id: sessionId }, { ...current, recent: kept });
+    }
+    return removed;
+  }
+
+  /**
    * Adds a stored turn to its session's document (creating it), keeping the newest RECENT_TURNS.
    * `current`: the document as the caller just read it (saves reading it again); else it is read.
    */
@@ -98,6 +118,12 @@ export class ConversationSessions {
     await this.collection.replaceOne({ _id: turn.session_id }, session, { upsert: true });
   }
 }
+
+/**
+ * How many times removeTurns re-reads a session after writing it: a recordTurn that read the document
+ * before the removal writes the removed turns back with its own (the whole document is replaced).
+ */
+const REMOVE_CHECKS = 3;
 
 /** What a session document keeps of a turn (also what rating lookups answer with). */
 export function recentOf(turn: ConversationTurn): RecentTurn {

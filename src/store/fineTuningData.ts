@@ -215,6 +215,34 @@ export class FineTuningData {
     });
   }
 
+  /**
+   * Forget-me: deletes every rating the user gave (USER_SUBMITTED, and the USER_REGENERATED entries of
+   * the candidates they replaced). Each goes as a removed rating does: under its record lock, its
+   * counters taken back out of the metric totals and the day's series first (an event keyed by the
+   * rating and its time, so a retry takes nothing out twice), so the averages and charts no longer count
+   * it; USER_REGENERATED entries count for nothing there. Finding them scans the collection on FerretDB
+   * v1 (rated_by has no index; a rare operation), each deletion by `_id` scans again.
+   */
+  async deleteUserRatings(userId: string): Promise<number> {
+    const theirs = await this.collection
+      .find(
+        { rated_by: userId, rating_type: { $in: ['USER_SUBMITTED', 'USER_REGENERATED'] } },
+        { projection: { _id: 1 } },
+      )
+      .toArray();
+    let deleted = 0;
+    for (const { _id } of theirs) {
+      const eventId = `forget:${_id}`;
+      deleted += await this.locks.withLock(_id, eventId, async () => {
+        const before = await this.collection.findOne({ _id });
+        if (!before) return 0;
+        await this.events.emit(`${eventId}:${before.timestamp.getTime()}`, ratingCounters(before, -1));
+        return (await this.collection.deleteOne({ _id })).deletedCount;
+      });
+    }
+    return deleted;
+  }
+
   private ratings(): Collection<UserRating> {
     return this.collection as unknown as Collection<UserRating>;
   }

@@ -7,6 +7,7 @@ import { ConversationForgets } from './conversationForgets';
 import { ConversationHistory } from './conversationHistory';
 import { ConversationSummaries } from './conversationSummaries';
 import { CoordinatedAnswers } from './coordinatedAnswers';
+import { DataDeletions } from './dataDeletions';
 import { DeadLetterQueue } from './deadLetterQueue';
 import { FineTuningData } from './fineTuningData';
 import { GatewayStatus } from './gatewayStatus';
@@ -51,6 +52,8 @@ export interface Store {
   channelSettings: ChannelSettings;
   /** The unnamed messages the coordinator answered per channel (its caps). */
   coordinatedAnswers: CoordinatedAnswers;
+  /** The record of each forget-me (who, counts, when; no content). */
+  dataDeletions: DataDeletions;
   /** Each session's rolling summary of the turns older than the history window. */
   conversationSummaries: ConversationSummaries;
   /** Short notes about users, given to the LLM only when answering that user. */
@@ -91,6 +94,7 @@ export async function openStore(uri: string, dbName: string): Promise<Store> {
     lorebooks: new Lorebooks(db),
     channelSettings: new ChannelSettings(db),
     coordinatedAnswers: new CoordinatedAnswers(db),
+    dataDeletions: new DataDeletions(db),
     conversationSummaries: new ConversationSummaries(db),
     userNotes: new UserNotes(db),
     conversationForgets: new ConversationForgets(db),

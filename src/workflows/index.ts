@@ -10,3 +10,4 @@ export { PromptOptimizerWorkflow, PromptReviewWorkflow, PromptVersionsWorkflow }
 export { MetricsFoldWorkflow } from './metrics';
 export { CoordinateWorkflow } from './coordinate';
 export { ForgetChannelWorkflow, SessionMemoryWorkflow } from './memory';
+export { ForgetUserWorkflow } from './forgetUser';

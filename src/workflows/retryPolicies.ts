@@ -94,3 +94,12 @@ export const CRAWL_PAGE_OPTIONS: ActivityOptions = {
   heartbeatTimeout: '10 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: PAGE_MAX_ATTEMPTS },
 };
+
+/**
+ * Forget-me's deletions: each scans a collection on FerretDB v1 (by user id, no index there) and may
+ * delete many documents, so a regular activity with minutes of room; idempotent, so retried like a store write.
+ */
+export const FORGET_USER_OPTIONS: ActivityOptions = {
+  startToCloseTimeout: '10 minutes',
+  retry: STORE_RETRY,
+};

@@ -55,6 +55,11 @@ export function fakeActivities(overrides: ActivityOverrides = {}): AllActivities
       answeredInARow: 0,
     }),
     recordCoordinatedAnswer: async () => undefined,
+    // forget-me: a user with one of everything
+    forgetUserTurns: async () => ({ conversation_history: 2, conversation_sessions: 2 }),
+    forgetUserRatings: async () => ({ fine_tuning_data: 1 }),
+    forgetUserMemory: async () => ({ user_notes: 1, conversation_summaries: 1 }),
+    recordDataDeletion: async () => undefined,
     // session memory and /forget: no summary yet, nothing due
     noteSessionTurn: async () => undefined,
     loadSessionMemory: async () => ({ summary: null, userNotes: [] }),

@@ -16,6 +16,7 @@ import type { RosterView } from '../../characters/liveRoster';
 import type { Logger } from '../../logger';
 import { castCommand } from './cast';
 import { forgetCommand } from './forget';
+import { forgetMeCommand } from './forgetMe';
 import { rateCommand } from './rate';
 import { regenerateCommand } from './regenerate';
 
@@ -41,7 +42,13 @@ export interface SlashCommand {
 }
 
 /** Every command, in the order Discord lists them. */
-export const SLASH_COMMANDS: SlashCommand[] = [rateCommand, regenerateCommand, castCommand, forgetCommand];
+export const SLASH_COMMANDS: SlashCommand[] = [
+  rateCommand,
+  regenerateCommand,
+  castCommand,
+  forgetCommand,
+  forgetMeCommand,
+];
 
 export interface CommandWiring {
   client: Client;
