@@ -1,4 +1,4 @@
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import type { RosterView } from '../characters/liveRoster';
 import { cleanReply } from '../llm/clean';
 import type { ChatAnswer, ChatMessage, ChatOptions, LlmClient } from '../llm/ollamaChat';
@@ -141,22 +141,18 @@ export function createLlmActivities(deps: {
         Array.isArray(heartbeat) ? heartbeat.map(String) : [],
         (ids) => context.heartbeat(ids),
       );
-      const { text: raw, cutOff } = await deps.llm.chat(buildReplyMessages(prompt), {
-        onProgress: (_chars, textSoFar) => {
-          live.update(cleanReply(textSoFar, prompt.character, others));
-          context.heartbeat(live.postedIds);
-        },
-        signal: context.cancellationSignal,
-      });
-      const final = cleanedReply(raw, prompt.character, cutOff);
       try {
-        const postedIds = await live.finish(final);
-        return { reply: { raw, final }, postedIds };
+        const { text: raw, cutOff } = await deps.llm.chat(buildReplyMessages(prompt), {
+          onProgress: (_chars, textSoFar) => {
+            live.update(cleanReply(textSoFar, prompt.character, others));
+            context.heartbeat(live.postedIds);
+          },
+          signal: context.cancellationSignal,
+        });
+        const final = cleanedReply(raw, prompt.character, cutOff);
+        return { reply: { raw, final }, postedIds: await live.finish(final) };
       } catch (err) {
-        if (isPermanentDiscordError(err)) {
-          throw ApplicationFailure.nonRetryable((err as Error).message, 'DiscordRejected');
-        }
-        throw err;
+        throw liveReplyFailure(err, live.postedIds);
       }
     },
 
@@ -300,4 +296,22 @@ export function createLlmActivities(deps: {
       return written;
     },
   };
+}
+
+/**
+ * A live reply's failure, carrying the ids of the parts it had posted (details[0]): if it is the last
+ * attempt's, the workflow's fallback line replaces them. As retryable as the error was; Discord's refusals
+ * are final. A cancellation stays one.
+ */
+function liveReplyFailure(err: unknown, postedIds: string[]): unknown {
+  if (err instanceof CancelledFailure) return err;
+  const refused = isPermanentDiscordError(err);
+  const failure = err instanceof ApplicationFailure ? err : undefined;
+  return ApplicationFailure.create({
+    message: err instanceof Error ? err.message : String(err),
+    type: refused ? 'DiscordRejected' : (failure?.type ?? (err instanceof Error ? err.name : 'Error')),
+    nonRetryable: refused || (failure?.nonRetryable ?? false),
+    details: [postedIds],
+    cause: err instanceof Error ? err : undefined,
+  });
 }

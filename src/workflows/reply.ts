@@ -1,5 +1,6 @@
 import {
   ActivityFailure,
+  ApplicationFailure,
   log,
   patched,
   proxyActivities,
@@ -120,7 +121,7 @@ export async function ReplyWorkflow(input: ReplyInput): Promise<ReplyResult> {
     }
   } catch (err) {
     await deadLetter('generateReply', err, GENERATE_MAX_ATTEMPTS);
-    if (live) replacesLive = postedBeforeTimeout(err);
+    if (live) replacesLive = postedBeforeFailure(err);
   }
   const text = reply?.final ?? prompt.fallback_line;
 
@@ -210,11 +211,17 @@ async function gather({ character, message, chain }: ReplyInput) {
 }
 
 /**
- * The parts a live reply had posted when its last attempt timed out (its last heartbeat's ids); none
- * known when it failed otherwise (the fallback's first part then finds the live reply's by its nonce).
+ * The parts a live reply had posted when its last attempt failed: its failure's details, or its last
+ * heartbeat when it timed out (a dead worker). None known otherwise: the fallback's first part then finds
+ * the live reply's by its nonce.
  */
-function postedBeforeTimeout(err: unknown): string[] {
+function postedBeforeFailure(err: unknown): string[] {
   const cause = err instanceof ActivityFailure ? err.cause : undefined;
-  const heartbeat = cause instanceof TimeoutFailure ? cause.lastHeartbeatDetails : undefined;
-  return Array.isArray(heartbeat) ? heartbeat.map(String) : [];
+  const posted: unknown =
+    cause instanceof TimeoutFailure
+      ? cause.lastHeartbeatDetails
+      : cause instanceof ApplicationFailure
+        ? cause.details?.[0]
+        : undefined;
+  return Array.isArray(posted) ? posted.map(String) : [];
 }

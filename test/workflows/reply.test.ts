@@ -303,20 +303,25 @@ describe('ReplyWorkflow', () => {
     it('replaces what a live reply that failed every attempt showed with the fallback line', async () => {
       const m = mocks();
       const reviseReply = jest.fn(fakeActivities().reviseReply);
+      const { ApplicationFailure } = await import('@temporalio/common');
+      // As the activity fails: with the ids of the parts it had posted.
       const generateLiveReply = jest.fn(async (): Promise<never> => {
-        throw new Error('llama runner process has terminated');
+        throw ApplicationFailure.create({
+          message: 'llama runner process has terminated',
+          details: [['111', '222']],
+        });
       });
       const input = replyInput('Peter?');
       const result = await bed.run({ ...live, ...m, generateLiveReply, reviseReply }, (taskQueue) =>
         runReply(taskQueue, input),
       );
       expect(generateLiveReply).toHaveBeenCalledTimes(GENERATE_MAX_ATTEMPTS);
-      // Its first part (if any) is found by its nonce, the response's: the same key as the live reply's.
+      // Revised under the response's key, the live reply's: a part it posted unknown here meets its nonce.
       expect(reviseReply).toHaveBeenCalledWith({
         revisionId: result.responseId,
         character: 'Peter',
         channelId: '100',
-        posted: [],
+        posted: ['111', '222'],
         text: 'Peter is speechless.',
         replyTo: input.message.messageId,
       });
