@@ -10,7 +10,7 @@
  *   the dashboard's API routes with 100,000 turns and 10,000 ratings stored. BENCH=dashboard-load (bench/dashboardLoad.ts)
  *   loads the admin dashboard in headless Chromium: bytes transferred and time to interactive.
  *   BENCH=reply-costs (bench/replyCosts.ts) counts what a reply costs (LLM calls, Discord requests, ms)
- *   with memory summaries on beside a baseline, each on a harness of its own.
+ *   with memory summaries or live replies on beside a baseline, each on a harness of its own.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
