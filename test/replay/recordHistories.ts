@@ -26,7 +26,9 @@ import type { WorkflowClient } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import * as prettier from 'prettier';
+import type { CoordinateWorkflow } from '../../src/workflows/coordinate';
 import type { FollowUpWorkflow } from '../../src/workflows/followUp';
+import type { ForgetUserWorkflow } from '../../src/workflows/forgetUser';
 import { ForgetChannelWorkflow, SessionMemoryWorkflow } from '../../src/workflows/memory';
 import type { MetricsFoldWorkflow } from '../../src/workflows/metrics';
 import type { SilenceCheckWorkflow } from '../../src/workflows/organic';
@@ -50,7 +52,9 @@ import {
   pauseCrawl,
   resumeCrawl,
 } from '../../src/workflows/contracts/wikiCrawl';
+import { coordinateWorkflowId, type CoordinatorPolicy } from '../../src/workflows/contracts/coordinate';
 import type { FollowUpPolicy } from '../../src/workflows/contracts/followUp';
+import { forgetUserWorkflowId } from '../../src/workflows/contracts/forgetUser';
 import {
   forgetChannelWorkflowId,
   sessionMemoryWorkflowId,
@@ -884,6 +888,63 @@ const SCENARIOS: Scenario[] = [
           args: [{ channelId: '906', requestedBy: 'discord:user-1' }],
         });
         return [{ file: 'forget-channel', workflowId }];
+      }),
+  },
+  {
+    name: 'coordinate',
+    run: async (bed, client) => {
+      const now = Date.now();
+      const policy: CoordinatorPolicy = {
+        characters: CHARACTERS.map((name) => ({ name, talkativeness: 0.5 })),
+        activeWindowMs: 10 * 60_000,
+        joinChance: 0,
+        joinHalfLifeMs: 30 * 60_000,
+        maxPerHour: 12,
+        maxInARow: 3,
+      };
+      const inConversation = {
+        lastSpeaker: 'Peter',
+        lastSpeakerAt: new Date(now - 60_000).toISOString(),
+        lastHumanAt: new Date(now - 120_000).toISOString(),
+        answeredLastHour: 0,
+        answeredInARow: 0,
+      };
+      /** Coordinates an unnamed message and waits for the reply it starts (replies have histories of their own). */
+      const coordinate = async (taskQueue: string, file: string) => {
+        const m = message('anyone want pizza?', '907');
+        const workflowId = coordinateWorkflowId(m.messageId);
+        const outcome = await client.execute<typeof CoordinateWorkflow>('CoordinateWorkflow', {
+          taskQueue,
+          workflowId,
+          args: [{ message: m, policy }],
+        });
+        if (outcome.answeredBy) await client.getHandle(outcome.replyWorkflowId).result();
+        return [{ file, workflowId }];
+      };
+      const unnamed = async () => inConversation;
+      return [
+        ...(await bed.run({ loadUnnamedContext: unnamed }, (taskQueue) =>
+          coordinate(taskQueue, 'coordinate-answered'),
+        )),
+        ...(await bed.run(
+          { loadUnnamedContext: unnamed, chooseAnswerer: fail('model not found') },
+          (taskQueue) => coordinate(taskQueue, 'coordinate-llm-down-fallback'),
+        )),
+        ...(await bed.run({}, (taskQueue) => coordinate(taskQueue, 'coordinate-not-in-conversation'))),
+      ];
+    },
+  },
+  {
+    name: 'forget-user',
+    run: (bed, client) =>
+      bed.run({}, async (taskQueue) => {
+        const workflowId = forgetUserWorkflowId('user-1', `recorded-${Date.now()}`);
+        await client.execute<typeof ForgetUserWorkflow>('ForgetUserWorkflow', {
+          taskQueue,
+          workflowId,
+          args: [{ userId: 'user-1', requestedBy: 'discord:user-1', requestedAt: new Date().toISOString() }],
+        });
+        return [{ file: 'forget-user', workflowId }];
       }),
   },
   {
