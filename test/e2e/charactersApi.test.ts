@@ -265,6 +265,23 @@ describe('channels', () => {
     expect((await call('DELETE', '/channels/c-7')).body).toEqual({ deleted: 'c-7' });
     expect((await call('GET', '/channels/c-7')).status).toBe(404);
   });
+
+  it('sets who answers unnamed messages and the join chance, and refuses other values', async () => {
+    const put = await call('PUT', '/channels/c-9', { unnamed_messages: 'coordinator', join_chance: 0.1 });
+    expect(put.body).toMatchObject({ cast: null, unnamed_messages: 'coordinator', join_chance: 0.1 });
+    const reset = await call('PUT', '/channels/c-9', { join_chance: null });
+    expect(reset.body).toMatchObject({ unnamed_messages: 'coordinator', join_chance: null });
+    for (const [body, message] of [
+      [{ unnamed_messages: 'everyone' }, 'unnamed_messages: expected addressed-only or coordinator, or null'],
+      [{ join_chance: 2 }, 'join_chance: expected a number 0-1, or null'],
+    ] as const) {
+      expect(await call('PUT', '/channels/c-9', body)).toMatchObject({
+        status: 400,
+        body: { error: expect.stringContaining(message) },
+      });
+    }
+    expect((await call('GET', '/channels/c-9')).body).toMatchObject({ unnamed_messages: 'coordinator' });
+  });
 });
 
 describe('hostile requests to the roster routes', () => {
@@ -481,6 +498,18 @@ describe('the CLI', () => {
       follow_up_max_chain: 2,
       live_replies: true,
     });
+    const unnamed = await cli(
+      'channels',
+      'set',
+      'c-cli',
+      '--unnamed',
+      'coordinator',
+      '--join-chance',
+      '0.05',
+    );
+    expect(JSON.parse(unnamed.stdout)).toMatchObject({ unnamed_messages: 'coordinator', join_chance: 0.05 });
+    const defaults = await cli('channels', 'set', 'c-cli', '--unnamed-default', '--join-chance-default');
+    expect(JSON.parse(defaults.stdout)).toMatchObject({ unnamed_messages: null, join_chance: null });
 
     await writeFile(
       join(dir, 'book.json'),
