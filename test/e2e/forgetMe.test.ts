@@ -172,3 +172,32 @@ it("deletes a user's turns, ratings, notes and summaries everywhere, backups inc
   ])
     expect(backup.get(collection) ?? '').not.toContain(forgotten.id);
 });
+
+it('forgets a user through the admin API too, and lists the deletions of their data', async () => {
+  const admin = await h.startAdmin('forget-me-token');
+  const api = (method: 'GET' | 'POST', path: string) =>
+    fetch(`${admin.url}${path}`, { method, headers: { authorization: 'Bearer forget-me-token' } }).then(
+      async (response) => ({
+        status: response.status,
+        body: (await response.json()) as Record<string, unknown>,
+      }),
+    );
+  try {
+    const channelId = h.discord.createTextChannel('forget-me-admin');
+    const user = { id: '870000000000000003', username: 'admin_forgotten' };
+    await say(channelId, user, 'Stewie, I prefer tea.', 'Stewie');
+    const forgot = await api('POST', `/users/${user.id}/forget`);
+    expect(forgot).toMatchObject({
+      status: 200,
+      body: { counts: { conversation_history: 1, conversation_sessions: 1, fine_tuning_data: 0 } },
+    });
+    expect(await h.store.conversationHistory.collection.countDocuments({ user_id: user.id })).toBe(0);
+    const listed = await api('GET', `/users/${user.id}/deletions`);
+    expect(listed.body.deletions).toEqual([
+      expect.objectContaining({ _id: forgot.body.deletion_id, user_id: user.id, requested_by: 'admin' }),
+    ]);
+    expect((await api('POST', '/users/not-a-user/forget')).status).toBe(400);
+  } finally {
+    await admin.close();
+  }
+});
