@@ -86,6 +86,19 @@ it('posts the reply while the model writes, edits it as it grows, and ends with 
   expect(stewiesMessages().filter((m) => m.id !== early.id && m.content === final)).toEqual([]);
 });
 
+it('posts the reply once complete in a channel without live replies (LIVE_REPLIES is off)', async () => {
+  const channelId = h.discord.createTextChannel('not-live');
+  const final = 'Blast! ' + sentences(6);
+  h.ollama.enqueue({ text: final, stream: { pieces: 40, pieceDelayMs: 40 } });
+  const message = await h.discord.userSays({ channelId, content: 'Stewie, what are you writing?' });
+
+  const reply = await h.discord.replyTo(message.id, 30_000);
+  expect(reply.content).toBe(final);
+  await resultOf(message.id);
+  expect(h.discord.editsOf(reply.id)).toEqual([]);
+  expect(stewiesMessages(channelId).map((m) => m.content)).toEqual([final]);
+});
+
 it('splits a live reply past 2000 characters over several messages, each edited as the text reaches it', async () => {
   const final = sentences(60); // about 5,100 characters: three messages
   h.ollama.enqueue({ text: final, stream: { pieces: 60, pieceDelayMs: 50 } });
