@@ -14,14 +14,13 @@ export interface LiveTarget {
 
 /**
  * A reply shown in Discord while the model writes it: the first text is posted at once, later text
- * edits it in at most once per `editIntervalMs` (newer text waits for the next chance; text that
- * arrives while a revision is on its way replaces what waits), and parts past 2000 characters are
- * posted as the text reaches them (reviseParts). An intermediate revision that Discord refuses is
- * left for the next one; only `finish` must succeed.
+ * edits it in at most once per `editIntervalMs` (text that comes sooner, or while a revision is on its
+ * way, is left to a later update: the chat client reports the text so far at least every 2 s), and parts
+ * past 2000 characters are posted as the text reaches them (reviseParts). An intermediate revision that
+ * Discord refuses is left to the next one; only `finish` must succeed.
  */
 export class LiveMessage {
   private posted: string[];
-  private waiting: string | null = null;
   /** What the posted parts show; undefined: not known (an earlier attempt's, or a revision that failed). */
   private shown: string | undefined;
   private revision: Promise<void> | null = null;
@@ -47,12 +46,9 @@ export class LiveMessage {
   /** The text written so far (cleaned); blank text is not shown. */
   update(text: string): void {
     if (text.trim() === '' || text === this.shown) return;
-    this.waiting = text;
     if (this.revision || Date.now() - this.lastRevisionAt < this.editIntervalMs) return;
-    const next = this.waiting;
-    this.waiting = null;
     this.lastRevisionAt = Date.now();
-    this.revision = this.show(next, false)
+    this.revision = this.show(text, false)
       .catch(() => {
         // The next revision (or finish) shows the text; what the parts show now is not known.
         this.shown = undefined;
@@ -63,7 +59,6 @@ export class LiveMessage {
   /** Shows the final text and returns the ids of the parts showing it, surplus parts (a longer draft's) deleted. */
   async finish(text: string): Promise<string[]> {
     await this.revision;
-    this.waiting = null;
     await this.show(text, true);
     return this.postedIds;
   }
