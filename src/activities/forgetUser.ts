@@ -3,14 +3,26 @@ import type { Store } from '../store/mongo';
 
 /** Forget-me's steps: each deletes one kind of the user's data and says how much it deleted. */
 export function createForgetUserActivities(deps: { store: Store }) {
-  const { conversationHistory, fineTuningData, userNotes, conversationSummaries, dataDeletions } = deps.store;
+  const {
+    conversationHistory,
+    deadLetterQueue,
+    fineTuningData,
+    userNotes,
+    conversationSummaries,
+    dataDeletions,
+  } = deps.store;
   return {
-    /** Their own turns, and their copies in the sessions' recent turns. */
+    /** Their own turns, their copies in the sessions' recent turns, and the dead letters holding their messages. */
     async forgetUserTurns(
       userId: string,
-    ): Promise<Pick<DeletionCounts, 'conversation_history' | 'conversation_sessions'>> {
+    ): Promise<Pick<DeletionCounts, 'conversation_history' | 'conversation_sessions' | 'dead_letter_queue'>> {
       const { turns, sessionCopies } = await conversationHistory.deleteUserTurns(userId);
-      return { conversation_history: turns, conversation_sessions: sessionCopies };
+      const deadLetters = await deadLetterQueue.forgetUser(userId);
+      return {
+        conversation_history: turns,
+        conversation_sessions: sessionCopies,
+        dead_letter_queue: deadLetters,
+      };
     },
 
     /** The ratings they gave (their counters leave the metrics: see deleteUserRatings). */

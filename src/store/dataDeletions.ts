@@ -6,6 +6,8 @@ export interface DeletionCounts {
   conversation_history: number;
   /** Their copies in the sessions' recent turns. */
   conversation_sessions: number;
+  /** Dead letters of replies to their messages, blanked (and discarded when pending). */
+  dead_letter_queue: number;
   /** Their ratings: USER_SUBMITTED and USER_REGENERATED entries they gave. */
   fine_tuning_data: number;
   user_notes: number;

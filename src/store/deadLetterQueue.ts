@@ -26,6 +26,9 @@ export interface DeadLetter {
   resolved_by?: string;
 }
 
+/** What a forgotten user's message, name and id read as in a dead letter's payload. */
+const FORGOTTEN = '(deleted at the user’s request)';
+
 export const DEAD_LETTER_STATUSES: ReadonlyArray<DeadLetter['status']> = ['PENDING', 'REPLAYED', 'DISCARDED'];
 
 export type NewDeadLetter = Omit<DeadLetter, '_id' | 'timestamp' | 'status'>;
@@ -91,6 +94,31 @@ export class DeadLetterQueue {
       );
       return true;
     });
+  }
+
+  /**
+   * Forget-me: the dead letters of replies to a user's messages (their payload holds the message) keep
+   * no trace of it: text, name and id are blanked, and a pending one is discarded (by `forget-me`), since
+   * replaying it would answer a message that is gone. Returns how many held one of their messages.
+   */
+  async forgetUser(userId: string): Promise<number> {
+    const theirs = await this.collection
+      .find({ 'failed_event_payload.message.authorId': userId }, { projection: { _id: 1, status: 1 } })
+      .toArray();
+    for (const { _id, status } of theirs) {
+      if (status === 'PENDING') await this.resolve(_id, { status: 'DISCARDED' }, 'forget-me');
+      await this.collection.updateOne(
+        { _id },
+        {
+          $set: {
+            'failed_event_payload.message.content': FORGOTTEN,
+            'failed_event_payload.message.authorName': FORGOTTEN,
+            'failed_event_payload.message.authorId': FORGOTTEN,
+          },
+        },
+      );
+    }
+    return theirs.length;
   }
 
   /** How many entries are in each status: a count of the whole collection (the metric backfill's). */

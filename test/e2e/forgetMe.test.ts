@@ -106,6 +106,29 @@ it("deletes a user's turns, ratings, notes and summaries everywhere, backups inc
   await waitFor(async () => (await ratings().toArray()).length === 3, { timeoutMs: 20_000, what: 'ratings' });
 
   expect((await h.store.metricTotals.current()).get('user.count')).toBe(2);
+  // A reply to each of them that failed for good: its dead letter holds the message it answered.
+  const deadLetterFor = (user: typeof forgotten, channelId: string, content: string) =>
+    h.store.deadLetterQueue.record({
+      failed_event_payload: {
+        character: 'Peter',
+        message: {
+          messageId: `dl-${user.username}`,
+          channelId,
+          authorId: user.id,
+          authorName: user.username,
+          content,
+        },
+      },
+      error_details: 'model not found',
+      retry_attempts: 3,
+      workflow_type: 'ReplyWorkflow',
+      workflow_id: `reply-dl-${user.username}-peter`,
+      failed_step: 'generateReply',
+    });
+  const [forgottenLetter, othersLetter] = await Promise.all([
+    deadLetterFor(forgotten, channelA, 'Peter, this one failed for me.'),
+    deadLetterFor(other, channelB, 'Brian, this one failed for me too.'),
+  ]);
 
   const { id } = await h.discord.useCommand({
     applicationId: h.botUsers.Stewie.id,
@@ -120,7 +143,7 @@ it("deletes a user's turns, ratings, notes and summaries everywhere, backups inc
   });
   expect(h.discord.interactionResponse(id)?.ephemeral).toBe(true);
   expect(answer).toBe(
-    'Done: deleted 2 messages, 2 ratings, 1 note about you, 1 conversation summary. ' +
+    'Done: deleted 2 messages, 2 ratings, 1 note about you, 1 conversation summary, 1 failed reply to you. ' +
       'The characters no longer remember them; your messages stay in Discord itself. ' +
       'The summaries are written again later from what others said.',
   );
@@ -141,6 +164,18 @@ it("deletes a user's turns, ratings, notes and summaries everywhere, backups inc
   expect(await conversationSummaries.get(sessionIdFor(channelB))).toMatchObject({
     source_user_ids: [other.id],
   });
+  // Their dead letter is blanked and discarded (nothing to replay); the other user's stays as it was.
+  expect(await h.store.deadLetterQueue.get(forgottenLetter)).toMatchObject({
+    status: 'DISCARDED',
+    resolved_by: 'forget-me',
+    failed_event_payload: {
+      message: { content: '(deleted at the user’s request)', authorId: '(deleted at the user’s request)' },
+    },
+  });
+  expect(await h.store.deadLetterQueue.get(othersLetter)).toMatchObject({
+    status: 'PENDING',
+    failed_event_payload: { message: { content: 'Brian, this one failed for me too.', authorId: other.id } },
+  });
   // The record: who, when, at whose request, how much; none of the content.
   const [deletion, ...more] = await dataDeletions.forUser(forgotten.id);
   expect(more).toEqual([]);
@@ -150,6 +185,7 @@ it("deletes a user's turns, ratings, notes and summaries everywhere, backups inc
     counts: {
       conversation_history: 2,
       conversation_sessions: 2,
+      dead_letter_queue: 1,
       fine_tuning_data: 2,
       user_notes: 1,
       conversation_summaries: 1,
@@ -161,7 +197,7 @@ it("deletes a user's turns, ratings, notes and summaries everywhere, backups inc
   // A fresh backup: none of their words anywhere (the deletion record is there), the other user's intact.
   const backup = await dumpedCollections();
   const all = [...backup.values()].join('\n');
-  for (const said of SAID.forgotten) expect(all).not.toContain(said);
+  for (const said of [...SAID.forgotten, 'Peter, this one failed for me.']) expect(all).not.toContain(said);
   for (const said of SAID.other) expect(backup.get('conversation_history')).toContain(said);
   expect(backup.get('data_deletions')).toContain(forgotten.id);
   for (const collection of [
@@ -169,6 +205,7 @@ it("deletes a user's turns, ratings, notes and summaries everywhere, backups inc
     'fine_tuning_data',
     'user_notes',
     'conversation_summaries',
+    'dead_letter_queue',
   ])
     expect(backup.get(collection) ?? '').not.toContain(forgotten.id);
 });
@@ -189,7 +226,14 @@ it('forgets a user through the admin API too, and lists the deletions of their d
     const forgot = await api('POST', `/users/${user.id}/forget`);
     expect(forgot).toMatchObject({
       status: 200,
-      body: { counts: { conversation_history: 1, conversation_sessions: 1, fine_tuning_data: 0 } },
+      body: {
+        counts: {
+          conversation_history: 1,
+          conversation_sessions: 1,
+          fine_tuning_data: 0,
+          dead_letter_queue: 0,
+        },
+      },
     });
     expect(await h.store.conversationHistory.collection.countDocuments({ user_id: user.id })).toBe(0);
     const listed = await api('GET', `/users/${user.id}/deletions`);

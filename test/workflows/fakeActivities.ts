@@ -56,7 +56,11 @@ export function fakeActivities(overrides: ActivityOverrides = {}): AllActivities
     }),
     recordCoordinatedAnswer: async () => undefined,
     // forget-me: a user with one of everything
-    forgetUserTurns: async () => ({ conversation_history: 2, conversation_sessions: 2 }),
+    forgetUserTurns: async () => ({
+      conversation_history: 2,
+      conversation_sessions: 2,
+      dead_letter_queue: 0,
+    }),
     forgetUserRatings: async () => ({ fine_tuning_data: 1 }),
     forgetUserMemory: async () => ({ user_notes: 1, conversation_summaries: 1 }),
     recordDataDeletion: async () => undefined,

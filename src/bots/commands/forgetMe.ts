@@ -69,6 +69,7 @@ export function describeDeletion(counts: DeletionCounts | null): string {
     [counts.fine_tuning_data, 'rating', 'ratings'],
     [counts.user_notes, 'note about you', 'notes about you'],
     [counts.conversation_summaries, 'conversation summary', 'conversation summaries'],
+    [counts.dead_letter_queue, 'failed reply to you', 'failed replies to you'],
   ] as const;
   const deleted = parts.filter(([n]) => n > 0).map(([n, one, many]) => `${n} ${n === 1 ? one : many}`);
   if (deleted.length === 0) return 'There was nothing of yours to delete.';
