@@ -42,7 +42,7 @@ const stewiesMessages = (channelId = h.channelId): StoredMessage[] =>
 const resultOf = (messageId: string): Promise<ReplyResult> =>
   h.temporal.workflow.getHandle(replyWorkflowId(messageId, 'Stewie')).result();
 
-/** `count` sentences of about 100 characters each: a reply long enough to need several messages. */
+/** `count` sentences of about 85 characters each: a reply long enough to need several messages. */
 const sentences = (count: number): string =>
   Array.from(
     { length: count },
@@ -100,7 +100,7 @@ it('posts the reply once complete in a channel without live replies (LIVE_REPLIE
 });
 
 it('splits a live reply past 2000 characters over several messages, each edited as the text reaches it', async () => {
-  const final = sentences(60); // about 5,100 characters: three messages
+  const final = sentences(60); // about 5,000 characters: three messages
   h.ollama.enqueue({ text: final, stream: { pieces: 60, pieceDelayMs: 50 } });
   const before = stewiesMessages().length;
   const message = await h.discord.userSays({
@@ -126,7 +126,7 @@ it('shows a reply exactly once when the worker is killed mid-stream: the retry e
   await h.stopWorker();
   const first = await startWorkerProcess(h.workerEnv);
   workers.push(first);
-  const final = sentences(30); // about 2,900 characters: two messages
+  const final = sentences(30); // about 2,500 characters: two messages
   // The killed worker's stream pauses past the first 2000 characters; its successor's runs through.
   h.ollama.enqueue(
     { text: final, stream: { pieces: 30, pieceDelayMs: 20, holdAfterPieces: 24 } },

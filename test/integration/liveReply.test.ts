@@ -18,7 +18,7 @@ import { startFakeDiscord, type FakeDiscord } from '../fakes/fakeDiscord';
 
 jest.setTimeout(30_000);
 
-/** About 2,900 characters in sentences: two parts. */
+/** About 2,500 characters in sentences: two parts. */
 const FINAL = Array.from(
   { length: 30 },
   (_, i) => `Sentence ${i + 1} of my manifesto, in which I explain why the broccoli must be destroyed.`,
