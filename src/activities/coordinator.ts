@@ -28,9 +28,10 @@ export function createCoordinatorActivities(deps: { store: Store }) {
       const turns = (session?.recent ?? []).filter((turn) => turn._id !== own).reverse();
       const lastBot = turns.find((turn) => turn.speaker_type === 'BOT');
       const humans = turns.filter((turn) => turn.speaker_type === 'USER');
-      const coordinated = new Set(answers.map((answer) => answer.message_id));
+      // A human turn's `_id` names its Discord message (the session document keeps no other id of it).
+      const coordinated = new Set(answers.map((answer) => userTurnId(answer.message_id)));
       // The newest message a human addressed to a character: the coordinator's run starts after it.
-      const lastNamed = humans.find((turn) => !coordinated.has(turn.original_message_id ?? ''));
+      const lastNamed = humans.find((turn) => !coordinated.has(turn._id));
       const at = Date.parse(input.at);
       const earlier = answers.filter((answer) => answer.message_id !== input.messageId);
       return {

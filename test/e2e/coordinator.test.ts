@@ -21,7 +21,8 @@ const choices: GenerationBody[] = [];
 let answererChoice = '{"character": "Stewie"}';
 
 beforeAll(async () => {
-  h = await startHarness();
+  // Two unnamed messages answered in a row at most, so the cap shows after two.
+  h = await startHarness({ env: { UNNAMED_MAX_IN_A_ROW: '2' } });
   h.ollama.reply((request) => {
     const system = String(request.messages?.[0]?.content ?? '');
     if (system.startsWith('You pick which Family Guy character answers')) {
@@ -52,7 +53,7 @@ async function talkWithPeter(channelId: string): Promise<void> {
 const answersTo = (channelId: string, messageId: string) =>
   h.discord.botMessages(channelId).filter((m) => m.message_reference?.message_id === messageId);
 
-it('has exactly one character answer an unnamed message in a conversation, not the last speaker', async () => {
+it('has exactly one character answer an unnamed message in a conversation, not the last speaker, up to the cap', async () => {
   const channelId = h.discord.createTextChannel('coordinated');
   await h.store.channelSettings.put(channelId, { unnamed_messages: 'coordinator' }, 'test');
 
@@ -88,6 +89,13 @@ it('has exactly one character answer an unnamed message in a conversation, not t
     .getHandle<typeof ReplyWorkflow>(replyWorkflowId(again.id, fallback.answeredBy as string))
     .result();
   expect(answersTo(channelId, again.id).map((m) => m.author.username)).toEqual([fallback.answeredBy]);
+
+  // A third unnamed message in a row, nobody having named a character since: the cap holds.
+  const third = await h.discord.userSays({ channelId, content: 'and who pays?' });
+  expect(await waitFor(() => coordinator(third.id).result())).toEqual({
+    answeredBy: null,
+    reason: 'in-a-row-cap',
+  });
 
   const turns = await h.store.conversationHistory.collection
     .find({ channel_id: channelId })
