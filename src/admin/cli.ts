@@ -17,11 +17,9 @@
  *   npm run admin -- channels list | show ID | clear ID
  *   npm run admin -- channels set ID [--cast A,B | --everyone] [--scenario TEXT | --scenario-file F | --no-scenario]
  *                                    [--follow-ups N | --follow-ups-default]
-                                   [--unnamed addressed-only|coordinator | --unnamed-default]
-                                   [--join-chance X | --join-chance-default]
-  npm run admin -- users forget ID | deletions ID
  *                                    [--unnamed addressed-only|coordinator | --unnamed-default]
  *                                    [--join-chance X | --join-chance-default]
+ *                                    [--live | --not-live | --live-default]
  *   npm run admin -- users forget ID | deletions ID
  *
  * A lore SCOPE is global, character:<name> or channel:<channel id>.
@@ -55,6 +53,10 @@ const USAGE = `usage:
   npm run admin -- channels list | show ID | clear ID
   npm run admin -- channels set ID [--cast A,B | --everyone] [--scenario TEXT | --scenario-file F | --no-scenario]
                                    [--follow-ups N | --follow-ups-default]
+                                   [--unnamed addressed-only|coordinator | --unnamed-default]
+                                   [--join-chance X | --join-chance-default]
+                                   [--live | --not-live | --live-default]
+  npm run admin -- users forget ID | deletions ID
   (a lore SCOPE is global, character:<name> or channel:<channel id>)`;
 
 async function main(argv: string[]): Promise<number> {
