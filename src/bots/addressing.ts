@@ -54,3 +54,18 @@ export function addressedCharacters(
   );
   return (explicit.length > 0 ? explicit : named).map((member) => member.name);
 }
+
+/**
+ * Whether a message is one the coordinator may answer: in a channel, with text, addressed to no
+ * character present (`addressed` empty) and to no one else either: a message that @mentions someone or
+ * replies to someone is for them.
+ */
+export function addressesNobody(message: MessageFacts, addressed: string[]): boolean {
+  return (
+    addressed.length === 0 &&
+    !message.isDirectMessage &&
+    message.content.trim() !== '' &&
+    message.mentionedUserIds.length === 0 &&
+    message.repliedToUserId === null
+  );
+}

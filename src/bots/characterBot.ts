@@ -13,7 +13,7 @@ import {
   coordinateWorkflowId,
   type CoordinatorPolicy,
 } from '../workflows/contracts/coordinate';
-import { addressedCharacters, type MessageFacts } from './addressing';
+import { addressedCharacters, addressesNobody, type MessageFacts } from './addressing';
 import { reportGatewayStatus } from './gatewayStatus';
 import { attachCommands } from './commands';
 import { attachRatings } from './ratings';
@@ -150,7 +150,7 @@ export async function startCharacterBot(options: CharacterBotOptions): Promise<C
     const facts = await messageFacts(message, users.cast);
     const addressed = addressedCharacters(facts, members, ownCharacter());
     const own = ownOf(addressed);
-    const unnamed = addressed.length === 0 && !facts.isDirectMessage && message.content.trim() !== '';
+    const unnamed = addressesNobody(facts, addressed);
     if (own.length === 0 && !unnamed) return;
     const incoming: IncomingMessage = {
       messageId: message.id,

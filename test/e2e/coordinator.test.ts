@@ -110,6 +110,26 @@ it('has exactly one character answer an unnamed message in a conversation, not t
   ]);
 });
 
+it('leaves a message for a person to them, in a conversation too', async () => {
+  const channelId = h.discord.createTextChannel('coordinated-people');
+  await h.store.channelSettings.put(channelId, { unnamed_messages: 'coordinator' }, 'test');
+  await talkWithPeter(channelId);
+  const question = await h.discord.userSays({
+    channelId,
+    author: { id: '860000000000000001', username: 'alice' },
+    content: 'what should we get for dinner?',
+  });
+  const reply = await h.discord.userSays({ channelId, content: 'tacos, obviously', replyTo: question.id });
+  // The question was the coordinator's; the reply to Alice is not.
+  await waitFor(() => coordinator(question.id).result());
+  const named = await h.discord.userSays({ channelId, content: 'Brian, agreed?' });
+  await waitFor(() =>
+    h.temporal.workflow.getHandle<typeof ReplyWorkflow>(replyWorkflowId(named.id, 'Brian')).result(),
+  );
+  await expect(coordinator(reply.id).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+  expect(answersTo(channelId, reply.id)).toEqual([]);
+});
+
 it('answers no unnamed message where the channel is addressed-only', async () => {
   const channelId = h.discord.createTextChannel('addressed-only');
   await talkWithPeter(channelId);

@@ -1,4 +1,9 @@
-import { addressedCharacters, type MessageFacts, type RosterMember } from '../../src/bots/addressing';
+import {
+  addressedCharacters,
+  addressesNobody,
+  type MessageFacts,
+  type RosterMember,
+} from '../../src/bots/addressing';
 
 const roster: RosterMember[] = [
   { name: 'Peter', aliases: ['peter', 'pete', 'mr griffin'], userId: '100' },
@@ -90,5 +95,21 @@ describe('addressedCharacters', () => {
 
   it('ignores a message that addresses nobody', () => {
     expect(addressedCharacters(message({ content: 'anyone seen the game?' }), roster, 'Peter')).toEqual([]);
+  });
+});
+
+describe('addressesNobody (what the coordinator may answer)', () => {
+  it('is a channel message with text that names and mentions nobody and replies to no one', () => {
+    expect(addressesNobody(message({ content: 'what should we eat?' }), [])).toBe(true);
+  });
+
+  it('is not a message for a character, a person, or nobody in particular without text', () => {
+    expect(addressesNobody(message({ content: 'Peter, what should we eat?' }), ['Peter'])).toBe(false);
+    expect(addressesNobody(message({ content: 'what now, <@900>?', mentionedUserIds: ['900'] }), [])).toBe(
+      false,
+    );
+    expect(addressesNobody(message({ content: 'agreed', repliedToUserId: '900' }), [])).toBe(false);
+    expect(addressesNobody(message({ content: 'hello?', isDirectMessage: true }), [])).toBe(false);
+    expect(addressesNobody(message({ content: '   ' }), [])).toBe(false);
   });
 });
