@@ -161,8 +161,8 @@ export async function startCharacterBot(options: CharacterBotOptions): Promise<C
       content: message.content,
       createdAt: message.createdAt.toISOString(),
     };
+    if (unnamed) return coordinate(incoming);
     const followUps = await options.followUpsIn(message.channelId);
-    if (unnamed) return coordinate(incoming, followUps);
     const shardId = shardOf(message);
     const started = await Promise.all(
       own.map((character) => startReply(character, incoming, followUps, shardId)),
@@ -198,9 +198,10 @@ export async function startCharacterBot(options: CharacterBotOptions): Promise<C
    * A message naming no character, in a channel where the coordinator answers those: every voice that
    * sees it starts the same workflow id, which Temporal runs once.
    */
-  async function coordinate(message: IncomingMessage, followUps: FollowUpPolicy | undefined): Promise<void> {
+  async function coordinate(message: IncomingMessage): Promise<void> {
     const policy = await options.unnamedIn(message.channelId);
     if (!policy) return;
+    const followUps = await options.followUpsIn(message.channelId);
     const workflowId = coordinateWorkflowId(message.messageId);
     const { duplicate } = await startWorkflowOnce<typeof CoordinateWorkflow>(
       temporal,
