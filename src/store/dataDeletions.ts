@@ -30,7 +30,8 @@ export interface DataDeletion {
 /**
  * `data_deletions`: the record that a user's data was deleted at their (or an admin's) request, kept
  * for accountability. Backups carry it like every collection (src/store/dump.ts dumps them all), so a
- * restored backup still shows it. Written once per deletion; read by the admin API.
+ * restored backup still shows it; a restore of a backup older than a deletion warns about it (the
+ * backup holds the data again). Written once per deletion; read by the admin API and restore.
  */
 export class DataDeletions {
   readonly collection: Collection<DataDeletion>;
@@ -41,6 +42,17 @@ export class DataDeletions {
 
   async record(deletion: DataDeletion): Promise<void> {
     await this.collection.replaceOne({ _id: deletion._id }, deletion, { upsert: true });
+  }
+
+  /**
+   * The deletions completed after `at`, oldest first: a backup made at `at` still holds those users'
+   * data, and restoring it brings that back (restore warns with these).
+   */
+  completedAfter(at: Date): Promise<DataDeletion[]> {
+    return this.collection
+      .find({ completed_at: { $gt: at } })
+      .sort({ completed_at: 1 })
+      .toArray();
   }
 
   /** The deletions of a user's data, newest first (a rare operation: a scan of a small collection). */

@@ -256,6 +256,7 @@ describe('backup', () => {
       'character_prompts',
       'conversation_history',
       'conversation_sessions',
+      'conversation_summaries',
       'dead_letter_queue',
       'empty_one',
       'fine_tuning_data',
@@ -265,6 +266,7 @@ describe('backup', () => {
       'odd_types',
       'rag_crawl_status',
       'record_locks',
+      'user_notes',
     ]);
     expect(chromaBefore.records).toHaveLength(CHROMA_RECORDS);
 
@@ -281,6 +283,7 @@ describe('backup', () => {
       character_prompts: 3,
       conversation_history: 60,
       conversation_sessions: 3,
+      conversation_summaries: 0,
       dead_letter_queue: 1,
       empty_one: 0,
       fine_tuning_data: 12,
@@ -290,6 +293,7 @@ describe('backup', () => {
       odd_types: 2,
       rag_crawl_status: 1,
       record_locks: 0,
+      user_notes: 0,
     });
     expect(manifest.chroma).toMatchObject({
       collection: target.chromaCollection,
@@ -386,6 +390,28 @@ describe('backup', () => {
     expect(conversation?.conflictSamples[0]?.id).toBe(JSON.stringify(first?._id));
     expect(await history.countDocuments({ session_id: 'discord:100000000000000000', turn_id: 1 })).toBe(1);
     expect(summary.chroma).toBeNull();
+  });
+
+  it('warns about users forgotten after the backup was made, whose data it brings back', async () => {
+    await store.dataDeletions.record({
+      _id: 'forget-user-870000000000000009-test',
+      user_id: '870000000000000009',
+      counts: {
+        conversation_history: 1,
+        conversation_sessions: 1,
+        dead_letter_queue: 0,
+        fine_tuning_data: 0,
+        user_notes: 0,
+        conversation_summaries: 0,
+      },
+      requested_at: new Date(),
+      completed_at: new Date(),
+      requested_by: 'admin',
+    });
+    const summary = await restoreBackup({ ...target, dir, skipChroma: true });
+    expect(summary.warnings).toContainEqual(
+      expect.stringContaining('`npm run admin -- users forget 870000000000000009`'),
+    );
   });
 
   it('restores into another database and collection than it came from', async () => {

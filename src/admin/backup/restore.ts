@@ -13,6 +13,7 @@ import {
   type ChromaRestoreCounts,
 } from '../../knowledge/chromaSnapshot';
 import { withoutPassword } from '../../secrets';
+import { DataDeletions } from '../../store/dataDeletions';
 import {
   connectForBackup,
   parseDocumentLine,
@@ -103,10 +104,25 @@ async function restoreMongo(
         ...(await restoreCollection(db, entry, { dir, options, reporter })),
       });
     }
+    warnings.push(...(await deletionsSince(db, manifest.created_at)));
     return { collections, warnings };
   } finally {
     await client.close();
   }
+}
+
+/**
+ * Forget-me deletions made after the backup: the backup still held those users' data, and restoring it
+ * brought it back. The deletion is not redone here (data they wrote since would go too): an admin runs it.
+ */
+async function deletionsSince(db: Db, backupCreatedAt: string): Promise<string[]> {
+  const later = await new DataDeletions(db).completedAfter(new Date(backupCreatedAt));
+  const users = [...new Set(later.map((deletion) => deletion.user_id))];
+  return users.map(
+    (userId) =>
+      `user ${userId} asked to be forgotten after this backup was made, which holds their data again: ` +
+      `run \`npm run admin -- users forget ${userId}\``,
+  );
 }
 
 async function restoreCollection(
