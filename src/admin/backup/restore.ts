@@ -120,7 +120,7 @@ async function deletionsSince(db: Db, backupCreatedAt: string): Promise<string[]
   const users = [...new Set(later.map((deletion) => deletion.user_id))];
   return users.map(
     (userId) =>
-      `user ${userId} asked to be forgotten after this backup was made, which holds their data again: ` +
+      `user ${userId} was forgotten (forget-me) after this backup was made, which holds their data again: ` +
       `run \`npm run admin -- users forget ${userId}\``,
   );
 }
