@@ -1,9 +1,8 @@
 import type { Store } from '../store/mongo';
 import { sessionIdFor } from '../store/sessionId';
 import { userTurnId } from '../store/conversationHistory';
+import { HOURLY_CAP_WINDOW_MS } from '../store/coordinatedAnswers';
 import type { UnnamedContext } from '../workflows/contracts/coordinate';
-
-const HOUR_MS = 60 * 60_000;
 
 /** Activities of the coordinator: what it knows of a channel's conversation, and the answers it counts. */
 export function createCoordinatorActivities(deps: { store: Store }) {
@@ -38,7 +37,7 @@ export function createCoordinatorActivities(deps: { store: Store }) {
         lastSpeaker: lastBot?.bot_name ?? null,
         lastSpeakerAt: lastBot?.timestamp.toISOString() ?? null,
         lastHumanAt: humans[0]?.timestamp.toISOString() ?? null,
-        answeredLastHour: earlier.filter((answer) => at - answer.at.getTime() < HOUR_MS).length,
+        answeredLastHour: earlier.filter((answer) => at - answer.at.getTime() < HOURLY_CAP_WINDOW_MS).length,
         answeredInARow: earlier.filter((answer) => !lastNamed || answer.at > lastNamed.timestamp).length,
       };
     },

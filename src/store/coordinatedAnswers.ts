@@ -18,7 +18,8 @@ interface CoordinatedAnswersDocument {
 
 /** Enough to count any UNNAMED_MAX_IN_A_ROW (at most 100) whatever the hour held. */
 const KEEP_AT_LEAST = 100;
-const HOUR_MS = 60 * 60_000;
+/** The hourly cap's window (UNNAMED_MAX_PER_HOUR): answers older than this count only in a row. */
+export const HOURLY_CAP_WINDOW_MS = 60 * 60_000;
 
 /**
  * coordinated_answers: the unnamed messages the coordinator answered per channel, for its caps (so many
@@ -44,7 +45,7 @@ export class CoordinatedAnswers {
     const known = await this.recent(channelId);
     if (known.some((a) => a.message_id === answer.message_id)) return;
     const all = [...known, answer].sort((a, b) => a.at.getTime() - b.at.getTime());
-    const since = answer.at.getTime() - HOUR_MS;
+    const since = answer.at.getTime() - HOURLY_CAP_WINDOW_MS;
     const answers = all.filter((a, i) => a.at.getTime() >= since || i >= all.length - KEEP_AT_LEAST);
     await this.collection.replaceOne({ _id: channelId }, { answers }, { upsert: true });
   }
