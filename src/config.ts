@@ -259,18 +259,6 @@ const SETTINGS_BY_KEY = {
     doc: 'when summarising, also note short facts about each user (what to call them, running jokes), shown to the LLM only when answering that user, in any channel',
     parse: boolean,
   },
-  memorySummaryEvery: {
-    name: 'MEMORY_SUMMARY_EVERY',
-    default: '20',
-    doc: "the LLM summarises a channel's turns older than the history window every this many turns; the summary goes with the window into every prompt (0: off)",
-    parse: integer(0, 200),
-  },
-  memoryUserNotes: {
-    name: 'MEMORY_USER_NOTES',
-    default: 'false',
-    doc: 'when summarising, also note short facts about each user (what to call them, running jokes), shown to the LLM only when answering that user, in any channel',
-    parse: boolean,
-  },
   wikiBaseUrl: {
     name: 'WIKI_BASE_URL',
     default: 'https://familyguy.fandom.com',
