@@ -90,11 +90,12 @@ const matching =
 
 /** One of `values`; compared lower-cased when `caseless`. */
 const oneOf =
-  (values: string[], caseless = false): Parser<string> =>
+  <T extends string>(values: readonly T[], caseless = false): Parser<T> =>
   (text, name) => {
     const value = caseless ? text.toLowerCase() : text;
-    if (!values.includes(value)) throw new Invalid(`${name}=${value}: expected one of ${values.join(', ')}`);
-    return value;
+    if (!(values as readonly string[]).includes(value))
+      throw new Invalid(`${name}=${value}: expected one of ${values.join(', ')}`);
+    return value as T;
   };
 
 const commaSeparated = (text: string) =>
@@ -399,7 +400,7 @@ const SETTINGS_BY_KEY = {
     name: 'UNNAMED_MESSAGES',
     default: 'addressed-only',
     doc: "who answers a message naming no character, where a channel's settings do not say: addressed-only (nobody) or coordinator (in a conversation the characters are part of, the coordinator picks one)",
-    parse: oneOf([...UNNAMED_MESSAGE_MODES]) as Parser<UnnamedMessages>,
+    parse: oneOf(UNNAMED_MESSAGE_MODES),
   },
   unnamedActiveMinutes: {
     name: 'UNNAMED_ACTIVE_MINUTES',
