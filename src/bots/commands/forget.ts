@@ -9,18 +9,14 @@ import {
   SlashCommandBuilder,
   type ChatInputCommandInteraction,
 } from 'discord.js';
-import { within } from '../../within';
 import type { ForgetChannelWorkflow } from '../../workflows/memory';
 import {
   FORGET_CHANNEL_WORKFLOW_TYPE,
   forgetChannelWorkflowId,
   type ForgetChannelResult,
 } from '../../workflows/contracts/memory';
-import { answerEphemerally } from './answer';
+import { answerEphemerally, resultInTime } from './answer';
 import type { CommandContext, SlashCommand } from '.';
-
-/** How long /forget waits for its workflow before answering that it is under way. */
-const COMMAND_ANSWER_WAIT_MS = 10_000;
 
 /**
  * Every bot offers it, the cast bot too: the channel forgets for every character whichever bot is asked.
@@ -61,7 +57,7 @@ async function forget(interaction: ChatInputCommandInteraction, context: Command
     },
   );
   context.log.info({ workflowId, channelId: interaction.channelId }, '/forget workflow started');
-  const result = await within(handle.result(), COMMAND_ANSWER_WAIT_MS, null);
+  const result = await resultInTime(handle);
   return describeForget(result);
 }
 

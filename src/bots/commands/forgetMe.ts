@@ -9,15 +9,11 @@ import {
   SlashCommandBuilder,
   type ChatInputCommandInteraction,
 } from 'discord.js';
-import { within } from '../../within';
 import type { DeletionCounts } from '../../store/dataDeletions';
 import type { ForgetUserWorkflow } from '../../workflows/forgetUser';
 import { FORGET_USER_WORKFLOW_TYPE, forgetUserWorkflowId } from '../../workflows/contracts/forgetUser';
-import { answerEphemerally } from './answer';
+import { answerEphemerally, resultInTime } from './answer';
 import type { CommandContext, SlashCommand } from '.';
-
-/** How long /forget-me waits for its workflow before answering that the deletion is under way. */
-const COMMAND_ANSWER_WAIT_MS = 10_000;
 
 /** Every bot offers it, the cast bot too, in servers and in DMs: anyone may delete their own data. */
 export const forgetMeCommand: SlashCommand = {
@@ -57,7 +53,7 @@ async function forgetMe(interaction: ChatInputCommandInteraction, context: Comma
     args: [{ userId, requestedBy: `discord:${userId}`, requestedAt: interaction.createdAt.toISOString() }],
   });
   context.log.info({ workflowId }, '/forget-me workflow started');
-  const result = await within(handle.result(), COMMAND_ANSWER_WAIT_MS, null);
+  const result = await resultInTime(handle);
   return describeDeletion(result?.counts ?? null);
 }
 

@@ -5,7 +5,6 @@ import {
   SlashCommandBuilder,
   type ChatInputCommandInteraction,
 } from 'discord.js';
-import { within } from '../../within';
 import { parseMessageReference } from '../messageReference';
 import { nextEventTime } from '../reactions';
 import { startWorkflowOnce } from '../startWorkflowOnce';
@@ -16,11 +15,8 @@ import {
   type UserRatingInput,
   type UserRatingOutcome,
 } from '../../workflows/contracts/ratings';
-import { answerEphemerally } from './answer';
+import { answerEphemerally, resultInTime } from './answer';
 import type { CommandContext, SlashCommand } from '.';
-
-/** How long /rate waits for its workflow before answering that the rating is still being saved. */
-const COMMAND_ANSWER_WAIT_MS = 10_000;
 
 /** Each character's own bot registers its /rate; the cast bot has none (reactions rate its posts). */
 export const rateCommand: SlashCommand = {
@@ -104,7 +100,7 @@ async function rate(
     log,
   );
   log.info({ workflowId, score }, '/rate workflow started');
-  const outcome = await within(handle.result(), COMMAND_ANSWER_WAIT_MS, null);
+  const outcome = await resultInTime(handle);
   return outcome
     ? describeOutcome(outcome)
     : 'Your rating is being saved; that is taking longer than usual, but it will be recorded.';

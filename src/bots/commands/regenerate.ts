@@ -6,7 +6,6 @@ import {
   type ChatInputCommandInteraction,
 } from 'discord.js';
 import { displayName } from '../../characters/names';
-import { within } from '../../within';
 import {
   commandRegenerateWorkflowId,
   type RegenerateInput,
@@ -14,11 +13,8 @@ import {
 } from '../../workflows/contracts/regenerate';
 import { parseMessageReference } from '../messageReference';
 import { startRegeneration } from '../regenerate';
-import { answerEphemerally } from './answer';
+import { answerEphemerally, resultInTime } from './answer';
 import type { CommandContext, SlashCommand } from '.';
-
-/** How long /regenerate waits for the new reply before answering that it is on its way. */
-const COMMAND_ANSWER_WAIT_MS = 10_000;
 
 /** A character's bot regenerates its character's replies; the cast bot those of the characters it speaks for. */
 export const regenerateCommand: SlashCommand = {
@@ -78,7 +74,7 @@ async function regenerate(
     log,
   );
   log.info({ workflowId }, '/regenerate workflow started');
-  const outcome = await within(handle.result(), COMMAND_ANSWER_WAIT_MS, null);
+  const outcome = await resultInTime(handle);
   return outcome
     ? describeOutcome(outcome)
     : 'The new reply is on its way: it will replace the old one shortly.';
