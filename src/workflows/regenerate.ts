@@ -1,12 +1,17 @@
-import { executeChild, log, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
+import { executeChild, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
 import type { ReplyPrompt } from '../llm/prompt';
 import type { QcTurnResult } from '../store/conversationHistory';
-import { deadLetterStep, rootCause } from './deadLetters';
+import { deadLetterStep } from './deadLetters';
 import { llmActivities } from './llmActivities';
 import { replyThroughQc } from './qualityControl';
-import { DELIVERY_MAX_ATTEMPTS, DELIVERY_OPTIONS, STORE_OPTIONS } from './retryPolicies';
+import {
+  DELIVERY_MAX_ATTEMPTS,
+  DELIVERY_OPTIONS,
+  GENERATE_MAX_ATTEMPTS,
+  STORE_OPTIONS,
+} from './retryPolicies';
 import {
   regenerateWorkflowId,
   type RegenerateInput,
@@ -92,7 +97,13 @@ async function regenerate(input: RegenerateInput, target: RegenerationTarget): P
       reply = await llmActivities().generateReply(prompt);
     }
   } catch (err) {
-    log.warn('no new candidate: the reply stays as it was', { error: rootCause(err) });
+    // Generation failed for good: dead-lettered (an admin can replay it), and the reply stays as it was.
+    await deadLetterStep({
+      step: 'generateReply',
+      error: err,
+      maxAttempts: GENERATE_MAX_ATTEMPTS,
+      payload: { ...input },
+    });
     return { status: 'failed', character };
   }
 

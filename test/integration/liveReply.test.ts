@@ -90,9 +90,15 @@ it('a retry whose heartbeat never arrived edits the parts the first attempt post
     replyTo: asked.id,
   };
 
-  // The first attempt posts both parts, then the model's connection dies.
+  // The first attempt posts both parts, then the model's connection dies. It dies once the activity has
+  // both ids (its heartbeat says so; the fake holding both messages is not enough: the second post's answer
+  // may still be on its way), so that its failure can report them.
   const first = new MockActivityEnvironment();
-  const bothParts = () => fake.botMessages(channelId).length === 2;
+  let heartbeatIds: unknown = [];
+  first.on('heartbeat', (details: unknown) => {
+    if (Array.isArray(details)) heartbeatIds = details;
+  });
+  const bothParts = () => Array.isArray(heartbeatIds) && heartbeatIds.length === 2;
   const failure = await first
     .run(liveActivity(streamingModel(FINAL, { after: 26, shown: bothParts })), input)
     .catch((err: unknown) => err);

@@ -119,7 +119,7 @@ describe('RegenerateWorkflow', () => {
     expect(mocks.recordRegeneration).not.toHaveBeenCalled();
   });
 
-  it('the model failing every attempt leaves the reply as it was', async () => {
+  it('the model failing every attempt leaves the reply as it was, and is dead-lettered', async () => {
     const mocks = {
       findRegeneration: jest.fn(async () => ({ status: 'found' as const, target })),
       generateReply: jest.fn(async () => {
@@ -127,8 +127,12 @@ describe('RegenerateWorkflow', () => {
       }),
       reviseReply: jest.fn(),
       recordRegeneration: jest.fn(),
+      recordDeadLetter: jest.fn(async (entry: { failed_step: string }) => `dl:${entry.failed_step}`),
     };
     expect(await bed.run(mocks, regenerate)).toEqual({ status: 'failed', character: 'Peter' });
+    expect(mocks.recordDeadLetter).toHaveBeenCalledWith(
+      expect.objectContaining({ failed_step: 'generateReply', workflow_type: 'RegenerateWorkflow' }),
+    );
     expect(mocks.reviseReply).not.toHaveBeenCalled();
     expect(mocks.recordRegeneration).not.toHaveBeenCalled();
   });
