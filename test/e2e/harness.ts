@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Client } from '@temporalio/client';
-import { bundleWorkflowCode, NativeConnection } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import { startBots } from '../../src/bots';
 import type { CharacterBot } from '../../src/bots/characterBot';
 import { openStoreRoster, type LiveRoster } from '../../src/characters/liveRoster';
@@ -18,6 +18,7 @@ import { openStore, type Store } from '../../src/store/mongo';
 import type { WikiKnowledge } from '../../src/knowledge/wikiKnowledge';
 import { activityDepsFromConfig, createWorkers, installTemporalRuntime } from '../../src/worker';
 import { startFakeDiscord, type BotUser, type FakeDiscord } from '../fakes/fakeDiscord';
+import { workflowBundle } from '../setup/workflowBundle';
 import { startScriptedOllama, type ScriptedOllama } from '../fakes/scriptedOllama';
 
 export const CHARACTERS = ['Peter', 'Brian', 'Stewie'] as const;
@@ -49,8 +50,6 @@ export interface Harness {
   stopWorker(): Promise<void>;
   stop(): Promise<void>;
 }
-
-let workflowBundle: Awaited<ReturnType<typeof bundleWorkflowCode>> | undefined;
 
 export async function startHarness(
   /** `env` overrides the worker's and bots' settings (follow-ups and QC are off unless it turns them on). */
@@ -124,17 +123,13 @@ export async function startHarness(
 
   let worker: { run: Promise<void>; shutdown(): void } | undefined;
   const startWorker = async () => {
-    workflowBundle ??= await bundleWorkflowCode({
-      workflowsPath: require.resolve('../../src/workflows'),
-      logger: quietBundler,
-    });
     const workers = await createWorkers({
       connection,
       namespace: config.temporalNamespace,
       taskQueue: config.taskQueue,
       llmConcurrency: config.llmConcurrency,
       deps,
-      workflowBundle,
+      workflowBundle: await workflowBundle(),
     });
     worker = { run: workers.run(), shutdown: workers.shutdown };
   };
@@ -191,12 +186,3 @@ export async function startHarness(
     },
   };
 }
-
-const quietBundler = {
-  log: () => undefined,
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: (message: string) => logger.warn(message),
-  error: (message: string) => logger.error(message),
-};

@@ -10,7 +10,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Worker } from '@temporalio/worker';
 import * as workflows from '../../src/workflows';
-import { installQuietRuntime, workflowBundle } from '../workflows/env';
+import { workflowBundle } from '../setup/workflowBundle';
+import { installQuietRuntime } from '../workflows/env';
 import { historyFromJSON, type RecordedHistory } from './historyJson';
 
 const HISTORIES_DIR = path.join(__dirname, '..', 'fixtures', 'histories');

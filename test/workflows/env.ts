@@ -5,19 +5,18 @@
  * whenever a test waits for a workflow's result, so a 30-minute silence or a 4 s retry costs nothing.
  */
 import { execFileSync } from 'node:child_process';
-import { createHash, randomUUID } from 'node:crypto';
-import fs from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { WorkflowClient } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import {
-  bundleWorkflowCode,
   DefaultLogger,
   Runtime,
   Worker,
   type LogLevel,
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
+import { workflowBundle } from '../setup/workflowBundle';
 import { llmTaskQueueFor } from '../../src/workflows/contracts/taskQueues';
 import { byTaskQueue, fakeActivities, type ActivityOverrides } from './fakeActivities';
 
@@ -70,56 +69,6 @@ export async function startTestEnv(): Promise<TestWorkflowEnvironment> {
  */
 export function realTimeClient(env: TestWorkflowEnvironment): WorkflowClient {
   return new WorkflowClient({ connection: env.connection, namespace: env.namespace ?? 'default' });
-}
-
-let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
-/**
- * src/workflows bundled (webpack, a few seconds), once per test file and cached on disk for the next files
- * of the run: keyed by the content of every file under src/ and the SDK version, so any change rebundles.
- */
-export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= cachedBundle();
-  return bundle;
-}
-
-async function cachedBundle(): Promise<WorkflowBundleWithSourceMap> {
-  const hash = createHash('sha256');
-  hash.update(fs.readFileSync(path.join(REPO_ROOT, 'node_modules', '@temporalio', 'worker', 'package.json')));
-  const srcDir = path.join(REPO_ROOT, 'src');
-  for (const file of listFiles(srcDir).sort()) {
-    hash
-      .update(`${path.relative(srcDir, file)}\0`)
-      .update(fs.readFileSync(file))
-      .update('\0');
-  }
-  const cacheFile = path.join(BUNDLE_CACHE_DIR, `${hash.digest('hex').slice(0, 16)}.json`);
-  try {
-    return JSON.parse(fs.readFileSync(cacheFile, 'utf8')) as WorkflowBundleWithSourceMap;
-  } catch {
-    // Not cached yet (or unreadable): bundle.
-  }
-  const fresh = await bundleWorkflowCode({
-    workflowsPath: path.join(srcDir, 'workflows'),
-    logger: new DefaultLogger('ERROR'),
-  });
-  fs.mkdirSync(BUNDLE_CACHE_DIR, { recursive: true });
-  for (const stale of fs.readdirSync(BUNDLE_CACHE_DIR).filter((name) => name.endsWith('.json'))) {
-    fs.rmSync(path.join(BUNDLE_CACHE_DIR, stale), { force: true });
-  }
-  const partial = `${cacheFile}.${process.pid}`;
-  fs.writeFileSync(partial, JSON.stringify({ code: fresh.code, sourceMap: fresh.sourceMap }));
-  fs.renameSync(partial, cacheFile); // atomic: a parallel test file reads the whole bundle or none
-  return fresh;
-}
-
-const BUNDLE_CACHE_DIR = path.join(REPO_ROOT, 'node_modules', '.cache', 'family-guy-bots', 'workflow-bundle');
-
-function listFiles(dir: string): string[] {
-  return fs
-    .readdirSync(dir, { withFileTypes: true })
-    .flatMap((entry) =>
-      entry.isDirectory() ? listFiles(path.join(dir, entry.name)) : [path.join(dir, entry.name)],
-    );
 }
 
 /** A test server with the two workers of production running on it for a whole test file. */
