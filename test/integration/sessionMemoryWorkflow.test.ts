@@ -74,7 +74,14 @@ function session() {
   const saveSessionSummary = jest.fn(async (input: { from: { throughTurnId: number } }) => {
     position = input.from.throughTurnId;
   });
-  return { sessionId, loadSummaryPosition, loadTurnsToSummarise, saveSessionSummary };
+  return {
+    sessionId,
+    loadSummaryPosition,
+    loadTurnsToSummarise,
+    saveSessionSummary,
+    /** Through which turn the stored summary goes. */
+    position: () => position,
+  };
 }
 
 afterAll(async () => {
@@ -95,8 +102,8 @@ it('summarises once MEMORY_SUMMARY_EVERY turns have left the window, exactly tho
     const first = await turnsStored(taskQueue, sessionId, 3);
     // Turn 1 alone has left the 2-turn window: not yet. At turn 4, turns 1-2 have.
     await turnsStored(taskQueue, sessionId, 4);
-    await waitFor(() => memory.saveSessionSummary.mock.calls.length === 1, { what: 'the first summary' });
-    expect(memory.loadTurnsToSummarise.mock.calls).toEqual([[{ sessionId, throughTurnId: 2 }]]);
+    await waitFor(() => memory.position() === 2, { what: 'the first summary' });
+    expect(summariseConversation).toHaveBeenCalledTimes(1);
     expect(summariseConversation.mock.calls[0]?.[0]).toMatchObject({
       previousSummary: null,
       turns: [{ turn_id: 1 }, { turn_id: 2 }],
@@ -105,8 +112,10 @@ it('summarises once MEMORY_SUMMARY_EVERY turns have left the window, exactly tho
     // Turns 3-4 are due at turn 6, built on the first summary.
     await turnsStored(taskQueue, sessionId, 5);
     await turnsStored(taskQueue, sessionId, 6);
-    await waitFor(() => memory.saveSessionSummary.mock.calls.length === 2, { what: 'the second summary' });
-    expect(memory.loadTurnsToSummarise.mock.calls.at(-1)).toEqual([{ sessionId, throughTurnId: 4 }]);
+    await waitFor(() => memory.position() === 4, { what: 'the second summary' });
+    // Local activities may run again when a workflow task is retried (a signal arriving while a run
+    // continues as new makes the server retry that task): the model is asked once per summary regardless.
+    expect(summariseConversation).toHaveBeenCalledTimes(2);
     expect(summariseConversation.mock.calls[1]?.[0]).toMatchObject({
       previousSummary: 'through 2',
       turns: [{ turn_id: 3 }, { turn_id: 4 }],
@@ -120,8 +129,8 @@ it('summarises once MEMORY_SUMMARY_EVERY turns have left the window, exactly tho
 
 it('after the LLM fails for good, tries again only once MEMORY_SUMMARY_EVERY more turns are stored', async () => {
   const memory = session();
-  const summariseConversation = jest.fn(async () => {
-    throw ApplicationFailure.nonRetryable('model not found', 'ScriptedFailure');
+  const summariseConversation = jest.fn(async (input: { turns: SummaryTurn[] }) => {
+    throw ApplicationFailure.nonRetryable(`model not found (${input.turns.length} turns)`, 'ScriptedFailure');
   });
   await bed.run({ ...memory, summariseConversation }, async (taskQueue) => {
     const { sessionId } = memory;
@@ -130,8 +139,11 @@ it('after the LLM fails for good, tries again only once MEMORY_SUMMARY_EVERY mor
     await turnsStored(taskQueue, sessionId, 5);
     await turnsStored(taskQueue, sessionId, 6);
     await waitFor(() => summariseConversation.mock.calls.length === 2, { what: 'the second attempt' });
-    // Turn 5 asked for no attempt (it would have been through turn 3).
-    expect(memory.loadTurnsToSummarise.mock.calls.map(([input]) => input.throughTurnId)).toEqual([2, 4]);
+    // Turn 5 asked for no attempt (it would have been through turn 3); the second is through turn 4. (A
+    // retried workflow task may run a local activity again: the set of positions is what is asserted.)
+    const throughs = memory.loadTurnsToSummarise.mock.calls.map(([input]) => input.throughTurnId);
+    expect(new Set(throughs)).toEqual(new Set([2, 4]));
+    expect(summariseConversation.mock.calls.map(([input]) => input.turns.length)).toEqual([2, 4]);
     expect(memory.saveSessionSummary).not.toHaveBeenCalled();
   });
 });
