@@ -29,10 +29,8 @@ export function createDeliveryActivities(deps: { store: Store; discord: DiscordP
 
   /** The parts a retry finds posted already (see deliverReply). */
   async function alreadyPosted(responseId: string, recordedOnTurn: boolean): Promise<string[]> {
-    const { info } = Context.current();
-    if (info.attempt === 1) return [];
-    const heartbeat: unknown = info.heartbeatDetails;
-    if (!recordedOnTurn) return Array.isArray(heartbeat) ? heartbeat.map(String) : [];
+    if (Context.current().info.attempt === 1) return [];
+    if (!recordedOnTurn) return heartbeatedIds() ?? [];
     return [...((await conversationHistory.findByResponseId(responseId))?.delivered_message_ids ?? [])];
   }
 
@@ -96,12 +94,30 @@ export function createDeliveryActivities(deps: { store: Store; discord: DiscordP
           Context.current().heartbeat(delivered);
         }
       } catch (err) {
-        if (isPermanentDiscordError(err)) {
-          throw ApplicationFailure.nonRetryable((err as Error).message, 'DiscordRejected');
-        }
-        throw err;
+        throw asDiscordFailure(err);
       }
       return delivered;
     },
   };
+}
+
+/**
+ * What a Discord step throws for an error: a refusal that retrying cannot change (bad request, no access,
+ * unknown channel or message) as a non-retryable failure, so it is dead-lettered at once; anything else as
+ * it is, for Temporal to retry.
+ */
+export function asDiscordFailure(err: unknown): unknown {
+  return isPermanentDiscordError(err)
+    ? ApplicationFailure.nonRetryable((err as Error).message, 'DiscordRejected')
+    : err;
+}
+
+/**
+ * The Discord message ids the last attempt of this activity heartbeated (what it had posted); null on a
+ * first attempt, or when no heartbeat of ids arrived.
+ */
+export function heartbeatedIds(): string[] | null {
+  const { info } = Context.current();
+  const details: unknown = info.heartbeatDetails;
+  return info.attempt > 1 && Array.isArray(details) ? details.map(String) : null;
 }

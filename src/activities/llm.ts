@@ -40,6 +40,7 @@ import { QC_FALLBACK_SCORE, type QcAssessment } from '../workflows/contracts/qua
 import type { GeneratedReply, LiveReply, LiveReplyInput } from '../workflows/contracts/reply';
 import { isPermanentDiscordError, type DiscordPoster } from '../discord/rest';
 import { LiveMessage } from '../discord/liveMessage';
+import { heartbeatedIds } from './delivery';
 
 /** Live replies (LIVE_REPLIES, LIVE_EDIT_INTERVAL_MS). */
 export interface LiveReplySettings {
@@ -66,17 +67,21 @@ export function createLlmActivities(deps: {
       .map((c) => c.name)
       .filter((name) => name !== character);
 
-  /** One chat call from inside an activity: it heartbeats and stops when Temporal cancels the activity. */
+  /**
+   * One chat call from inside an activity: it heartbeats and stops when Temporal cancels the activity.
+   * `progress` says what each heartbeat carries (default: the characters written so far).
+   */
   const ask = (
     messages: ChatMessage[],
     options: Pick<ChatOptions, 'format' | 'maxTokens'> = {},
+    progress: (chars: number, textSoFar: string) => unknown = (chars) => chars,
   ): Promise<ChatAnswer> => {
     const context = Context.current();
     return deps.llm.chat(messages, {
       ...options,
       // Heartbeats tell Temporal this worker is alive while the model thinks; if the
       // worker dies, the heartbeat timeout hands the call to another worker.
-      onProgress: (chars) => context.heartbeat(chars),
+      onProgress: (chars, textSoFar) => context.heartbeat(progress(chars, textSoFar)),
       signal: context.cancellationSignal,
     });
   };
@@ -128,7 +133,6 @@ export function createLlmActivities(deps: {
       const context = Context.current();
       const { prompt } = input;
       const others = othersThan(prompt.character);
-      const heartbeat: unknown = context.info.attempt > 1 ? context.info.heartbeatDetails : undefined;
       const live = new LiveMessage(
         deps.discord,
         {
@@ -138,16 +142,14 @@ export function createLlmActivities(deps: {
           idempotencyPrefix: input.responseId,
         },
         deps.live.editIntervalMs,
-        Array.isArray(heartbeat) ? heartbeat.map(String) : [],
+        heartbeatedIds() ?? [],
         (ids) => context.heartbeat(ids),
       );
       try {
-        const { text: raw, cutOff } = await deps.llm.chat(buildReplyMessages(prompt), {
-          onProgress: (_chars, textSoFar) => {
-            live.update(cleanReply(textSoFar, prompt.character, others));
-            context.heartbeat(live.postedIds);
-          },
-          signal: context.cancellationSignal,
+        // Each heartbeat carries the posted ids: a retry edits those messages.
+        const { text: raw, cutOff } = await ask(buildReplyMessages(prompt), {}, (_chars, textSoFar) => {
+          live.update(cleanReply(textSoFar, prompt.character, others));
+          return live.postedIds;
         });
         const final = cleanedReply(raw, prompt.character, cutOff);
         return { reply: { raw, final }, postedIds: await live.finish(final) };

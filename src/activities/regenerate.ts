@@ -1,8 +1,9 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { isPermanentDiscordError, type DiscordPoster } from '../discord/rest';
+import type { DiscordPoster } from '../discord/rest';
 import { reviseParts } from '../discord/reviseParts';
 import type { ConversationTurn } from '../store/conversationHistory';
 import type { Store } from '../store/mongo';
+import { asDiscordFailure, heartbeatedIds } from './delivery';
 import type {
   RegenerateInput,
   RegenerationLookup,
@@ -99,9 +100,7 @@ export function createRegenerateActivities(deps: {
      * longer does); returns the parts showing it. A retry carries on from the parts of its last heartbeat.
      */
     async reviseReply(input: ReviseInput): Promise<string[]> {
-      const { info } = Context.current();
-      const heartbeat: unknown = info.heartbeatDetails;
-      const posted = info.attempt > 1 && Array.isArray(heartbeat) ? heartbeat.map(String) : input.posted;
+      const posted = heartbeatedIds() ?? input.posted;
       try {
         return await reviseParts(
           deps.discord,
@@ -116,10 +115,7 @@ export function createRegenerateActivities(deps: {
           (ids) => Context.current().heartbeat(ids),
         );
       } catch (err) {
-        if (isPermanentDiscordError(err)) {
-          throw ApplicationFailure.nonRetryable((err as Error).message, 'DiscordRejected');
-        }
-        throw err;
+        throw asDiscordFailure(err);
       }
     },
 

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { DiscordAPIError, REST } from '@discordjs/rest';
-import { RESTJSONErrorCodes, Routes, type APIMessage } from 'discord.js';
+import { Routes, type APIMessage } from 'discord.js';
 import { displayName } from '../characters/names';
 import { snowflakeAt, snowflakeTime } from './snowflake';
-import { MissingWebhookPermissionError, WebhookLimitError, WebhookPoster } from './webhooks';
+import { deletedIfGone, MissingWebhookPermissionError, WebhookLimitError, WebhookPoster } from './webhooks';
 
 /** Never ping @everyone, @here, roles or users named in the text; a reply may ping its author. */
 const BOT_ALLOWED_MENTIONS = { parse: [], replied_user: true };
@@ -121,11 +121,7 @@ export function createDiscordPoster(
     async deleteMessage(character, channelId, messageId) {
       const rest = botRest(character);
       if (!rest) return viaCast(character).webhooks.delete(channelId, messageId);
-      try {
-        await rest.delete(Routes.channelMessage(channelId, messageId));
-      } catch (err) {
-        if (!(err instanceof DiscordAPIError && err.code === RESTJSONErrorCodes.UnknownMessage)) throw err;
-      }
+      await deletedIfGone(rest.delete(Routes.channelMessage(channelId, messageId)));
     },
     async recognisePosted(character, channelId, since, content) {
       if (botRest(character)) return [];

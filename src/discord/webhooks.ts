@@ -68,13 +68,11 @@ export class WebhookPoster {
    * channel, deleted since, which nothing but a moderator can delete now.
    */
   delete(channelId: string, messageId: string): Promise<void> {
-    return this.throughWebhook(channelId, async (webhook) => {
-      try {
-        await this.rest.delete(Routes.webhookMessage(webhook.id, webhook.token, messageId), { auth: false });
-      } catch (err) {
-        if (!(err instanceof DiscordAPIError && err.code === RESTJSONErrorCodes.UnknownMessage)) throw err;
-      }
-    });
+    return this.throughWebhook(channelId, (webhook) =>
+      deletedIfGone(
+        this.rest.delete(Routes.webhookMessage(webhook.id, webhook.token, messageId), { auth: false }),
+      ),
+    );
   }
 
   /**
@@ -240,6 +238,15 @@ function webhookSetupError(err: unknown, channelId: string): unknown {
 function withoutWebhookToken(err: unknown, token: string): unknown {
   if (err instanceof DiscordAPIError) err.url = err.url.split(token).join('[webhook token]');
   return err;
+}
+
+/** A message deletion, where a message already gone (404 Unknown Message) counts as deleted. */
+export async function deletedIfGone(deletion: Promise<unknown>): Promise<void> {
+  try {
+    await deletion;
+  } catch (err) {
+    if (!(err instanceof DiscordAPIError && err.code === RESTJSONErrorCodes.UnknownMessage)) throw err;
+  }
 }
 
 /** Deleted (404 Unknown Webhook) or its token changed (401 Invalid Webhook Token). */
